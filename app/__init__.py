@@ -1,0 +1,1 @@
+"""The application core: orders, intake, inventory, and the `shipfloor` command."""

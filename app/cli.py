@@ -1,0 +1,312 @@
+"""The `shipfloor` command: the composition root that wires the store, the core and the UI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app import demo
+from app.actor import Actor
+from app.intake.importer import ImportSummary, import_file
+from app.intake.parse import FileFormatError
+from app.inventory import UnknownNode, UnknownSKU, available
+from data.demo import SCALES
+from data.migrate import current_revision, head_revision, schema_differences, upgrade
+from data.store import StoreEngine, StoreURLError, make_engine, resolve_url, sqlite_path
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class CommandError(Exception):
+    """A problem the person running the command can fix; printed without a traceback."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _print_json(value: object) -> None:
+    """One JSON object on stdout and nothing else, for scripts."""
+    sys.stdout.write(json.dumps(value, separators=(",", ":")) + "\n")
+
+
+def _engine(args: argparse.Namespace) -> StoreEngine:
+    try:
+        url = resolve_url(args.db)
+    except StoreURLError as exc:
+        raise CommandError(str(exc)) from None
+    path = sqlite_path(url)
+    if path is not None and not path.parent.exists():
+        raise CommandError(f"{path.parent} does not exist; create the folder or choose another --db")
+    return make_engine(url)
+
+
+def _require_current(engine: StoreEngine) -> None:
+    """Refuse to work on a store whose schema is older or newer than this program."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        if current is None:
+            raise CommandError(f"the store at {where} is empty; run `shipfloor db upgrade` first")
+        raise CommandError(
+            f"the store at {where} is at schema {current}, this program needs {head}; "
+            "run `shipfloor db upgrade`"
+        )
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr (stdout stays clean for --json); a no-op when disabled."""
+    if not enabled:
+        yield lambda _stage, _done, _total: None
+        return
+    bar = Progress(
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    tasks: dict[str, object] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
+
+    with bar:
+        yield update
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        out.print(f"{where} is already at the newest schema ({after}).")
+    else:
+        out.print(f"{where} migrated from {before or 'empty'} to {after}.")
+    return 0
+
+
+def cmd_db_check(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    _require_current(engine)
+    differences = schema_differences(engine)
+    if differences:
+        for diff in differences:
+            err.print(f"differs from the models: {diff}")
+        raise CommandError("the store's schema and the models disagree; write a migration", 1)
+    out.print(f"schema {current_revision(engine)} matches the models.")
+    return 0
+
+
+def _print_import(summary: ImportSummary, path: Path) -> None:
+    for rejection in summary.rejected:
+        err.print(f"{path.name}: {rejection}")
+    out.print(
+        f"{path.name}: imported {summary.imported}, duplicates {summary.duplicates}, "
+        f"held {summary.held}, rejected {len(summary.rejected)} "
+        f"({summary.records} records in {summary.seconds:.1f} s, "
+        f"{summary.orders_per_second:,.0f} orders/s)"
+    )
+
+
+def cmd_orders_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{path} is not a file")
+    engine = _engine(args)
+    _require_current(engine)
+    actor = Actor.system(f"import:{path.name}")
+    try:
+        with _progress(not args.json and err.is_terminal) as update:
+            summary = import_file(engine, path, actor, lambda d, t: update("import", d, t))
+    except FileFormatError as exc:
+        raise CommandError(f"{path.name}: {exc}", 1) from None
+    if args.json:
+        _print_json(
+            (
+                {
+                    "file": str(path),
+                    "imported": summary.imported,
+                    "duplicates": summary.duplicates,
+                    "held": summary.held,
+                    "rejected": [
+                        {"line": r.line, "external_id": r.external_id, "field": r.field,
+                         "reason": r.reason}
+                        for r in summary.rejected
+                    ],
+                    "seconds": round(summary.seconds, 3),
+                }
+            )
+        )
+    else:
+        _print_import(summary, path)
+        if summary.records == 0:
+            err.print(f"{path.name} holds no orders; nothing was imported.")
+    return 1 if summary.rejected else 0
+
+
+def cmd_inventory_available(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    _require_current(engine)
+    try:
+        result = available(engine, args.sku, args.node)
+    except (UnknownSKU, UnknownNode) as exc:
+        raise CommandError(str(exc), 1) from None
+    if args.json:
+        _print_json(result.as_dict())
+        return 0
+    table = Table(title=f"Available to promise: {result.sku}")
+    for heading in ("node", "kind", "on hand", "reserved", "safety", "ATP"):
+        table.add_column(heading, justify="left" if heading in ("node", "kind") else "right")
+    for n in result.nodes:
+        table.add_row(n.node_code, str(n.node_kind), str(n.on_hand), str(n.reserved),
+                      str(n.safety_stock), str(n.atp))
+    table.add_section()
+    table.add_row("network", "", str(result.network_on_hand), str(result.network_reserved), "",
+                  str(result.network_atp))
+    out.print(table)
+    return 0
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    upgrade(engine)
+    try:
+        with _progress(err.is_terminal) as update:
+            report = demo.seed(engine, args.scale, args.seed, update)
+    except demo.StoreNotEmpty as exc:
+        raise CommandError(str(exc), 1) from None
+    orders = report.orders
+    out.print(
+        f"Seeded the {report.scale} demo site (seed {report.seed}) in {report.seconds:.1f} s: "
+        f"{orders.imported + orders.held} orders ({orders.held} held), "
+        f"{orders.orders_per_second:,.0f} orders/s through intake."
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    upgrade(engine)
+    if demo.is_empty(engine):
+        with _progress(err.is_terminal) as update:
+            report = demo.seed(engine, "small", 1, update)
+        out.print(f"Seeded the small demo site in {report.seconds:.1f} s.")
+    _print_site(engine)
+    out.print(
+        "\nThe station UI is not built yet; this summary stands in for it. "
+        "Import orders with `shipfloor orders import FILE`; check stock with "
+        "`shipfloor inventory available SKU`."
+    )
+    return 0
+
+
+def _print_site(engine: StoreEngine) -> None:
+    site = demo.site_summary(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    out.print(f"[bold]Shipfloor site[/bold] in {where}")
+    nodes = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(site.nodes.items()))
+    out.print(f"  network   {nodes}")
+    out.print(
+        f"  warehouse {site.locations:,} locations, {site.stock_rows:,} stock rows, "
+        f"{site.units_on_hand:,} units on hand"
+    )
+    out.print(f"  catalog   {site.products:,} products, {site.boxes} box sizes")
+    out.print(f"  people    {site.users} users, {site.stations} stations")
+    statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(site.orders_by_status.items()))
+    channels = ", ".join(f"{k} {v:,}" for k, v in sorted(site.orders_by_channel.items()))
+    out.print(f"  orders    {statuses or 'none'}")
+    out.print(f"  channels  {channels or 'none'}")
+
+
+# ------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; names are stable (DESIGN.md): docs and checks rely on them."""
+    db_help = (
+        "the store: sqlite:///PATH or postgresql://USER@HOST/DB "
+        "(default: $SHIPFLOOR_DATABASE_URL, else sqlite:///shipfloor.db)"
+    )
+    # --db is accepted before or after the command; SUPPRESS keeps a subcommand's absent
+    # --db from overwriting one given earlier.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=db_help)
+    parser = argparse.ArgumentParser(
+        prog="shipfloor", description="Warehouse floor: pick, pack and ship stations with DOM."
+    )
+    parser.add_argument("--db", metavar="URL", default=None, help=db_help)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo_cmd = commands.add_parser("demo", parents=[common],
+                                   help="seed a demo site if the store is empty, then start")
+    demo_cmd.set_defaults(run=cmd_demo)
+    demo_sub = demo_cmd.add_subparsers(dest="demo_command", metavar="seed")
+    seed_cmd = demo_sub.add_parser("seed", parents=[common], help="build deterministic demo data")
+    seed_cmd.add_argument("--scale", choices=list(SCALES), default="small")
+    seed_cmd.add_argument("--seed", type=int, default=1)
+    seed_cmd.set_defaults(run=cmd_demo_seed)
+
+    db_cmd = commands.add_parser("db", parents=[common], help="the store's schema")
+    db_sub = db_cmd.add_subparsers(dest="db_command", required=True, metavar="upgrade|check")
+    db_sub.add_parser("upgrade", parents=[common], help="migrate to the newest schema").set_defaults(
+        run=cmd_db_upgrade
+    )
+    db_sub.add_parser("check", parents=[common], help="compare the schema with the models").set_defaults(
+        run=cmd_db_check
+    )
+
+    orders_cmd = commands.add_parser("orders", parents=[common], help="order intake")
+    orders_sub = orders_cmd.add_subparsers(dest="orders_command", required=True, metavar="import")
+    imp = orders_sub.add_parser("import", parents=[common], help="import a JSON Lines or CSV file")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    imp.set_defaults(run=cmd_orders_import)
+
+    inv_cmd = commands.add_parser("inventory", parents=[common], help="stock and availability")
+    inv_sub = inv_cmd.add_subparsers(dest="inventory_command", required=True, metavar="available")
+    avail = inv_sub.add_parser("available", parents=[common], help="available to promise")
+    avail.add_argument("sku", metavar="SKU")
+    avail.add_argument("--node", metavar="CODE", help="one node only")
+    avail.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    avail.set_defaults(run=cmd_inventory_available)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code (0 ok, 1 failed records, 2 usage or set-up)."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except CommandError as exc:
+        err.print(f"shipfloor: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("shipfloor: interrupted; every finished transaction is kept, none is half-done")
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

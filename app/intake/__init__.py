@@ -1,0 +1,1 @@
+"""Order intake: read channel files, verify each order, store good ones in bulk."""

@@ -1,0 +1,1 @@
+"""Orders: their lifecycle and the queries people ask of them."""

@@ -1,0 +1,90 @@
+"""The order state machine: every allowed status change is listed here and nowhere else."""
+
+from __future__ import annotations
+
+from data.uow import StoreSession as Session
+
+from app.actor import Actor
+from data import orders as order_rows
+from data.models import OrderStatus
+from data.types import utcnow
+
+S = OrderStatus
+
+# From each status, where an order may go next. An order can be cancelled until it is
+# packed; after shipping it can only be delivered or come back. Going back from routed,
+# released or picking to an earlier status is DOM re-routing a line.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.RECEIVED: frozenset({S.VERIFIED, S.HELD, S.CANCELLED}),
+    S.HELD: frozenset({S.VERIFIED, S.CANCELLED}),
+    S.VERIFIED: frozenset({S.ROUTED, S.HELD, S.CANCELLED}),
+    S.ROUTED: frozenset({S.RELEASED, S.VERIFIED, S.HELD, S.CANCELLED}),
+    S.RELEASED: frozenset({S.PICKING, S.ROUTED, S.CANCELLED}),
+    S.PICKING: frozenset({S.PICKED, S.ROUTED, S.CANCELLED}),
+    S.PICKED: frozenset({S.PACKED, S.CANCELLED}),
+    S.PACKED: frozenset({S.SHIPPED}),
+    S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED}),
+    S.DELIVERED: frozenset({S.RETURNED}),
+    S.CANCELLED: frozenset(),
+    S.RETURNED: frozenset(),
+}
+
+
+class TransitionRefused(Exception):
+    """The order cannot move to the requested status from where it is."""
+
+    def __init__(self, order_ref: str, current: OrderStatus, wanted: OrderStatus) -> None:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing (it is final)"
+        super().__init__(
+            f"order {order_ref} is {current}; it cannot become {wanted}. "
+            f"From {current} it may become: {allowed}"
+        )
+        self.current = current
+        self.wanted = wanted
+
+
+class OrderNotFound(LookupError):
+    """No order has that id."""
+
+
+def can_transition(current: OrderStatus, wanted: OrderStatus) -> bool:
+    """True when the state machine allows `current` → `wanted`."""
+    return wanted in TRANSITIONS[current]
+
+
+def intake_path(verified: bool) -> tuple[tuple[OrderStatus | None, OrderStatus, str], ...]:
+    """The history of a newly imported order: received, then verified or held."""
+    final = S.VERIFIED if verified else S.HELD
+    assert can_transition(S.RECEIVED, final)
+    return ((None, S.RECEIVED, ""), (S.RECEIVED, final, ""))
+
+
+def transition(
+    session: Session, order_id: int, wanted: OrderStatus, actor: Actor, *, note: str = ""
+) -> OrderStatus:
+    """Move an order to `wanted`, recording who, where and when; returns the old status.
+
+    The store update is conditional on the status just read, so two stations racing to
+    move the same order cannot both succeed: the loser gets TransitionRefused.
+    """
+    row = order_rows.order_status(session, order_id)
+    if row is None:
+        raise OrderNotFound(f"no order with id {order_id}")
+    ref = f"{row.channel}/{row.external_id}"
+    if not can_transition(row.status, wanted):
+        raise TransitionRefused(ref, row.status, wanted)
+    moved = order_rows.change_status(
+        session,
+        order_id,
+        row.status,
+        wanted,
+        actor=actor.name,
+        user_id=actor.user_id,
+        station_id=actor.station_id,
+        at=utcnow(),
+        note=note,
+    )
+    if not moved:
+        now = order_rows.order_status(session, order_id)
+        raise TransitionRefused(ref, now.status if now else row.status, wanted)
+    return row.status

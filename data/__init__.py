@@ -1,0 +1,1 @@
+"""The order store: typed models, engine set-up, unit of work, migrations and demo data."""

@@ -1,0 +1,604 @@
+"""The store's tables as typed SQLAlchemy 2 models; Alembic migrations are derived from these."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from data.types import Money, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Annotated column types keep the models short and identical on both databases.
+IntPK = Annotated[
+    int, mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+]
+Code = Annotated[str, mapped_column(String(40))]
+Name = Annotated[str, mapped_column(String(200))]
+Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
+Amount = Annotated[Decimal, mapped_column(Money())]
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column: a VARCHAR with a named CHECK constraint on both databases."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class ChannelKind(enum.StrEnum):
+    """Where an order comes from."""
+
+    WEB = "web"
+    MOBILE = "mobile"
+    CALL_CENTER = "call_center"
+    STORE = "store"
+    MARKETPLACE = "marketplace"
+
+
+class NodeKind(enum.StrEnum):
+    """A place that holds stock and fulfils orders."""
+
+    WAREHOUSE = "warehouse"
+    DC = "dc"
+    STORE = "store"
+
+
+class OrderStatus(enum.StrEnum):
+    """An order's place in its lifecycle; the allowed moves live in app.orders.lifecycle."""
+
+    RECEIVED = "received"
+    VERIFIED = "verified"
+    HELD = "held"
+    ROUTED = "routed"
+    RELEASED = "released"
+    PICKING = "picking"
+    PICKED = "picked"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class PaymentStatus(enum.StrEnum):
+    """What the sales channel says about payment."""
+
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class ServiceLevel(enum.StrEnum):
+    """The delivery promise the customer chose."""
+
+    STANDARD = "standard"
+    EXPRESS = "express"
+    NEXT_DAY = "next_day"
+    PICKUP = "pickup"
+
+
+class PromoKind(enum.StrEnum):
+    """How a promo code reduces an order."""
+
+    PERCENT = "percent"
+    AMOUNT = "amount"
+
+
+class LocationKind(enum.StrEnum):
+    """What a storage location is used for."""
+
+    PICK = "pick"
+    BULK = "bulk"
+    BACKROOM = "backroom"
+    STAGING = "staging"
+    DOCK = "dock"
+
+
+class ReservationKind(enum.StrEnum):
+    """A ledger entry's effect on reserved stock."""
+
+    RESERVE = "reserve"
+    RELEASE = "release"
+    CONSUME = "consume"
+
+
+class MovementReason(enum.StrEnum):
+    """Why on-hand stock changed."""
+
+    RECEIPT = "receipt"
+    ADJUSTMENT = "adjustment"
+    PICK = "pick"
+    SHORT_PICK = "short_pick"
+    COUNT = "count"
+    RETURN = "return"
+
+
+class Role(enum.StrEnum):
+    """What a user may do; each station role needs the matching user role."""
+
+    PICKER = "picker"
+    PACKER = "packer"
+    SHIPPER = "shipper"
+    RETURNS = "returns"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class StationRole(enum.StrEnum):
+    """Which screen a station PC starts in."""
+
+    PICK = "pick"
+    PACK = "pack"
+    SHIP = "ship"
+    RETURNS = "returns"
+    SUPERVISOR = "supervisor"
+
+
+class Channel(Base):
+    """A sales channel orders arrive from; orders are unique per (channel, external id)."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[IntPK]
+    code: Mapped[Code] = mapped_column(unique=True)
+    name: Mapped[Name]
+    kind: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind, "channel_kind"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Customer(Base):
+    """A person who orders; `key` deduplicates them across orders (normalised email or phone)."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[IntPK]
+    key: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[Name]
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class Node(Base):
+    """A fulfilment node: warehouse, distribution centre or store."""
+
+    __tablename__ = "nodes"
+    __table_args__ = (
+        CheckConstraint("daily_capacity >= 0", name="daily_capacity_non_negative"),
+        CheckConstraint("safety_stock >= 0", name="safety_stock_non_negative"),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        # A store that ships to customers is ship-from-store; other kinds never are.
+        CheckConstraint(
+            "ship_from_store = false OR kind = 'store'", name="ship_from_store_is_a_store"
+        ),
+    )
+
+    id: Mapped[IntPK]
+    code: Mapped[Code] = mapped_column(unique=True)
+    name: Mapped[Name]
+    kind: Mapped[NodeKind] = mapped_column(_enum(NodeKind, "node_kind"))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    address_line1: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(100), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    can_ship: Mapped[bool] = mapped_column(Boolean, default=True)
+    can_pickup: Mapped[bool] = mapped_column(Boolean, default=False)
+    ship_from_store: Mapped[bool] = mapped_column(Boolean, default=False)
+    daily_capacity: Mapped[int] = mapped_column(Integer, default=0)
+    cutoff_time: Mapped[time] = mapped_column(Time)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    safety_stock: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Product(Base):
+    """A stock-keeping unit with its barcode, size and tracking needs."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint(
+            "length_mm > 0 AND width_mm > 0 AND height_mm > 0", name="dimensions_positive"
+        ),
+        CheckConstraint("weight_g > 0", name="weight_positive"),
+        CheckConstraint("list_price >= 0", name="list_price_non_negative"),
+    )
+
+    id: Mapped[IntPK]
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
+    name: Mapped[Name]
+    length_mm: Mapped[int] = mapped_column(Integer)
+    width_mm: Mapped[int] = mapped_column(Integer)
+    height_mm: Mapped[int] = mapped_column(Integer)
+    weight_g: Mapped[int] = mapped_column(Integer)
+    list_price: Mapped[Amount]
+    track_lot: Mapped[bool] = mapped_column(Boolean, default=False)
+    track_serial: Mapped[bool] = mapped_column(Boolean, default=False)
+    track_expiry: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PromoCode(Base):
+    """A promotion: valid between two instants, for all channels or the listed ones."""
+
+    __tablename__ = "promo_codes"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'percent' AND percent_bp BETWEEN 1 AND 10000 AND amount_off IS NULL)"
+            " OR (kind = 'amount' AND amount_off > 0 AND percent_bp IS NULL)",
+            name="one_discount",
+        ),
+        CheckConstraint("valid_until > valid_from", name="valid_window"),
+    )
+
+    id: Mapped[IntPK]
+    code: Mapped[Code] = mapped_column(unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[PromoKind] = mapped_column(_enum(PromoKind, "promo_kind"))
+    # Percent discounts in basis points (1250 = 12.5 %), amount discounts in money.
+    percent_bp: Mapped[int | None] = mapped_column(Integer)
+    amount_off: Mapped[Decimal | None] = mapped_column(Money())
+    valid_from: Mapped[Timestamp]
+    valid_until: Mapped[Timestamp]
+    channels: Mapped[list[Channel]] = relationship(secondary="promo_code_channels")
+
+
+class PromoCodeChannel(Base):
+    """A channel a promo code is limited to; a code with no rows here is valid everywhere."""
+
+    __tablename__ = "promo_code_channels"
+
+    promo_code_id: Mapped[int] = mapped_column(ForeignKey("promo_codes.id"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+
+
+class User(Base):
+    """A person on the floor: a badge to scan and a PIN, stored as a salted scrypt hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[IntPK]
+    badge: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[Name]
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+
+
+class UserRole(Base):
+    """One role held by one user."""
+
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+
+
+class Station(Base):
+    """A station PC on the floor, at one node, starting in one role."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[IntPK]
+    code: Mapped[Code] = mapped_column(unique=True)
+    name: Mapped[Name]
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    role: Mapped[StationRole] = mapped_column(_enum(StationRole, "station_role"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Order(Base):
+    """A customer order from one channel; its status follows app.orders.lifecycle."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        CheckConstraint("subtotal >= 0", name="subtotal_non_negative"),
+        CheckConstraint("discount_total >= 0", name="discount_non_negative"),
+        CheckConstraint("discount_total <= subtotal", name="discount_at_most_subtotal"),
+        CheckConstraint(
+            "service_level != 'pickup' OR pickup_node_id IS NOT NULL"
+            " OR status IN ('held', 'cancelled')",
+            name="pickup_has_store",
+        ),
+        Index("ix_orders_status_placed_at", "status", "placed_at"),
+    )
+
+    id: Mapped[IntPK]
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"))
+    placed_at: Mapped[Timestamp]
+    received_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    service_level: Mapped[ServiceLevel] = mapped_column(_enum(ServiceLevel, "service_level"))
+    pickup_node_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"))
+    promo_code: Mapped[str | None] = mapped_column(String(40))
+    payment_status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus, "payment_status"))
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Amount]
+    discount_total: Mapped[Amount]
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.line_no", cascade="all, delete-orphan"
+    )
+    ship_to: Mapped[Address] = relationship(
+        primaryjoin="and_(Address.order_id == Order.id, Address.role == 'ship_to')",
+        viewonly=True,
+        uselist=False,
+    )
+    holds: Mapped[list[OrderHold]] = relationship(order_by="OrderHold.id", viewonly=True)
+    channel: Mapped[Channel] = relationship()
+    customer: Mapped[Customer] = relationship()
+
+
+class Address(Base):
+    """A postal address as the order gave it: a snapshot that later edits never rewrite."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (UniqueConstraint("order_id", "role"),)
+
+    id: Mapped[IntPK]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="ship_to")
+    name: Mapped[Name]
+    company: Mapped[str] = mapped_column(String(200), default="")
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    postal_code: Mapped[str] = mapped_column(String(20))
+    # Wide enough to keep what a held order gave ("USA"); verified orders hold ISO codes.
+    country: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class OrderLine(Base):
+    """One SKU and quantity of an order, with its price and share of the promo discount."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "line_no"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0", name="unit_price_non_negative"),
+        CheckConstraint("discount >= 0", name="discount_non_negative"),
+    )
+
+    id: Mapped[IntPK]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Amount]
+    discount: Mapped[Amount]
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class OrderHold(Base):
+    """Why an order is held for a person: one row per failed check, kept after release."""
+
+    __tablename__ = "order_holds"
+
+    id: Mapped[IntPK]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    field: Mapped[str] = mapped_column(String(80))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class OrderEvent(Base):
+    """One status change of an order: append-only, with who, where and when."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[IntPK]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    from_status: Mapped[OrderStatus | None] = mapped_column(_enum(OrderStatus, "from_status"))
+    to_status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "to_status"))
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Location(Base):
+    """A storage location in a node, with its place in the layout and its barcode."""
+
+    __tablename__ = "locations"
+    __table_args__ = (
+        UniqueConstraint("node_id", "code"),
+        UniqueConstraint("node_id", "barcode"),
+        # Lets stock rows prove their location belongs to their node.
+        UniqueConstraint("node_id", "id"),
+    )
+
+    id: Mapped[IntPK]
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    barcode: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[LocationKind] = mapped_column(_enum(LocationKind, "location_kind"))
+    zone: Mapped[str] = mapped_column(String(20), default="")
+    block: Mapped[int] = mapped_column(Integer, default=0)
+    aisle: Mapped[int] = mapped_column(Integer, default=0)
+    side: Mapped[str] = mapped_column(String(1), default="")
+    bay: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    x_mm: Mapped[int] = mapped_column(Integer, default=0)
+    y_mm: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Stock(Base):
+    """On-hand quantity of one SKU and lot in one location."""
+
+    __tablename__ = "stock"
+    __table_args__ = (
+        UniqueConstraint("location_id", "product_id", "lot"),
+        ForeignKeyConstraint(
+            ["node_id", "location_id"],
+            ["locations.node_id", "locations.id"],
+            name="fk_stock_node_location",
+        ),
+        CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),
+        Index("ix_stock_node_product", "node_id", "product_id"),
+    )
+
+    id: Mapped[IntPK]
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    location_id: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    lot: Mapped[str] = mapped_column(String(40), default="")
+    expiry: Mapped[date | None] = mapped_column(Date)
+    on_hand: Mapped[int] = mapped_column(Integer)
+
+
+class InventoryPosition(Base):
+    """Per node and SKU: on hand and reserved, kept by conditional updates only.
+
+    The CHECK constraints make an oversell impossible even if code above them is wrong.
+    """
+
+    __tablename__ = "inventory_positions"
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="on_hand_non_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_non_negative"),
+        CheckConstraint("reserved <= on_hand", name="reserved_within_on_hand"),
+        CheckConstraint(
+            "safety_stock IS NULL OR safety_stock >= 0", name="safety_stock_non_negative"
+        ),
+        Index("ix_inventory_positions_product", "product_id"),
+    )
+
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    # NULL means: use the node's safety stock.
+    safety_stock: Mapped[int | None] = mapped_column(Integer)
+
+
+class Reservation(Base):
+    """The reservation ledger: append-only; its sum per node and SKU equals `reserved`."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("quantity != 0", name="quantity_non_zero"),
+        Index("ix_reservations_node_product", "node_id", "product_id"),
+    )
+
+    id: Mapped[IntPK]
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    kind: Mapped[ReservationKind] = mapped_column(_enum(ReservationKind, "reservation_kind"))
+    # Signed: a reserve adds, a release or consume subtracts.
+    quantity: Mapped[int] = mapped_column(Integer)
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class StockMovement(Base):
+    """Every change of on-hand stock in a location: append-only history."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint("quantity != 0", name="quantity_non_zero"),
+        Index("ix_stock_movements_node_product", "node_id", "product_id"),
+    )
+
+    id: Mapped[IntPK]
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    lot: Mapped[str] = mapped_column(String(40), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[MovementReason] = mapped_column(_enum(MovementReason, "movement_reason"))
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Box(Base):
+    """A shipping carton in the packaging catalogue."""
+
+    __tablename__ = "boxes"
+    __table_args__ = (
+        CheckConstraint(
+            "inner_length_mm > 0 AND inner_width_mm > 0 AND inner_height_mm > 0",
+            name="dimensions_positive",
+        ),
+        CheckConstraint("max_weight_g > 0", name="max_weight_positive"),
+        CheckConstraint("tare_g >= 0", name="tare_non_negative"),
+        CheckConstraint("cost >= 0", name="cost_non_negative"),
+    )
+
+    id: Mapped[IntPK]
+    code: Mapped[Code] = mapped_column(unique=True)
+    name: Mapped[Name]
+    inner_length_mm: Mapped[int] = mapped_column(Integer)
+    inner_width_mm: Mapped[int] = mapped_column(Integer)
+    inner_height_mm: Mapped[int] = mapped_column(Integer)
+    max_weight_g: Mapped[int] = mapped_column(Integer)
+    tare_g: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[Amount]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

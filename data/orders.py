@@ -1,0 +1,374 @@
+"""Order rows: bulk insertion for intake, status changes, and the reads stations need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Insert, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from data.models import (
+    Address,
+    Channel,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderHold,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    ServiceLevel,
+)
+
+OrderKey = tuple[int, str]
+"""(channel id, external id): what makes an order unique."""
+
+
+@dataclass(frozen=True)
+class NewAddress:
+    """A ship-to address, as verified."""
+
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    company: str = ""
+    line2: str = ""
+    region: str = ""
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """An order line, as verified."""
+
+    line_no: int
+    product_id: int
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+
+
+@dataclass(frozen=True)
+class NewHold:
+    """A reason to hold an order for a person."""
+
+    code: str
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """A verified (or held) order ready to store, with its history so far."""
+
+    channel_id: int
+    external_id: str
+    customer_key: str
+    customer_name: str
+    customer_email: str | None
+    customer_phone: str | None
+    status: OrderStatus
+    placed_at: datetime
+    service_level: ServiceLevel
+    pickup_node_id: int | None
+    promo_code: str | None
+    payment_status: PaymentStatus
+    currency: str
+    subtotal: Decimal
+    discount_total: Decimal
+    ship_to: NewAddress
+    lines: tuple[NewLine, ...]
+    holds: tuple[NewHold, ...] = ()
+    history: tuple[tuple[OrderStatus | None, OrderStatus, str], ...] = field(default=())
+    """(from, to, note) status changes to record, oldest first."""
+
+    @property
+    def key(self) -> OrderKey:
+        return (self.channel_id, self.external_id)
+
+
+class LostInsertRace(Exception):
+    """Another process stored some of these orders between our check and our insert.
+
+    The caller rolls the transaction back and runs it again; the second run sees them.
+    """
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """What a batch insert did."""
+
+    stored: dict[OrderKey, int]
+    """Order ids of the orders stored, by key."""
+    duplicates: list[OrderKey]
+    """Orders that were already in the store; nothing about them changed."""
+
+
+def existing_order_keys(session: Session, keys: Sequence[OrderKey]) -> set[OrderKey]:
+    """Which of these (channel id, external id) pairs are already stored."""
+    found: set[OrderKey] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        rows = session.execute(
+            select(Order.channel_id, Order.external_id).where(
+                tuple_(Order.channel_id, Order.external_id).in_(chunk)
+            )
+        )
+        found.update((r.channel_id, r.external_id) for r in rows)
+    return found
+
+
+def _insert(session: Session, table: Any) -> Insert:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def store_new_orders(
+    session: Session,
+    orders: Sequence[NewOrder],
+    *,
+    actor: str,
+    user_id: int | None,
+    station_id: int | None,
+    at: datetime,
+) -> StoredBatch:
+    """Insert a batch of orders with their customers, addresses, lines, holds and history.
+
+    Orders already stored are skipped and reported as duplicates. Runs inside the
+    caller's transaction; raises LostInsertRace if a concurrent import got in first.
+    """
+    unique: dict[OrderKey, NewOrder] = {}
+    duplicates: list[OrderKey] = []
+    for o in orders:
+        if o.key in unique:
+            duplicates.append(o.key)
+        else:
+            unique[o.key] = o
+    already = existing_order_keys(session, list(unique))
+    duplicates.extend(k for k in unique if k in already)
+    todo = [o for k, o in unique.items() if k not in already]
+    if not todo:
+        return StoredBatch(stored={}, duplicates=duplicates)
+
+    customer_ids = _upsert_customers(session, todo, at)
+
+    order_rows = [
+        {
+            "channel_id": o.channel_id,
+            "external_id": o.external_id,
+            "customer_id": customer_ids[o.customer_key],
+            "status": o.status,
+            "placed_at": o.placed_at,
+            "received_at": at,
+            "service_level": o.service_level,
+            "pickup_node_id": o.pickup_node_id,
+            "promo_code": o.promo_code,
+            "payment_status": o.payment_status,
+            "currency": o.currency,
+            "subtotal": o.subtotal,
+            "discount_total": o.discount_total,
+        }
+        for o in todo
+    ]
+    stmt = (
+        _insert(session, Order)
+        .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+        .returning(Order.id, Order.channel_id, Order.external_id)
+    )
+    stored: dict[OrderKey, int] = {}
+    for r in session.execute(stmt, order_rows):
+        stored[(r.channel_id, r.external_id)] = r.id
+    if len(stored) != len(todo):
+        raise LostInsertRace(f"{len(todo) - len(stored)} orders were stored by another import")
+
+    addresses, lines, holds, events = [], [], [], []
+    for o in todo:
+        order_id = stored[o.key]
+        a = o.ship_to
+        addresses.append(
+            {
+                "order_id": order_id,
+                "customer_id": customer_ids[o.customer_key],
+                "role": "ship_to",
+                "name": a.name,
+                "company": a.company,
+                "line1": a.line1,
+                "line2": a.line2,
+                "city": a.city,
+                "region": a.region,
+                "postal_code": a.postal_code,
+                "country": a.country,
+                "phone": a.phone,
+                "latitude": None,
+                "longitude": None,
+            }
+        )
+        lines.extend(
+            {
+                "order_id": order_id,
+                "line_no": ln.line_no,
+                "product_id": ln.product_id,
+                "quantity": ln.quantity,
+                "unit_price": ln.unit_price,
+                "discount": ln.discount,
+            }
+            for ln in o.lines
+        )
+        holds.extend(
+            {
+                "order_id": order_id,
+                "code": h.code,
+                "field": h.field,
+                "message": h.message,
+                "created_at": at,
+                "released_at": None,
+                "released_by": None,
+            }
+            for h in o.holds
+        )
+        events.extend(
+            {
+                "order_id": order_id,
+                "from_status": frm,
+                "to_status": to,
+                "at": at,
+                "actor": actor,
+                "user_id": user_id,
+                "station_id": station_id,
+                "note": note,
+            }
+            for frm, to, note in o.history
+        )
+    session.execute(Address.__table__.insert(), addresses)
+    session.execute(OrderLine.__table__.insert(), lines)
+    if holds:
+        session.execute(OrderHold.__table__.insert(), holds)
+    if events:
+        session.execute(OrderEvent.__table__.insert(), events)
+    return StoredBatch(stored=stored, duplicates=duplicates)
+
+
+def _upsert_customers(session: Session, orders: Sequence[NewOrder], at: datetime) -> dict[str, int]:
+    """Customer ids by key, inserting the customers not yet known."""
+    rows: dict[str, dict[str, Any]] = {}
+    for o in orders:
+        rows.setdefault(
+            o.customer_key,
+            {
+                "key": o.customer_key,
+                "name": o.customer_name,
+                "email": o.customer_email,
+                "phone": o.customer_phone,
+                "created_at": at,
+            },
+        )
+    keys = sorted(rows)
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        for r in session.execute(select(Customer.id, Customer.key).where(Customer.key.in_(chunk))):
+            ids[r.key] = r.id
+    missing = [rows[k] for k in keys if k not in ids]
+    if missing:
+        stmt = (
+            _insert(session, Customer)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Customer.id, Customer.key)
+        )
+        for r in session.execute(stmt, missing):
+            ids[r.key] = r.id
+        # Customers another transaction inserted meanwhile (PostgreSQL waits for it).
+        still = [k for k in keys if k not in ids]
+        for start in range(0, len(still), 1000):
+            chunk = still[start : start + 1000]
+            for r in session.execute(
+                select(Customer.id, Customer.key).where(Customer.key.in_(chunk))
+            ):
+                ids[r.key] = r.id
+    return ids
+
+
+def change_status(
+    session: Session,
+    order_id: int,
+    current: OrderStatus,
+    wanted: OrderStatus,
+    *,
+    actor: str,
+    user_id: int | None,
+    station_id: int | None,
+    at: datetime,
+    note: str = "",
+) -> bool:
+    """Move an order from `current` to `wanted` and record it; False if it was not `current`.
+
+    The caller (app.orders.lifecycle) decides whether the move is allowed.
+    """
+    result = session.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.status == current)
+        .values(status=wanted)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(
+        OrderEvent(
+            order_id=order_id,
+            from_status=current,
+            to_status=wanted,
+            at=at,
+            actor=actor,
+            user_id=user_id,
+            station_id=station_id,
+            note=note,
+        )
+    )
+    session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class OrderStatusRow:
+    """An order's identity and current status."""
+
+    id: int
+    channel: str
+    external_id: str
+    status: OrderStatus
+
+
+def order_status(session: Session, order_id: int) -> OrderStatusRow | None:
+    """The order's identity and status, or None if there is no such order."""
+    row = session.execute(
+        select(Order.id, Channel.code, Order.external_id, Order.status)
+        .join(Channel, Channel.id == Order.channel_id)
+        .where(Order.id == order_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return OrderStatusRow(row[0], row[1], row[2], row[3])
+
+
+def count_by_status(session: Session) -> dict[OrderStatus, int]:
+    """How many orders are in each status."""
+    rows = session.execute(select(Order.status, func.count()).group_by(Order.status))
+    return {status: n for status, n in rows}
+
+
+def history(session: Session, order_id: int) -> list[OrderEvent]:
+    """The order's status changes, oldest first."""
+    return list(
+        session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        )
+    )

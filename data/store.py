@@ -1,0 +1,100 @@
+"""Engine set-up for SQLite and PostgreSQL with the durability and locking rules of the store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
+
+DEFAULT_URL = "sqlite:///shipfloor.db"
+URL_ENV = "SHIPFLOOR_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# A connection execution option: the transaction will only read, so on SQLite it may
+# begin DEFERRED and not hold the write lock.
+READ_ONLY = "shipfloor_read_only"
+
+
+class StoreURLError(ValueError):
+    """The database URL cannot be used as a Shipfloor store."""
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The store URL: the one given, else $SHIPFLOOR_DATABASE_URL, else ./shipfloor.db."""
+    return normalize_url(url or os.environ.get(URL_ENV) or DEFAULT_URL)
+
+
+def normalize_url(url: str) -> str:
+    """Map the URL forms people type onto the drivers Shipfloor uses (psycopg 3, pysqlite)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse message
+        raise StoreURLError(
+            f"{url!r} is not a database URL; use sqlite:///PATH or "
+            "postgresql://USER@HOST:PORT/DATABASE"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise StoreURLError(
+                f"{url!r}: the SQLite store must be a file (sqlite:///PATH); "
+                "station processes share it"
+            )
+        parsed = parsed.set(drivername="sqlite+pysqlite")
+    else:
+        raise StoreURLError(f"{url!r}: Shipfloor stores orders in SQLite or PostgreSQL only")
+    return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind an SQLite URL, or None for PostgreSQL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database is None:
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for the store, configured as DESIGN.md's store rules say."""
+    resolved = resolve_url(url)
+    if make_url(resolved).get_backend_name() == "sqlite":
+        return _sqlite_engine(resolved, **kwargs)
+    return create_engine(resolved, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN is ours.
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # FULL: a scan confirmed to a picker survives a power cut.
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the lock up front: a read-then-write transaction that tried to
+        # upgrade its lock later could fail with SQLITE_BUSY despite busy_timeout.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+StoreEngine = Engine
+"""The engine type, for the application core's annotations (it never imports SQLAlchemy)."""

@@ -1,0 +1,1 @@
+"""Shipfloor's test suites, mirroring the project's folders."""
