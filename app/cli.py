@@ -49,7 +49,9 @@ def _engine(args: argparse.Namespace) -> StoreEngine:
         raise CommandError(str(exc)) from None
     path = sqlite_path(url)
     if path is not None and not path.parent.exists():
-        raise CommandError(f"{path.parent} does not exist; create the folder or choose another --db")
+        raise CommandError(
+            f"{path.parent} does not exist; create the folder or choose another --db"
+        )
     return make_engine(url)
 
 
@@ -144,20 +146,22 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
         raise CommandError(f"{path.name}: {exc}", 1) from None
     if args.json:
         _print_json(
-            (
-                {
-                    "file": str(path),
-                    "imported": summary.imported,
-                    "duplicates": summary.duplicates,
-                    "held": summary.held,
-                    "rejected": [
-                        {"line": r.line, "external_id": r.external_id, "field": r.field,
-                         "reason": r.reason}
-                        for r in summary.rejected
-                    ],
-                    "seconds": round(summary.seconds, 3),
-                }
-            )
+            {
+                "file": str(path),
+                "imported": summary.imported,
+                "duplicates": summary.duplicates,
+                "held": summary.held,
+                "rejected": [
+                    {
+                        "line": r.line,
+                        "external_id": r.external_id,
+                        "field": r.field,
+                        "reason": r.reason,
+                    }
+                    for r in summary.rejected
+                ],
+                "seconds": round(summary.seconds, 3),
+            }
         )
     else:
         _print_import(summary, path)
@@ -180,11 +184,23 @@ def cmd_inventory_available(args: argparse.Namespace) -> int:
     for heading in ("node", "kind", "on hand", "reserved", "safety", "ATP"):
         table.add_column(heading, justify="left" if heading in ("node", "kind") else "right")
     for n in result.nodes:
-        table.add_row(n.node_code, str(n.node_kind), str(n.on_hand), str(n.reserved),
-                      str(n.safety_stock), str(n.atp))
+        table.add_row(
+            n.node_code,
+            str(n.node_kind),
+            str(n.on_hand),
+            str(n.reserved),
+            str(n.safety_stock),
+            str(n.atp),
+        )
     table.add_section()
-    table.add_row("network", "", str(result.network_on_hand), str(result.network_reserved), "",
-                  str(result.network_atp))
+    table.add_row(
+        "network",
+        "",
+        str(result.network_on_hand),
+        str(result.network_reserved),
+        "",
+        str(result.network_atp),
+    )
     out.print(table)
     return 0
 
@@ -226,7 +242,9 @@ def _print_site(engine: StoreEngine) -> None:
     site = demo.site_summary(engine)
     where = engine.url.render_as_string(hide_password=True)
     out.print(f"[bold]Shipfloor site[/bold] in {where}")
-    nodes = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(site.nodes.items()))
+    nodes = ", ".join(
+        f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(site.nodes.items())
+    )
     out.print(f"  network   {nodes}")
     out.print(
         f"  warehouse {site.locations:,} locations, {site.stock_rows:,} stock rows, "
@@ -259,8 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="URL", default=None, help=db_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo_cmd = commands.add_parser("demo", parents=[common],
-                                   help="seed a demo site if the store is empty, then start")
+    demo_cmd = commands.add_parser(
+        "demo", parents=[common], help="seed a demo site if the store is empty, then start"
+    )
     demo_cmd.set_defaults(run=cmd_demo)
     demo_sub = demo_cmd.add_subparsers(dest="demo_command", metavar="seed")
     seed_cmd = demo_sub.add_parser("seed", parents=[common], help="build deterministic demo data")
@@ -270,12 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     db_cmd = commands.add_parser("db", parents=[common], help="the store's schema")
     db_sub = db_cmd.add_subparsers(dest="db_command", required=True, metavar="upgrade|check")
-    db_sub.add_parser("upgrade", parents=[common], help="migrate to the newest schema").set_defaults(
-        run=cmd_db_upgrade
-    )
-    db_sub.add_parser("check", parents=[common], help="compare the schema with the models").set_defaults(
-        run=cmd_db_check
-    )
+    db_sub.add_parser(
+        "upgrade", parents=[common], help="migrate to the newest schema"
+    ).set_defaults(run=cmd_db_upgrade)
+    db_sub.add_parser(
+        "check", parents=[common], help="compare the schema with the models"
+    ).set_defaults(run=cmd_db_check)
 
     orders_cmd = commands.add_parser("orders", parents=[common], help="order intake")
     orders_sub = orders_cmd.add_subparsers(dest="orders_command", required=True, metavar="import")

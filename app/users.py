@@ -30,7 +30,11 @@ def verify_pin(pin: str, stored: str) -> bool:
     if scheme != "scrypt":
         return False
     digest = hashlib.scrypt(
-        pin.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p),
+        pin.encode(),
+        salt=bytes.fromhex(salt_hex),
+        n=int(n),
+        r=int(r),
+        p=int(p),
         dklen=len(digest_hex) // 2,
     )
     return hmac.compare_digest(digest.hex(), digest_hex)

@@ -9,7 +9,16 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Channel, ChannelKind, Node, NodeKind, Product, PromoCode, PromoCodeChannel, PromoKind
+from data.models import (
+    Channel,
+    ChannelKind,
+    Node,
+    NodeKind,
+    Product,
+    PromoCode,
+    PromoCodeChannel,
+    PromoKind,
+)
 
 
 @dataclass(frozen=True)

@@ -66,12 +66,39 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale("small", dcs=2, stores=6, skus=500, orders=1_000, blocks=2, aisles=8,
-                   bays_per_side=10, levels=4),
-    "medium": Scale("medium", dcs=4, stores=20, skus=5_000, orders=10_000, blocks=3, aisles=12,
-                    bays_per_side=20, levels=5),
-    "large": Scale("large", dcs=6, stores=60, skus=20_000, orders=100_000, blocks=3, aisles=20,
-                   bays_per_side=25, levels=5),
+    "small": Scale(
+        "small",
+        dcs=2,
+        stores=6,
+        skus=500,
+        orders=1_000,
+        blocks=2,
+        aisles=8,
+        bays_per_side=10,
+        levels=4,
+    ),
+    "medium": Scale(
+        "medium",
+        dcs=4,
+        stores=20,
+        skus=5_000,
+        orders=10_000,
+        blocks=3,
+        aisles=12,
+        bays_per_side=20,
+        levels=5,
+    ),
+    "large": Scale(
+        "large",
+        dcs=6,
+        stores=60,
+        skus=20_000,
+        orders=100_000,
+        blocks=3,
+        aisles=20,
+        bays_per_side=25,
+        levels=5,
+    ),
 }
 
 # Warehouse geometry (millimetres): Henn-style parallel aisles with cross aisles.
@@ -119,23 +146,96 @@ CITIES = (
     City("Kansas City", "MO", 39.0997, -94.5786, "641", "816", 5),
 )
 
-FIRST_NAMES = ("Ava", "Ben", "Chloe", "Dan", "Ella", "Finn", "Grace", "Hugo", "Iris", "Jack",
-               "Kara", "Liam", "Maya", "Noah", "Olga", "Paul", "Rosa", "Sam", "Tara", "Umar",
-               "Vera", "Will", "Yara", "Zoe", "José", "Zoë", "Łukasz", "Siobhán")
-LAST_NAMES = ("Adams", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito",
-              "Jones", "Kim", "Lopez", "Miller", "Nguyen", "O'Brien", "Patel", "Quinn", "Rossi",
-              "Smith", "Taylor", "Ueda", "Vargas", "Walsh", "Young", "Müller", "Núñez")
-STREETS = ("Main St", "Oak Ave", "Pine St", "Maple Dr", "Cedar Ln", "Elm St", "Lake Rd",
-           "Hill St", "Park Ave", "River Rd", "2nd St", "Sunset Blvd", "Washington St")
+FIRST_NAMES = (
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Dan",
+    "Ella",
+    "Finn",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jack",
+    "Kara",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Yara",
+    "Zoe",
+    "José",
+    "Zoë",
+    "Łukasz",
+    "Siobhán",
+)
+LAST_NAMES = (
+    "Adams",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ito",
+    "Jones",
+    "Kim",
+    "Lopez",
+    "Miller",
+    "Nguyen",
+    "O'Brien",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Smith",
+    "Taylor",
+    "Ueda",
+    "Vargas",
+    "Walsh",
+    "Young",
+    "Müller",
+    "Núñez",
+)
+STREETS = (
+    "Main St",
+    "Oak Ave",
+    "Pine St",
+    "Maple Dr",
+    "Cedar Ln",
+    "Elm St",
+    "Lake Rd",
+    "Hill St",
+    "Park Ave",
+    "River Rd",
+    "2nd St",
+    "Sunset Blvd",
+    "Washington St",
+)
 PRODUCT_WORDS = (
-    ("Stabilo", "pen", 15, 150, 10), ("Oxford", "A4 pad", 210, 297, 12),
-    ("Leitz", "binder", 320, 290, 50), ("Pilot", "marker", 15, 140, 15),
-    ("Fiskars", "scissors", 80, 210, 12), ("Moleskine", "notebook", 130, 210, 15),
-    ("Anker", "USB cable", 100, 120, 20), ("Logitech", "mouse", 65, 110, 40),
-    ("Philips", "LED bulb", 60, 110, 60), ("Duracell", "AA batteries", 60, 100, 15),
-    ("Brita", "water filter", 70, 140, 70), ("Tefal", "frying pan", 290, 300, 60),
-    ("Lego", "brick set", 190, 260, 70), ("Nivea", "hand cream", 50, 150, 40),
-    ("Colgate", "toothpaste", 45, 190, 35), ("Lindt", "chocolate bar", 80, 170, 10),
+    ("Stabilo", "pen", 15, 150, 10),
+    ("Oxford", "A4 pad", 210, 297, 12),
+    ("Leitz", "binder", 320, 290, 50),
+    ("Pilot", "marker", 15, 140, 15),
+    ("Fiskars", "scissors", 80, 210, 12),
+    ("Moleskine", "notebook", 130, 210, 15),
+    ("Anker", "USB cable", 100, 120, 20),
+    ("Logitech", "mouse", 65, 110, 40),
+    ("Philips", "LED bulb", 60, 110, 60),
+    ("Duracell", "AA batteries", 60, 100, 15),
+    ("Brita", "water filter", 70, 140, 70),
+    ("Tefal", "frying pan", 290, 300, 60),
+    ("Lego", "brick set", 190, 260, 70),
+    ("Nivea", "hand cream", 50, 150, 40),
+    ("Colgate", "toothpaste", 45, 190, 35),
+    ("Lindt", "chocolate bar", 80, 170, 10),
 )
 COLOURS = ("black", "blue", "red", "green", "white", "grey", "yellow", "orange", "pink", "navy")
 
@@ -168,8 +268,12 @@ USERS = (
     ("U2001", "Pam Packer", "2222", (Role.PACKER,)),
     ("U3001", "Sam Shipper", "3333", (Role.SHIPPER,)),
     ("U4001", "Rita Returns", "4444", (Role.RETURNS,)),
-    ("U5001", "Sue Supervisor", "5555",
-     (Role.SUPERVISOR, Role.PICKER, Role.PACKER, Role.SHIPPER, Role.RETURNS)),
+    (
+        "U5001",
+        "Sue Supervisor",
+        "5555",
+        (Role.SUPERVISOR, Role.PICKER, Role.PACKER, Role.SHIPPER, Role.RETURNS),
+    ),
     ("U9001", "Alex Admin", "9999", (Role.ADMIN, Role.SUPERVISOR)),
 )
 
@@ -223,9 +327,12 @@ class SiteSummary:
 
 def summary(session: Session) -> SiteSummary:
     """What the store holds, for `shipfloor demo` and people checking a seed."""
-    nodes = {str(k): n for k, n in session.execute(select(Node.kind, func.count()).group_by(Node.kind))}
+    nodes = {
+        str(k): n for k, n in session.execute(select(Node.kind, func.count()).group_by(Node.kind))
+    }
     by_status = {
-        str(k): n for k, n in session.execute(select(Order.status, func.count()).group_by(Order.status))
+        str(k): n
+        for k, n in session.execute(select(Order.status, func.count()).group_by(Order.status))
     }
     by_channel = {
         code: n
@@ -273,21 +380,37 @@ def seed_site(
     session.execute(
         insert(Box),
         [
-            {"code": c, "name": n, "inner_length_mm": length, "inner_width_mm": w,
-             "inner_height_mm": h, "max_weight_g": mw, "tare_g": t, "cost": Decimal(cost),
-             "active": True}
+            {
+                "code": c,
+                "name": n,
+                "inner_length_mm": length,
+                "inner_width_mm": w,
+                "inner_height_mm": h,
+                "max_weight_g": mw,
+                "tare_g": t,
+                "cost": Decimal(cost),
+                "active": True,
+            }
             for c, n, length, w, h, mw, t, cost in BOXES
         ],
     )
     for badge, name, pin, roles in USERS:
         session.add(
-            User(badge=badge, name=name, pin_hash=hash_pin(pin), active=True, created_at=now,
-                 roles=[UserRole(role=r) for r in roles])
+            User(
+                badge=badge,
+                name=name,
+                pin_hash=hash_pin(pin),
+                active=True,
+                created_at=now,
+                roles=[UserRole(role=r) for r in roles],
+            )
         )
     session.execute(
         insert(Station),
-        [{"code": c, "name": n, "node_id": node_ids[WAREHOUSE_CODE], "role": r, "active": True}
-         for c, n, r in STATIONS],
+        [
+            {"code": c, "name": n, "node_id": node_ids[WAREHOUSE_CODE], "role": r, "active": True}
+            for c, n, r in STATIONS
+        ],
     )
     session.flush()
     product_ids = _seed_products(session, scale, rng)
@@ -298,18 +421,57 @@ def seed_site(
 
 def _seed_promos(session: Session, channel_ids: dict[str, int]) -> None:
     promos = (
-        ("WELCOME10", "10 % off a first order", PromoKind.PERCENT, 1000, None,
-         datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC), ()),
-        ("SAVE5", "5.00 off on web and app", PromoKind.AMOUNT, None, Decimal("5.00"),
-         datetime(2026, 6, 1, tzinfo=UTC), datetime(2027, 6, 1, tzinfo=UTC), ("web", "mobile")),
-        ("APP15", "15 % off in the app", PromoKind.PERCENT, 1500, None,
-         datetime(2026, 9, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC), ("mobile",)),
-        ("WINTER25", "Last winter's sale", PromoKind.PERCENT, 2500, None,
-         datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC), ()),
+        (
+            "WELCOME10",
+            "10 % off a first order",
+            PromoKind.PERCENT,
+            1000,
+            None,
+            datetime(2026, 1, 1, tzinfo=UTC),
+            datetime(2028, 1, 1, tzinfo=UTC),
+            (),
+        ),
+        (
+            "SAVE5",
+            "5.00 off on web and app",
+            PromoKind.AMOUNT,
+            None,
+            Decimal("5.00"),
+            datetime(2026, 6, 1, tzinfo=UTC),
+            datetime(2027, 6, 1, tzinfo=UTC),
+            ("web", "mobile"),
+        ),
+        (
+            "APP15",
+            "15 % off in the app",
+            PromoKind.PERCENT,
+            1500,
+            None,
+            datetime(2026, 9, 1, tzinfo=UTC),
+            datetime(2027, 3, 1, tzinfo=UTC),
+            ("mobile",),
+        ),
+        (
+            "WINTER25",
+            "Last winter's sale",
+            PromoKind.PERCENT,
+            2500,
+            None,
+            datetime(2026, 1, 1, tzinfo=UTC),
+            datetime(2026, 3, 1, tzinfo=UTC),
+            (),
+        ),
     )
     for code, description, kind, bp, amount, start, end, channels in promos:
-        promo = PromoCode(code=code, description=description, kind=kind, percent_bp=bp,
-                          amount_off=amount, valid_from=start, valid_until=end)
+        promo = PromoCode(
+            code=code,
+            description=description,
+            kind=kind,
+            percent_bp=bp,
+            amount_off=amount,
+            valid_from=start,
+            valid_until=end,
+        )
         session.add(promo)
         session.flush()
         for channel in channels:
@@ -321,34 +483,74 @@ def _seed_nodes(session: Session, scale: Scale, rng: random.Random) -> dict[str,
     rows: list[dict[str, Any]] = []
 
     def node(code: str, name: str, kind: NodeKind, city: City, **extra: Any) -> None:
-        rows.append({
-            "code": code, "name": name, "kind": kind,
-            "latitude": round(city.latitude + rng.uniform(-0.05, 0.05), 5),
-            "longitude": round(city.longitude + rng.uniform(-0.05, 0.05), 5),
-            "address_line1": f"{rng.randint(100, 9999)} {rng.choice(STREETS)}",
-            "city": city.name, "region": city.region,
-            "postal_code": f"{city.zip_prefix}{rng.randint(0, 99):02d}", "country": "US",
-            "timezone": "UTC", "active": True, **extra,
-        })
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "latitude": round(city.latitude + rng.uniform(-0.05, 0.05), 5),
+                "longitude": round(city.longitude + rng.uniform(-0.05, 0.05), 5),
+                "address_line1": f"{rng.randint(100, 9999)} {rng.choice(STREETS)}",
+                "city": city.name,
+                "region": city.region,
+                "postal_code": f"{city.zip_prefix}{rng.randint(0, 99):02d}",
+                "country": "US",
+                "timezone": "UTC",
+                "active": True,
+                **extra,
+            }
+        )
 
-    node(WAREHOUSE_CODE, "Columbus fulfilment centre", NodeKind.WAREHOUSE, CITIES[12],
-         can_ship=True, can_pickup=False, ship_from_store=False, daily_capacity=20_000,
-         cutoff_time=time(17, 0), safety_stock=2, priority=1)
-    dc_cities = [c for c in CITIES if c.name in (
-        "Los Angeles", "Dallas", "Atlanta", "New York", "Seattle", "Denver", "Chicago")]
+    node(
+        WAREHOUSE_CODE,
+        "Columbus fulfilment centre",
+        NodeKind.WAREHOUSE,
+        CITIES[12],
+        can_ship=True,
+        can_pickup=False,
+        ship_from_store=False,
+        daily_capacity=20_000,
+        cutoff_time=time(17, 0),
+        safety_stock=2,
+        priority=1,
+    )
+    dc_cities = [
+        c
+        for c in CITIES
+        if c.name
+        in ("Los Angeles", "Dallas", "Atlanta", "New York", "Seattle", "Denver", "Chicago")
+    ]
     for i in range(scale.dcs):
         city = dc_cities[i % len(dc_cities)]
-        node(f"DC{i + 1}", f"{city.name} distribution centre", NodeKind.DC, city,
-             can_ship=True, can_pickup=False, ship_from_store=False,
-             daily_capacity=rng.choice((4_000, 6_000, 8_000)), cutoff_time=time(16, 0),
-             safety_stock=1, priority=10 + i)
+        node(
+            f"DC{i + 1}",
+            f"{city.name} distribution centre",
+            NodeKind.DC,
+            city,
+            can_ship=True,
+            can_pickup=False,
+            ship_from_store=False,
+            daily_capacity=rng.choice((4_000, 6_000, 8_000)),
+            cutoff_time=time(16, 0),
+            safety_stock=1,
+            priority=10 + i,
+        )
     for i in range(scale.stores):
         city = CITIES[i % len(CITIES)]
         ships = rng.random() < 0.6
-        node(f"S{i + 1:03d}", f"{city.name} store {i // len(CITIES) + 1}", NodeKind.STORE, city,
-             can_ship=ships, can_pickup=True, ship_from_store=ships,
-             daily_capacity=rng.choice((100, 200, 300)) if ships else 0,
-             cutoff_time=time(15, 0), safety_stock=2, priority=100 + i)
+        node(
+            f"S{i + 1:03d}",
+            f"{city.name} store {i // len(CITIES) + 1}",
+            NodeKind.STORE,
+            city,
+            can_ship=ships,
+            can_pickup=True,
+            ship_from_store=ships,
+            daily_capacity=rng.choice((100, 200, 300)) if ships else 0,
+            cutoff_time=time(15, 0),
+            safety_stock=2,
+            priority=100 + i,
+        )
     session.execute(insert(Node), rows)
     return dict(session.execute(select(Node.code, Node.id)).tuples().all())
 
@@ -362,18 +564,22 @@ def _seed_products(session: Session, scale: Scale, rng: random.Random) -> list[i
         size = rng.choice((1, 1, 1, 2, 3))
         dims = sorted((length * size, height, depth * size), reverse=True)
         volume_l = dims[0] * dims[1] * dims[2] / 1e6
-        rows.append({
-            "sku": f"SKU-{i + 1:06d}",
-            "gtin": gtin13(ref),
-            "name": f"{brand} {noun} {colour}" + (f" ×{size}" if size > 1 else ""),
-            "length_mm": dims[0], "width_mm": dims[1], "height_mm": dims[2],
-            "weight_g": max(5, int(volume_l * rng.uniform(150, 700))),
-            "list_price": Decimal(rng.randint(99, 9999)) / 100,
-            "track_lot": noun in ("toothpaste", "hand cream", "chocolate bar", "water filter"),
-            "track_serial": noun in ("mouse",),
-            "track_expiry": noun in ("toothpaste", "hand cream", "chocolate bar"),
-            "active": rng.random() > 0.002,
-        })
+        rows.append(
+            {
+                "sku": f"SKU-{i + 1:06d}",
+                "gtin": gtin13(ref),
+                "name": f"{brand} {noun} {colour}" + (f" ×{size}" if size > 1 else ""),
+                "length_mm": dims[0],
+                "width_mm": dims[1],
+                "height_mm": dims[2],
+                "weight_g": max(5, int(volume_l * rng.uniform(150, 700))),
+                "list_price": Decimal(rng.randint(99, 9999)) / 100,
+                "track_lot": noun in ("toothpaste", "hand cream", "chocolate bar", "water filter"),
+                "track_serial": noun in ("mouse",),
+                "track_expiry": noun in ("toothpaste", "hand cream", "chocolate bar"),
+                "active": rng.random() > 0.002,
+            }
+        )
     for start in range(0, len(rows), 5_000):
         session.execute(insert(Product), rows[start : start + 5_000])
     return list(session.scalars(select(Product.id).order_by(Product.id)))
@@ -394,10 +600,18 @@ def warehouse_locations(node_id: int, scale: Scale) -> Iterator[dict[str, Any]]:
                     for level in range(1, scale.levels + 1):
                         code = f"{letter}{aisle:02d}-{bay:02d}-{level}"
                         yield {
-                            "node_id": node_id, "code": code, "barcode": f"LOC-{code}",
-                            "kind": LocationKind.PICK, "zone": letter, "block": block + 1,
-                            "aisle": aisle, "side": side, "bay": bay, "level": level,
-                            "x_mm": x, "y_mm": y,
+                            "node_id": node_id,
+                            "code": code,
+                            "barcode": f"LOC-{code}",
+                            "kind": LocationKind.PICK,
+                            "zone": letter,
+                            "block": block + 1,
+                            "aisle": aisle,
+                            "side": side,
+                            "bay": bay,
+                            "level": level,
+                            "x_mm": x,
+                            "y_mm": y,
                         }
 
 
@@ -414,20 +628,31 @@ def _seed_stock(
     for start in range(0, len(locations), 5_000):
         session.execute(insert(Location), locations[start : start + 5_000])
     other = [
-        {"node_id": nid, "code": "BACK-01" if code.startswith("S") else "BULK-01",
-         "barcode": "LOC-BACK-01" if code.startswith("S") else "LOC-BULK-01",
-         "kind": LocationKind.BACKROOM if code.startswith("S") else LocationKind.BULK,
-         "zone": "", "block": 0, "aisle": 0, "side": "", "bay": 0, "level": 0,
-         "x_mm": 0, "y_mm": 0}
-        for code, nid in node_ids.items() if code != WAREHOUSE_CODE
+        {
+            "node_id": nid,
+            "code": "BACK-01" if code.startswith("S") else "BULK-01",
+            "barcode": "LOC-BACK-01" if code.startswith("S") else "LOC-BULK-01",
+            "kind": LocationKind.BACKROOM if code.startswith("S") else LocationKind.BULK,
+            "zone": "",
+            "block": 0,
+            "aisle": 0,
+            "side": "",
+            "bay": 0,
+            "level": 0,
+            "x_mm": 0,
+            "y_mm": 0,
+        }
+        for code, nid in node_ids.items()
+        if code != WAREHOUSE_CODE
     ]
     session.execute(insert(Location), other)
     location_ids: dict[tuple[int, str], int] = {
-        (n, c): i for i, n, c in session.execute(select(Location.id, Location.node_id, Location.code))
+        (n, c): i
+        for i, n, c in session.execute(select(Location.id, Location.node_id, Location.code))
     }
     pick_codes = [loc["code"] for loc in locations]
     # Fast movers close to the depot: shuffle the SKUs onto locations sorted by distance.
-    pick_codes.sort(key=lambda c: (location_distance_rank(c)))
+    pick_codes.sort(key=lambda c: location_distance_rank(c))
     stock: list[dict[str, Any]] = []
     for index, product_id in enumerate(product_ids):
         placements: list[tuple[int, int, int]] = []
@@ -436,36 +661,70 @@ def _seed_stock(
             placements.append((warehouse, location_ids[(warehouse, code)], rng.randint(5, 200)))
         for node_code, node_id in node_ids.items():
             if node_code.startswith("DC") and rng.random() < 0.75:
-                placements.append((node_id, location_ids[(node_id, "BULK-01")],
-                                   rng.randint(10, 500)))
+                placements.append(
+                    (node_id, location_ids[(node_id, "BULK-01")], rng.randint(10, 500))
+                )
             elif node_code.startswith("S") and rng.random() < 0.1:
-                placements.append((node_id, location_ids[(node_id, "BACK-01")],
-                                   rng.randint(1, 25)))
+                placements.append((node_id, location_ids[(node_id, "BACK-01")], rng.randint(1, 25)))
         for node_id, location_id, qty in placements:
-            stock.append({"node_id": node_id, "location_id": location_id,
-                          "product_id": product_id, "qty": qty})
+            stock.append(
+                {
+                    "node_id": node_id,
+                    "location_id": location_id,
+                    "product_id": product_id,
+                    "qty": qty,
+                }
+            )
     total = len(stock)
     chunk = 20_000
     for start in range(0, total, chunk):
         part = stock[start : start + chunk]
-        session.execute(insert(Stock), [
-            {"node_id": s["node_id"], "location_id": s["location_id"],
-             "product_id": s["product_id"], "lot": "", "expiry": None, "on_hand": s["qty"]}
-            for s in part
-        ])
-        session.execute(insert(InventoryPosition), [
-            {"node_id": s["node_id"], "product_id": s["product_id"], "on_hand": s["qty"],
-             "reserved": 0, "safety_stock": None}
-            for s in part
-        ])
-        session.execute(insert(StockMovement), [
-            {"node_id": s["node_id"], "location_id": s["location_id"],
-             "product_id": s["product_id"], "lot": "", "quantity": s["qty"],
-             "reason": MovementReason.RECEIPT, "at": DEMO_EPOCH - timedelta(days=7),
-             "actor": "demo-seed", "user_id": None, "station_id": None,
-             "note": "opening stock"}
-            for s in part
-        ])
+        session.execute(
+            insert(Stock),
+            [
+                {
+                    "node_id": s["node_id"],
+                    "location_id": s["location_id"],
+                    "product_id": s["product_id"],
+                    "lot": "",
+                    "expiry": None,
+                    "on_hand": s["qty"],
+                }
+                for s in part
+            ],
+        )
+        session.execute(
+            insert(InventoryPosition),
+            [
+                {
+                    "node_id": s["node_id"],
+                    "product_id": s["product_id"],
+                    "on_hand": s["qty"],
+                    "reserved": 0,
+                    "safety_stock": None,
+                }
+                for s in part
+            ],
+        )
+        session.execute(
+            insert(StockMovement),
+            [
+                {
+                    "node_id": s["node_id"],
+                    "location_id": s["location_id"],
+                    "product_id": s["product_id"],
+                    "lot": "",
+                    "quantity": s["qty"],
+                    "reason": MovementReason.RECEIPT,
+                    "at": DEMO_EPOCH - timedelta(days=7),
+                    "actor": "demo-seed",
+                    "user_id": None,
+                    "station_id": None,
+                    "note": "opening stock",
+                }
+                for s in part
+            ],
+        )
         if progress:
             progress("stock", min(start + chunk, total), total)
 
@@ -476,9 +735,7 @@ def location_distance_rank(code: str) -> tuple[int, int, int]:
     return (int(bay) // 2 + (ord(head[0]) - ord("A")) * 100 + int(head[1:]), int(level), int(bay))
 
 
-def order_records(
-    session: Session, scale: Scale, rng: random.Random
-) -> Iterator[dict[str, Any]]:
+def order_records(session: Session, scale: Scale, rng: random.Random) -> Iterator[dict[str, Any]]:
     """Demo orders as intake records (flat field names, as app.intake.parse builds them).
 
     About 2 % carry a problem a person must fix (bad phone, expired promo, missing city),
@@ -487,23 +744,28 @@ def order_records(
     products = session.execute(
         select(Product.sku, Product.list_price).where(Product.active.is_(True)).order_by(Product.id)
     ).all()
-    pickup_stores = list(session.scalars(
-        select(Node.code).where(Node.kind == NodeKind.STORE, Node.can_pickup.is_(True))
-        .order_by(Node.code)
-    ))
-    customers = []
+    pickup_stores = list(
+        session.scalars(
+            select(Node.code)
+            .where(Node.kind == NodeKind.STORE, Node.can_pickup.is_(True))
+            .order_by(Node.code)
+        )
+    )
+    customers: list[dict[str, Any]] = []
     for i in range(max(50, scale.orders // 3)):
         city = rng.choices(CITIES, weights=[c.weight for c in CITIES])[0]
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         local = f"{first}.{last}".lower().replace("'", "")
-        customers.append({
-            "name": f"{first} {last}",
-            "email": f"{local}{i}@example.com",
-            "phone": f"+1 {city.area_code} {rng.randint(200, 999)} {rng.randint(0, 9999):04d}",
-            "city": city,
-            "line1": f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
-            "postal": f"{city.zip_prefix}{rng.randint(0, 99):02d}",
-        })
+        customers.append(
+            {
+                "name": f"{first} {last}",
+                "email": f"{local}{i}@example.com",
+                "phone": f"+1 {city.area_code} {rng.randint(200, 999)} {rng.randint(0, 9999):04d}",
+                "city": city,
+                "line1": f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
+                "postal": f"{city.zip_prefix}{rng.randint(0, 99):02d}",
+            }
+        )
     # Skewed popularity: a few SKUs sell far more than the rest.
     cumulative: list[float] = []
     running = 0.0
@@ -514,21 +776,22 @@ def order_records(
     for n in range(scale.orders):
         channel = rng.choices(channel_codes, weights=CHANNEL_WEIGHTS)[0]
         customer = rng.choice(customers)
-        city: City = customer["city"]
+        home: City = customer["city"]
         line_count = rng.choices((1, 2, 3, 4, 5, 8), weights=(45, 25, 14, 8, 5, 3))[0]
         chosen = rng.choices(products, cum_weights=cumulative, k=line_count)
         record: dict[str, Any] = {
             "channel": channel,
             "external_id": f"{channel[:3].upper()}-{100000 + n}",
             "placed_at": (DEMO_EPOCH - timedelta(seconds=rng.randint(0, 3 * 86400)))
-            .isoformat().replace("+00:00", "Z"),
+            .isoformat()
+            .replace("+00:00", "Z"),
             "customer.name": customer["name"],
             "customer.email": customer["email"],
             "customer.phone": customer["phone"],
             "ship_to.name": customer["name"],
             "ship_to.line1": customer["line1"],
-            "ship_to.city": city.name,
-            "ship_to.region": city.region,
+            "ship_to.city": home.name,
+            "ship_to.region": home.region,
             "ship_to.postal_code": customer["postal"],
             "ship_to.country": "US",
             "service_level": rng.choices(("standard", "express", "next_day"), (80, 15, 5))[0],
@@ -552,6 +815,7 @@ def order_records(
             record["payment_status"] = "pending"
         yield {
             **record,
-            "_lines": [(sku, rng.choices((1, 1, 1, 2, 3), k=1)[0], str(price))
-                       for sku, price in chosen],
+            "_lines": [
+                (sku, rng.choices((1, 1, 1, 2, 3), k=1)[0], str(price)) for sku, price in chosen
+            ],
         }

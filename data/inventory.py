@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Insert, and_, case, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -20,6 +19,7 @@ from data.models import (
     Stock,
     StockMovement,
 )
+from data.upsert import insert_on_conflict
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,6 @@ class NodeAvailability:
         return max(0, self.on_hand - self.reserved - self.safety_stock)
 
 
-def _upsert(session: Session, table: object) -> Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def receive(
     session: Session,
     *,
@@ -71,7 +65,7 @@ def receive(
     """Add stock to a location and to the node's position, and record the movement."""
     if quantity <= 0:
         raise ValueError(f"a receipt adds stock; {quantity} is not a positive quantity")
-    stock = _upsert(session, Stock).values(
+    stock = insert_on_conflict(session, Stock).values(
         node_id=node_id,
         location_id=location_id,
         product_id=product_id,
@@ -85,7 +79,7 @@ def receive(
             set_={"on_hand": Stock.on_hand + stock.excluded.on_hand},
         )
     )
-    position = _upsert(session, InventoryPosition).values(
+    position = insert_on_conflict(session, InventoryPosition).values(
         node_id=node_id, product_id=product_id, on_hand=quantity, reserved=0
     )
     session.execute(
@@ -147,8 +141,17 @@ def reserve(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    _ledger(session, node_id, product_id, order_line_id, ReservationKind.RESERVE, quantity, who,
-            at, note)
+    _ledger(
+        session,
+        node_id,
+        product_id,
+        order_line_id,
+        ReservationKind.RESERVE,
+        quantity,
+        who,
+        at,
+        note,
+    )
     return True
 
 
@@ -178,8 +181,17 @@ def release(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    _ledger(session, node_id, product_id, order_line_id, ReservationKind.RELEASE, -quantity,
-            who, at, note)
+    _ledger(
+        session,
+        node_id,
+        product_id,
+        order_line_id,
+        ReservationKind.RELEASE,
+        -quantity,
+        who,
+        at,
+        note,
+    )
     return True
 
 

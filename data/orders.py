@@ -8,8 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Insert, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from data.models import (
@@ -24,6 +23,7 @@ from data.models import (
     PaymentStatus,
     ServiceLevel,
 )
+from data.upsert import insert_on_conflict
 
 OrderKey = tuple[int, str]
 """(channel id, external id): what makes an order unique."""
@@ -125,13 +125,6 @@ def existing_order_keys(session: Session, keys: Sequence[OrderKey]) -> set[Order
     return found
 
 
-def _insert(session: Session, table: Any) -> Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def store_new_orders(
     session: Session,
     orders: Sequence[NewOrder],
@@ -180,7 +173,7 @@ def store_new_orders(
         for o in todo
     ]
     stmt = (
-        _insert(session, Order)
+        insert_on_conflict(session, Order)
         .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
         .returning(Order.id, Order.channel_id, Order.external_id)
     )
@@ -190,7 +183,10 @@ def store_new_orders(
     if len(stored) != len(todo):
         raise LostInsertRace(f"{len(todo) - len(stored)} orders were stored by another import")
 
-    addresses, lines, holds, events = [], [], [], []
+    addresses: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    holds: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for o in todo:
         order_id = stored[o.key]
         a = o.ship_to
@@ -248,12 +244,12 @@ def store_new_orders(
             }
             for frm, to, note in o.history
         )
-    session.execute(Address.__table__.insert(), addresses)
-    session.execute(OrderLine.__table__.insert(), lines)
+    session.execute(insert(Address), addresses)
+    session.execute(insert(OrderLine), lines)
     if holds:
-        session.execute(OrderHold.__table__.insert(), holds)
+        session.execute(insert(OrderHold), holds)
     if events:
-        session.execute(OrderEvent.__table__.insert(), events)
+        session.execute(insert(OrderEvent), events)
     return StoredBatch(stored=stored, duplicates=duplicates)
 
 
@@ -280,7 +276,7 @@ def _upsert_customers(session: Session, orders: Sequence[NewOrder], at: datetime
     missing = [rows[k] for k in keys if k not in ids]
     if missing:
         stmt = (
-            _insert(session, Customer)
+            insert_on_conflict(session, Customer)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(Customer.id, Customer.key)
         )

@@ -49,7 +49,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_migrated() -> Iterator[str]:
+def postgres_migrated() -> str:
     """The test PostgreSQL database, emptied and migrated once per session."""
     url = postgres_url()
     assert url is not None
@@ -64,7 +64,7 @@ def postgres_migrated() -> Iterator[str]:
     store = make_engine(url)
     upgrade(store)
     store.dispose()
-    yield url
+    return url
 
 
 def _truncate_all(url: str) -> None:

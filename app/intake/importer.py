@@ -171,8 +171,11 @@ def _count(
     stored: set[tuple[int, str]],
     duplicates: int,
 ) -> None:
+    seen: set[tuple[int, str]] = set()
     for order in batch:
-        if order.key in stored:
+        # A second copy of an order in the same batch is one of the duplicates.
+        if order.key in stored and order.key not in seen:
+            seen.add(order.key)
             if order.holds:
                 summary.held += 1
             else:

@@ -162,9 +162,7 @@ def parse_quantity(name: str, value: object) -> int:
             raise FieldError(name, f"{text!r} is not a whole number of units")
         number = int(text)
     elif isinstance(value, bool) or not isinstance(value, int):
-        raise FieldError(
-            name, f"expected a whole number of units, got {_type_name(value)}"
-        )
+        raise FieldError(name, f"expected a whole number of units, got {_type_name(value)}")
     else:
         number = value
     if number <= 0:
@@ -211,18 +209,14 @@ def parse_timestamp(name: str, value: object) -> datetime | None:
             name, f"{text!r} is not an ISO 8601 time such as 2026-11-20T10:15:00Z"
         ) from None
     if stamp.tzinfo is None:
-        raise FieldError(
-            name, f"{text!r} has no UTC offset; write it as {text}Z or with +HH:MM"
-        )
+        raise FieldError(name, f"{text!r} has no UTC offset; write it as {text}Z or with +HH:MM")
     return stamp
 
 
 E = TypeVar("E", ServiceLevel, PaymentStatus)
 
 
-def parse_choice(
-    name: str, value: object, choices: type[E], *, required: bool
-) -> E | None:
+def parse_choice(name: str, value: object, choices: type[E], *, required: bool) -> E | None:
     """One of an enum's values, case-insensitively."""
     text = clean_text(name, value, required=required).lower()
     if not text:
@@ -313,8 +307,16 @@ def _external_id_hint(raw: bytes) -> str | None:
 
 def _flatten_json(obj: dict[str, Any]) -> tuple[dict[str, object], list[Any]]:
     fields: dict[str, object] = {}
-    for key in ("channel", "external_id", "placed_at", "service_level", "pickup_store",
-                "promo_code", "payment_status", "currency"):
+    for key in (
+        "channel",
+        "external_id",
+        "placed_at",
+        "service_level",
+        "pickup_store",
+        "promo_code",
+        "payment_status",
+        "currency",
+    ):
         fields[key] = obj.get(key)
     for group in ("customer", "ship_to"):
         part = obj.get(group)
@@ -420,7 +422,9 @@ def read_csv(data: bytes) -> Iterator[ParsedOrder | Rejection]:
         if len(row) != len(columns):
             orphans.append(
                 Rejection(
-                    start_line, None, "record",
+                    start_line,
+                    None,
+                    "record",
                     f"has {len(row)} cells; the header has {len(columns)}",
                 )
             )
@@ -443,7 +447,9 @@ def read_csv(data: bytes) -> Iterator[ParsedOrder | Rejection]:
             elif previous != value:
                 problems.append(
                     Rejection(
-                        start_line, ident, name,
+                        start_line,
+                        ident,
+                        name,
                         f"{value!r} differs from {previous!r} given on line {first_line} "
                         "for the same order",
                     )
@@ -468,8 +474,7 @@ def read_file(path: Path) -> Iterator[ParsedOrder | Rejection]:
     suffix = path.suffix.lower()
     if suffix not in {".jsonl", ".ndjson", ".json", ".csv"}:
         raise FileFormatError(
-            f"{path.name}: unknown file type {suffix or '(none)'}; "
-            "use .jsonl (JSON Lines) or .csv"
+            f"{path.name}: unknown file type {suffix or '(none)'}; use .jsonl (JSON Lines) or .csv"
         )
     data = path.read_bytes()
     if suffix == ".csv":

@@ -64,5 +64,8 @@ class Rejection:
     reason: str
 
     def __str__(self) -> str:
-        order = f"order {self.external_id}" if self.external_id else "order id unknown"
+        ident = self.external_id
+        if ident is not None and len(ident) > 64:
+            ident = ident[:64] + "…"
+        order = f"order {ident}" if ident else "order id unknown"
         return f"line {self.line} ({order}): {self.field}: {self.reason}"

@@ -217,7 +217,10 @@ def verify(order: ParsedOrder, ref: ReferenceData) -> NewOrder | Rejection:
     shares = allocate_discount(line_totals, discount)
 
     customer_key = (
-        f"email:{email.lower()}" if email else f"phone:{phone}" if phone
+        f"email:{email.lower()}"
+        if email
+        else f"phone:{phone}"
+        if phone
         else f"order:{channel.code}:{order.external_id}"
     )
     return NewOrder(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from data.uow import StoreSession as Session
-
 from app.actor import Actor
 from data import orders as order_rows
 from data.models import OrderStatus
 from data.types import utcnow
+from data.uow import StoreSession as Session
 
 S = OrderStatus
 

@@ -30,10 +30,25 @@ from data.uow import UnitOfWork, is_retryable, run_in_transaction
 
 def add_node_and_product(engine: Engine) -> tuple[int, int]:
     with UnitOfWork(engine) as uow:
-        node = Node(code="N1", name="Node 1", kind=NodeKind.DC, latitude=40.0, longitude=-80.0,
-                    cutoff_time=time(17, 0), safety_stock=0)
-        product = Product(sku="S1", gtin="5012345000018", name="Pen", length_mm=150,
-                          width_mm=15, height_mm=15, weight_g=20, list_price=Decimal("1.99"))
+        node = Node(
+            code="N1",
+            name="Node 1",
+            kind=NodeKind.DC,
+            latitude=40.0,
+            longitude=-80.0,
+            cutoff_time=time(17, 0),
+            safety_stock=0,
+        )
+        product = Product(
+            sku="S1",
+            gtin="5012345000018",
+            name="Pen",
+            length_mm=150,
+            width_mm=15,
+            height_mm=15,
+            weight_g=20,
+            list_price=Decimal("1.99"),
+        )
         uow.session.add_all([node, product])
         uow.session.flush()
         uow.commit()
@@ -86,8 +101,15 @@ def test_unit_of_work_rolls_back_unless_committed(store: Engine) -> None:
 def test_history_rows_cannot_be_rewritten_or_deleted(store: Engine) -> None:
     node_id, product_id = add_node_and_product(store)
     with UnitOfWork(store) as uow:
-        uow.session.add(Reservation(node_id=node_id, product_id=product_id,
-                                    kind=ReservationKind.RESERVE, quantity=1, actor="test"))
+        uow.session.add(
+            Reservation(
+                node_id=node_id,
+                product_id=product_id,
+                kind=ReservationKind.RESERVE,
+                quantity=1,
+                actor="test",
+            )
+        )
         uow.commit()
     with pytest.raises(DBAPIError, match="append-only"), UnitOfWork(store) as uow:
         uow.session.execute(update(Reservation).values(quantity=5))
@@ -104,8 +126,11 @@ def test_check_constraints_make_an_oversell_impossible(
 ) -> None:
     node_id, product_id = add_node_and_product(store)
     with pytest.raises(IntegrityError), UnitOfWork(store) as uow:
-        uow.session.add(InventoryPosition(node_id=node_id, product_id=product_id,
-                                          on_hand=on_hand, reserved=reserved))
+        uow.session.add(
+            InventoryPosition(
+                node_id=node_id, product_id=product_id, on_hand=on_hand, reserved=reserved
+            )
+        )
         uow.session.flush()
 
 
@@ -114,8 +139,14 @@ def test_stock_location_must_belong_to_the_stock_node(store: Engine) -> None:
 
     node_id, product_id = add_node_and_product(store)
     with UnitOfWork(store) as uow:
-        other = Node(code="N2", name="Node 2", kind=NodeKind.DC, latitude=1.0, longitude=1.0,
-                     cutoff_time=time(17, 0))
+        other = Node(
+            code="N2",
+            name="Node 2",
+            kind=NodeKind.DC,
+            latitude=1.0,
+            longitude=1.0,
+            cutoff_time=time(17, 0),
+        )
         uow.session.add(other)
         uow.session.flush()
         loc = Location(node_id=other.id, code="A", barcode="LOC-A", kind=LocationKind.BULK)
@@ -123,38 +154,68 @@ def test_stock_location_must_belong_to_the_stock_node(store: Engine) -> None:
         uow.commit()
         other_location = loc.id
     with pytest.raises(IntegrityError), UnitOfWork(store) as uow:
-        uow.session.add(Stock(node_id=node_id, location_id=other_location,
-                              product_id=product_id, on_hand=1))
+        uow.session.add(
+            Stock(node_id=node_id, location_id=other_location, product_id=product_id, on_hand=1)
+        )
         uow.session.flush()
 
 
 def test_money_is_exact_and_time_is_utc(store: Engine) -> None:
     price = Decimal("1234567.89")
     with UnitOfWork(store) as uow:
-        uow.session.add(Product(sku="S9", name="Expensive", length_mm=1, width_mm=1,
-                                height_mm=1, weight_g=1, list_price=price))
+        uow.session.add(
+            Product(
+                sku="S9",
+                name="Expensive",
+                length_mm=1,
+                width_mm=1,
+                height_mm=1,
+                weight_g=1,
+                list_price=price,
+            )
+        )
         uow.commit()
     with UnitOfWork(store, read_only=True) as uow:
         got = uow.session.scalar(select(Product.list_price))
-        assert got == price and isinstance(got, Decimal) and str(got) == "1234567.89"
-    with pytest.raises(StatementError, match="more than two decimal places"), \
-            UnitOfWork(store) as uow:
-        uow.session.add(Product(sku="S10", name="Bad", length_mm=1, width_mm=1, height_mm=1,
-                                weight_g=1, list_price=Decimal("0.001")))
+        assert got == price
+        assert isinstance(got, Decimal)
+        assert str(got) == "1234567.89"
+    with (
+        pytest.raises(StatementError, match="more than two decimal places"),
+        UnitOfWork(store) as uow,
+    ):
+        uow.session.add(
+            Product(
+                sku="S10",
+                name="Bad",
+                length_mm=1,
+                width_mm=1,
+                height_mm=1,
+                weight_g=1,
+                list_price=Decimal("0.001"),
+            )
+        )
         uow.session.flush()
     # A non-UTC offset is stored as the same instant and read back as UTC.
     from data.models import PromoCode, PromoKind
 
     local = timezone(timedelta(hours=-5))
     with UnitOfWork(store) as uow:
-        uow.session.add(PromoCode(code="P", kind=PromoKind.PERCENT, percent_bp=100,
-                                  valid_from=datetime(2026, 1, 1, 19, 0, tzinfo=local),
-                                  valid_until=datetime(2026, 2, 1, tzinfo=UTC)))
+        uow.session.add(
+            PromoCode(
+                code="P",
+                kind=PromoKind.PERCENT,
+                percent_bp=100,
+                valid_from=datetime(2026, 1, 1, 19, 0, tzinfo=local),
+                valid_until=datetime(2026, 2, 1, tzinfo=UTC),
+            )
+        )
         uow.commit()
     with UnitOfWork(store, read_only=True) as uow:
         got_time = uow.session.scalar(select(PromoCode.valid_from))
         assert got_time == datetime(2026, 1, 2, 0, 0, tzinfo=UTC)
-        assert got_time is not None and got_time.tzinfo is not None
+        assert got_time is not None
+        assert got_time.tzinfo is not None
 
 
 def test_run_in_transaction_retries_busy_then_gives_up(store: Engine) -> None:
@@ -163,7 +224,7 @@ def test_run_in_transaction_retries_busy_then_gives_up(store: Engine) -> None:
     class Busy(DBAPIError):
         pass
 
-    def work(uow: UnitOfWork) -> None:
+    def work(_uow: UnitOfWork) -> None:
         attempts.append(1)
         raise DBAPIError.instance(
             "BEGIN", {}, sqlite3.OperationalError("database is locked"), sqlite3.Error
@@ -175,7 +236,7 @@ def test_run_in_transaction_retries_busy_then_gives_up(store: Engine) -> None:
 
     calls: list[int] = []
 
-    def not_retryable(uow: UnitOfWork) -> None:
+    def not_retryable(_uow: UnitOfWork) -> None:
         calls.append(1)
         raise DBAPIError.instance(
             "INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed"), sqlite3.Error

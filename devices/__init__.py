@@ -1,0 +1,1 @@
+"""Scanners, scales and printer transports, and simulators of each (built by a later issue)."""

@@ -1,0 +1,1 @@
+"""Printed documents (labels, slips, invoices, manifests) as pure functions (a later issue)."""

@@ -1,0 +1,1 @@
+"""The Textual station UI: one App with a mode per station role (built by a later issue)."""
