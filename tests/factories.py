@@ -112,7 +112,7 @@ def add_reference(engine: Engine) -> dict[str, int]:
                 can_pickup=False,
             ),
         ]
-        s.add_all(channels + products + nodes)
+        s.add_all([*channels, *products, *nodes])
         s.flush()
         year = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
         promos = [
