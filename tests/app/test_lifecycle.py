@@ -1,0 +1,120 @@
+"""The order state machine: allowed moves only, each recorded with who, where and when."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from app.actor import Actor
+from app.intake.importer import import_file
+from app.orders.lifecycle import (
+    TRANSITIONS,
+    OrderNotFound,
+    TransitionRefused,
+    can_transition,
+    transition,
+)
+from data import orders
+from data.models import Node, Order, OrderEvent, OrderStatus, Station, StationRole, User
+from data.types import utcnow
+from data.uow import UnitOfWork
+from tests.factories import add_reference, jsonl, order
+
+S = OrderStatus
+
+
+def test_every_status_is_in_the_table_and_final_states_are_final() -> None:
+    assert set(TRANSITIONS) == set(OrderStatus)
+    assert TRANSITIONS[S.CANCELLED] == frozenset()
+    assert TRANSITIONS[S.RETURNED] == frozenset()
+    # The happy path, in order.
+    path = [
+        S.RECEIVED,
+        S.VERIFIED,
+        S.ROUTED,
+        S.RELEASED,
+        S.PICKING,
+        S.PICKED,
+        S.PACKED,
+        S.SHIPPED,
+        S.DELIVERED,
+        S.RETURNED,
+    ]
+    for current, wanted in zip(path, path[1:], strict=False):
+        assert can_transition(current, wanted), (current, wanted)
+    assert not can_transition(S.PACKED, S.CANCELLED)
+    assert not can_transition(S.SHIPPED, S.PICKING)
+    assert not can_transition(S.HELD, S.ROUTED)
+
+
+def _one_order(engine: Engine, tmp_path: Path) -> int:
+    add_reference(engine)
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(jsonl(order("W-1")))
+    import_file(engine, path, Actor.system("test"))
+    with UnitOfWork(engine, read_only=True) as uow:
+        return int(uow.session.scalars(select(Order.id)).one())
+
+
+def test_transition_records_who_where_and_when(store: Engine, tmp_path: Path) -> None:
+    order_id = _one_order(store, tmp_path)
+    with UnitOfWork(store) as uow:
+        user = User(badge="U1", name="Sue", pin_hash="x")
+        uow.session.add(user)
+        uow.session.flush()
+        node_id = uow.session.scalars(select(Node.id)).first()
+        station = Station(code="SUP-01", name="Desk", node_id=node_id, role=StationRole.SUPERVISOR)
+        uow.session.add(station)
+        uow.session.flush()
+        actor = Actor(name="U1", user_id=user.id, station_id=station.id)
+        previous = transition(uow.session, order_id, S.HELD, actor, note="customer called")
+        uow.commit()
+    assert previous is S.VERIFIED
+    with UnitOfWork(store, read_only=True) as uow:
+        last = uow.session.scalars(select(OrderEvent).order_by(OrderEvent.id.desc())).first()
+        assert last is not None
+        assert (last.from_status, last.to_status) == (S.VERIFIED, S.HELD)
+        assert (last.actor, last.user_id, last.station_id) == (
+            "U1",
+            actor.user_id,
+            actor.station_id,
+        )
+        assert last.note == "customer called"
+        assert last.at.tzinfo is not None
+
+
+def test_a_refused_transition_writes_nothing(store: Engine, tmp_path: Path) -> None:
+    order_id = _one_order(store, tmp_path)
+    with UnitOfWork(store) as uow:
+        with pytest.raises(TransitionRefused, match="is verified; it cannot become shipped"):
+            transition(uow.session, order_id, S.SHIPPED, Actor.system("test"))
+        uow.commit()
+    with UnitOfWork(store) as uow, pytest.raises(OrderNotFound):
+        transition(uow.session, 999_999, S.HELD, Actor.system("test"))
+    with UnitOfWork(store, read_only=True) as uow:
+        assert len(list(uow.session.scalars(select(OrderEvent)))) == 2
+
+
+def test_two_sessions_racing_cannot_both_move_the_order(store: Engine, tmp_path: Path) -> None:
+    order_id = _one_order(store, tmp_path)
+    with UnitOfWork(store) as first:
+        transition(first.session, order_id, S.CANCELLED, Actor.system("one"))
+        first.commit()
+    # The second station read "verified" before the first committed; its conditional
+    # update finds the order cancelled and refuses.
+    with UnitOfWork(store) as second:
+        moved = orders.change_status(
+            second.session,
+            order_id,
+            S.VERIFIED,
+            S.HELD,
+            actor="two",
+            user_id=None,
+            station_id=None,
+            at=utcnow(),
+        )
+        assert moved is False
+        with pytest.raises(TransitionRefused, match="is cancelled"):
+            transition(second.session, order_id, S.HELD, Actor.system("two"))
