@@ -96,7 +96,7 @@ SCALES = {
         orders=100_000,
         blocks=3,
         aisles=20,
-        bays_per_side=25,
+        bays_per_side=35,
         levels=5,
     ),
 }
