@@ -8,9 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from data.bulk import insert_new_rows, insert_rows
 from data.models import (
     Address,
     Channel,
@@ -23,7 +24,6 @@ from data.models import (
     PaymentStatus,
     ServiceLevel,
 )
-from data.upsert import insert_on_conflict
 
 OrderKey = tuple[int, str]
 """(channel id, external id): what makes an order unique."""
@@ -172,14 +172,16 @@ def store_new_orders(
         }
         for o in todo
     ]
-    stmt = (
-        insert_on_conflict(session, Order)
-        .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
-        .returning(Order.id, Order.channel_id, Order.external_id)
-    )
-    stored: dict[OrderKey, int] = {}
-    for r in session.execute(stmt, order_rows):
-        stored[(r.channel_id, r.external_id)] = r.id
+    stored: dict[OrderKey, int] = {
+        (channel_id, external_id): order_id
+        for order_id, channel_id, external_id in insert_new_rows(
+            session,
+            Order,
+            order_rows,
+            conflict=("channel_id", "external_id"),
+            returning=("id", "channel_id", "external_id"),
+        )
+    }
     if len(stored) != len(todo):
         raise LostInsertRace(f"{len(todo) - len(stored)} orders were stored by another import")
 
@@ -244,12 +246,10 @@ def store_new_orders(
             }
             for frm, to, note in o.history
         )
-    session.execute(insert(Address), addresses)
-    session.execute(insert(OrderLine), lines)
-    if holds:
-        session.execute(insert(OrderHold), holds)
-    if events:
-        session.execute(insert(OrderEvent), events)
+    insert_rows(session, Address, addresses)
+    insert_rows(session, OrderLine, lines)
+    insert_rows(session, OrderHold, holds)
+    insert_rows(session, OrderEvent, events)
     return StoredBatch(stored=stored, duplicates=duplicates)
 
 
@@ -275,13 +275,10 @@ def _upsert_customers(session: Session, orders: Sequence[NewOrder], at: datetime
             ids[r.key] = r.id
     missing = [rows[k] for k in keys if k not in ids]
     if missing:
-        stmt = (
-            insert_on_conflict(session, Customer)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(Customer.id, Customer.key)
-        )
-        for r in session.execute(stmt, missing):
-            ids[r.key] = r.id
+        for customer_id, key in insert_new_rows(
+            session, Customer, missing, conflict=("key",), returning=("id", "key")
+        ):
+            ids[key] = customer_id
         # Customers another transaction inserted meanwhile (PostgreSQL waits for it).
         still = [k for k in keys if k not in ids]
         for start in range(0, len(still), 1000):

@@ -135,6 +135,10 @@ def clean_text(name: str, value: object, *, required: bool = False) -> str:
     text = value.strip()
     if required and not text:
         raise FieldError(name, "is missing or empty; it is required")
+    limit = MAX_LENGTH.get(name)
+    # Fast path: printable text has no control characters and no undecodable bytes.
+    if text.isprintable() and (limit is None or len(text) <= limit):
+        return text
     for position, char in enumerate(text):
         if "\udc80" <= char <= "\udcff":
             raise FieldError(
@@ -146,7 +150,6 @@ def clean_text(name: str, value: object, *, required: bool = False) -> str:
             raise FieldError(
                 name, f"contains control character U+{ord(char):04X} at character {position + 1}"
             )
-    limit = MAX_LENGTH.get(name)
     if limit is not None and len(text) > limit:
         raise FieldError(name, f"is {len(text)} characters long; at most {limit} are allowed")
     return text
