@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,12 +16,15 @@ from app.intake.records import ParsedOrder, Rejection
 from app.intake.verify import ReferenceData, verify
 from data import catalog
 from data.orders import LostInsertRace, NewOrder, StoredBatch, store_new_orders
-from data.store import StoreEngine
+from data.store import StoreEngine, make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork, is_retryable, run_in_transaction
 
 BATCH_SIZE = 1000
 RACE_ATTEMPTS = 5
+# Below this many records, starting worker processes costs more than it saves.
+PARALLEL_FROM = 5 * BATCH_SIZE
+MAX_WORKERS = 8
 
 Progress = Callable[[int, int], None]
 """Called with (records done, records in all) as the import proceeds."""
@@ -72,34 +78,97 @@ def import_records(
     actor: Actor,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Verify and store parsed records; each order is stored whole or not at all."""
+    """Verify and store parsed records; each order is stored whole or not at all.
+
+    Records go in batches: a batch is verified completely, then its good orders are
+    stored in one transaction. A large import on a machine with more than one core runs
+    batches in worker processes, each with its own connection; the store's unique key
+    and ON CONFLICT keep that safe even when a file repeats an order across batches.
+    """
     started = time.perf_counter()
     summary = ImportSummary()
     ref = load_reference(engine)
     items = list(records)
     total = len(items)
+    chunks = [items[i : i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE)]
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    done = 0
+    if workers < 2 or total < PARALLEL_FROM:
+        results: Iterable[ImportSummary] = (
+            _import_chunk(engine, ref, actor, chunk) for chunk in chunks
+        )
+        for result in results:
+            done = _merge(summary, result, done, total, progress)
+    else:
+        url = engine.url.render_as_string(hide_password=False)
+        # spawn, not fork: a forked child would share this process's open connections.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(url, ref, actor),
+        ) as pool:
+            for result in pool.map(_import_chunk_in_worker, chunks):
+                done = _merge(summary, result, done, total, progress)
+    summary.rejected.sort(key=lambda r: r.line)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _merge(
+    summary: ImportSummary, part: ImportSummary, done: int, total: int, progress: Progress | None
+) -> int:
+    summary.imported += part.imported
+    summary.held += part.held
+    summary.duplicates += part.duplicates
+    summary.rejected.extend(part.rejected)
+    done += part.records
+    if progress:
+        progress(done, total)
+    return done
+
+
+def _import_chunk(
+    engine: StoreEngine, ref: ReferenceData, actor: Actor, chunk: list[ParsedOrder | Rejection]
+) -> ImportSummary:
+    """Verify one batch, then store its good orders."""
+    summary = ImportSummary()
     ready: list[NewOrder] = []
     source_lines: dict[tuple[int, str], int] = {}
-    for item in items:
+    for item in chunk:
         outcome = item if isinstance(item, Rejection) else verify(item, ref)
         if isinstance(outcome, Rejection):
             summary.rejected.append(outcome)
         else:
-            ready.append(outcome)
             assert isinstance(item, ParsedOrder)
+            ready.append(outcome)
             source_lines.setdefault(outcome.key, item.source_line)
-    done = len(summary.rejected)
-    if progress:
-        progress(done, total)
-    for start in range(0, len(ready), BATCH_SIZE):
-        batch = ready[start : start + BATCH_SIZE]
-        _store_batch(engine, batch, actor, summary, source_lines)
-        done += len(batch)
-        if progress:
-            progress(done, total)
-    summary.rejected.sort(key=lambda r: r.line)
-    summary.seconds = time.perf_counter() - started
+    if ready:
+        _store_batch(engine, ready, actor, summary, source_lines)
     return summary
+
+
+@dataclass
+class _Worker:
+    """What a worker process holds between batches."""
+
+    engine: StoreEngine
+    ref: ReferenceData
+    actor: Actor
+
+
+_worker: _Worker | None = None
+
+
+def _start_worker(url: str, ref: ReferenceData, actor: Actor) -> None:
+    global _worker
+    _worker = _Worker(make_engine(url), ref, actor)
+
+
+def _import_chunk_in_worker(chunk: list[ParsedOrder | Rejection]) -> ImportSummary:
+    assert _worker is not None, "worker process started without its set-up"
+    return _import_chunk(_worker.engine, _worker.ref, _worker.actor, chunk)
 
 
 def _store_batch(

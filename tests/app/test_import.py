@@ -339,3 +339,26 @@ def test_two_processes_importing_the_same_file_store_each_order_once(
     assert totals["order_lines"] == 6000
     assert totals["order_events"] == 6000
     assert totals["addresses"] == 3000
+
+
+def test_a_large_import_in_worker_processes_is_the_same_import(
+    store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.intake import importer
+
+    add_reference(store)
+    monkeypatch.setattr(importer, "BATCH_SIZE", 40)
+    monkeypatch.setattr(importer, "PARALLEL_FROM", 100)
+    monkeypatch.setattr(importer.os, "cpu_count", lambda: 2)
+    records: list[dict[str, object] | str] = [order(f"W-{i:04d}") for i in range(300)]
+    records += [
+        order("W-0005"),
+        order("W-0250"),
+        "{broken",
+        order("X-1", channel="fax"),
+        order("H-1", promo_code="NOSUCH"),
+    ]
+    summary = run(store, tmp_path, jsonl(*records))
+    assert (summary.imported, summary.held, summary.duplicates) == (300, 1, 2)
+    assert [r.line for r in summary.rejected] == [303, 304]
+    assert counts(store)["orders"] == 301
