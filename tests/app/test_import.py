@@ -349,7 +349,7 @@ def test_a_large_import_in_worker_processes_is_the_same_import(
     add_reference(store)
     monkeypatch.setattr(importer, "BATCH_SIZE", 40)
     monkeypatch.setattr(importer, "PARALLEL_FROM", 100)
-    monkeypatch.setattr(importer.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
     records: list[dict[str, object] | str] = [order(f"W-{i:04d}") for i in range(300)]
     records += [
         order("W-0005"),
