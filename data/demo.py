@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from data.bulk import insert_rows
 from data.models import (
     Box,
     Channel,
@@ -413,10 +414,10 @@ def seed_site(
         ],
     )
     session.flush()
-    product_ids = _seed_products(session, scale, rng)
+    products = _seed_products(session, scale, rng)
     if progress:
         progress("catalog", scale.skus, scale.skus)
-    _seed_stock(session, scale, rng, node_ids, product_ids, progress)
+    _seed_stock(session, scale, rng, node_ids, products, progress)
 
 
 def _seed_promos(session: Session, channel_ids: dict[str, int]) -> None:
@@ -555,7 +556,14 @@ def _seed_nodes(session: Session, scale: Scale, rng: random.Random) -> dict[str,
     return dict(session.execute(select(Node.code, Node.id)).tuples().all())
 
 
-def _seed_products(session: Session, scale: Scale, rng: random.Random) -> list[int]:
+@dataclass(frozen=True)
+class _Tracked:
+    id: int
+    lot: bool
+    expiry: bool
+
+
+def _seed_products(session: Session, scale: Scale, rng: random.Random) -> list[_Tracked]:
     rows = []
     references = rng.sample(range(1, 100_000), scale.skus)
     for i, ref in enumerate(references):
@@ -580,9 +588,11 @@ def _seed_products(session: Session, scale: Scale, rng: random.Random) -> list[i
                 "active": rng.random() > 0.002,
             }
         )
-    for start in range(0, len(rows), 5_000):
-        session.execute(insert(Product), rows[start : start + 5_000])
-    return list(session.scalars(select(Product.id).order_by(Product.id)))
+    insert_rows(session, Product, rows)
+    rows_back = session.execute(
+        select(Product.id, Product.track_lot, Product.track_expiry).order_by(Product.id)
+    )
+    return [_Tracked(i, lot, expiry) for i, lot, expiry in rows_back]
 
 
 def warehouse_locations(node_id: int, scale: Scale) -> Iterator[dict[str, Any]]:
@@ -620,13 +630,12 @@ def _seed_stock(
     scale: Scale,
     rng: random.Random,
     node_ids: dict[str, int],
-    product_ids: list[int],
+    products: list[_Tracked],
     progress: Progress | None,
 ) -> None:
     warehouse = node_ids[WAREHOUSE_CODE]
     locations = list(warehouse_locations(warehouse, scale))
-    for start in range(0, len(locations), 5_000):
-        session.execute(insert(Location), locations[start : start + 5_000])
+    insert_rows(session, Location, locations)
     other = [
         {
             "node_id": nid,
@@ -654,7 +663,8 @@ def _seed_stock(
     # Fast movers close to the depot: shuffle the SKUs onto locations sorted by distance.
     pick_codes.sort(key=lambda c: location_distance_rank(c))
     stock: list[dict[str, Any]] = []
-    for index, product_id in enumerate(product_ids):
+    received = DEMO_EPOCH - timedelta(days=7)
+    for index, product in enumerate(products):
         placements: list[tuple[int, int, int]] = []
         if rng.random() < 0.95:
             code = pick_codes[index % len(pick_codes)]
@@ -667,56 +677,51 @@ def _seed_stock(
             elif node_code.startswith("S") and rng.random() < 0.1:
                 placements.append((node_id, location_ids[(node_id, "BACK-01")], rng.randint(1, 25)))
         for node_id, location_id, qty in placements:
+            lot = f"L{rng.randint(10_000, 99_999)}" if product.lot else ""
+            expiry = (
+                DEMO_EPOCH.date() + timedelta(days=rng.randint(20, 540)) if product.expiry else None
+            )
             stock.append(
                 {
                     "node_id": node_id,
                     "location_id": location_id,
-                    "product_id": product_id,
-                    "qty": qty,
+                    "product_id": product.id,
+                    "lot": lot,
+                    "expiry": expiry,
+                    "on_hand": qty,
                 }
             )
     total = len(stock)
     chunk = 20_000
     for start in range(0, total, chunk):
         part = stock[start : start + chunk]
-        session.execute(
-            insert(Stock),
-            [
-                {
-                    "node_id": s["node_id"],
-                    "location_id": s["location_id"],
-                    "product_id": s["product_id"],
-                    "lot": "",
-                    "expiry": None,
-                    "on_hand": s["qty"],
-                }
-                for s in part
-            ],
-        )
-        session.execute(
-            insert(InventoryPosition),
+        insert_rows(session, Stock, part)
+        insert_rows(
+            session,
+            InventoryPosition,
             [
                 {
                     "node_id": s["node_id"],
                     "product_id": s["product_id"],
-                    "on_hand": s["qty"],
+                    "on_hand": s["on_hand"],
                     "reserved": 0,
                     "safety_stock": None,
                 }
                 for s in part
             ],
         )
-        session.execute(
-            insert(StockMovement),
+        insert_rows(
+            session,
+            StockMovement,
             [
                 {
                     "node_id": s["node_id"],
                     "location_id": s["location_id"],
                     "product_id": s["product_id"],
-                    "lot": "",
-                    "quantity": s["qty"],
+                    "lot": s["lot"],
+                    "quantity": s["on_hand"],
                     "reason": MovementReason.RECEIPT,
-                    "at": DEMO_EPOCH - timedelta(days=7),
+                    "at": received,
                     "actor": "demo-seed",
                     "user_id": None,
                     "station_id": None,
