@@ -60,6 +60,9 @@ def seed(
             uow.session, spec, rng, lambda pin: hash_pin(pin, salt=rng.randbytes(16)), progress
         )
         uow.commit()
+    if progress:
+        # The bar appears while the order records are generated, before intake reports.
+        progress("orders", 0, spec.orders)
     with UnitOfWork(engine, read_only=True) as uow:
         raw = list(demo.order_records(uow.session, spec, rng))
     records: list[ParsedOrder | Rejection] = []
