@@ -1,0 +1,1 @@
+"""Distributed order management: which node fulfils which order line, and why."""

@@ -1,0 +1,119 @@
+"""The per-order optimiser on cases whose best answer is known by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.dom.assign import (
+    ALLOW_SPLITS,
+    SHIP_COMPLETE,
+    Criterion,
+    LineDemand,
+    NodeOption,
+    SplitPolicy,
+    plan_order,
+)
+from app.dom.costs import LinearShippingCost, RateBand, RateTable
+from app.dom.geo import haversine_miles
+
+COST = LinearShippingCost(per_package=8.759, per_unit=0.423, per_mile=0.000541)
+PENALTY = 100.0
+LINES = [LineDemand(1, "PEN", 2), LineDemand(2, "PAD", 1)]
+
+
+def test_haversine_matches_known_distances() -> None:
+    # New York to Los Angeles is about 2,446 statute miles along the great circle.
+    assert haversine_miles(40.7128, -74.0060, 34.0522, -118.2437) == pytest.approx(2445.6, abs=2)
+    assert haversine_miles(10, 20, 10, 20) == 0
+
+
+def test_one_package_from_a_far_node_beats_two_from_near_ones() -> None:
+    near_pen = NodeOption("NEAR1", 50, {"PEN": 5})
+    near_pad = NodeOption("NEAR2", 60, {"PAD": 5})
+    far_both = NodeOption("FAR", 2000, {"PEN": 5, "PAD": 5})
+    plan = plan_order(LINES, [near_pen, near_pad, far_both], COST, unfilled_penalty=PENALTY)
+    assert plan.packages == ("FAR",)
+    assert plan.complete
+    assert plan.shipping_cost == pytest.approx(8.759 + 0.000541 * 2000 + 3 * 0.423)
+
+
+def test_splitting_wins_when_packages_are_cheap_and_miles_dear() -> None:
+    cost = LinearShippingCost(per_package=1.0, per_unit=0.1, per_mile=0.01)
+    options = [
+        NodeOption("NEAR1", 50, {"PEN": 5}),
+        NodeOption("NEAR2", 60, {"PAD": 5}),
+        NodeOption("FAR", 2000, {"PEN": 5, "PAD": 5}),
+    ]
+    plan = plan_order(LINES, options, cost, unfilled_penalty=PENALTY)
+    assert plan.packages == ("NEAR1", "NEAR2")
+    # The same order under ship-complete goes to the one node that has everything.
+    complete = plan_order(LINES, options, cost, policy=SHIP_COMPLETE, unfilled_penalty=PENALTY)
+    assert complete.packages == ("FAR",)
+
+
+def test_a_line_is_split_across_nodes_only_when_no_node_has_enough() -> None:
+    lines = [LineDemand(1, "PEN", 5)]
+    options = [NodeOption("A", 10, {"PEN": 3}), NodeOption("B", 20, {"PEN": 3})]
+    plan = plan_order(lines, options, COST, unfilled_penalty=PENALTY)
+    assert sorted((a.node, a.quantity) for a in plan.allocations) in (
+        [("A", 3), ("B", 2)],
+        [("A", 2), ("B", 3)],
+    )
+    limited = plan_order(lines, options, COST, policy=SplitPolicy(1), unfilled_penalty=PENALTY)
+    assert limited.unfilled == {1: 2}
+    assert len(limited.packages) == 1
+
+
+def test_lines_of_the_same_sku_share_the_node_atp() -> None:
+    lines = [LineDemand(1, "PEN", 2), LineDemand(2, "PEN", 2)]
+    plan = plan_order(lines, [NodeOption("A", 10, {"PEN": 3})], COST, unfilled_penalty=PENALTY)
+    assert sum(a.quantity for a in plan.allocations) == 3
+    assert sum(plan.unfilled.values()) == 1
+
+
+def test_nothing_in_stock_leaves_everything_unfilled() -> None:
+    plan = plan_order(LINES, [NodeOption("A", 10, {"MUG": 9})], COST, unfilled_penalty=PENALTY)
+    assert plan.allocations == ()
+    assert plan.unfilled == {1: 2, 2: 1}
+
+
+def test_bid_prices_keep_scarce_stock_for_orders_that_need_it() -> None:
+    options = [
+        NodeOption("NEAR", 100, {"PEN": 1, "PAD": 1}),
+        NodeOption("FAR", 400, {"PEN": 9, "PAD": 9}),
+    ]
+    lines = [LineDemand(1, "PEN", 1), LineDemand(2, "PAD", 1)]
+    plain = plan_order(lines, options, COST, unfilled_penalty=PENALTY)
+    assert plain.packages == ("NEAR",)
+    bids = {("NEAR", "PEN"): 0.5, ("NEAR", "PAD"): 0.5}
+    kept = plan_order(lines, options, COST, bid_prices=bids, unfilled_penalty=PENALTY)
+    assert kept.packages == ("FAR",)
+    assert kept.opportunity_cost == 0
+
+
+def test_ties_are_broken_by_proximity_then_priority_or_as_the_site_orders_them() -> None:
+    cost = RateTable([RateBand(10_000, per_package=5.0, per_unit=0.5)])
+    lines = [LineDemand(1, "PEN", 1)]
+    options = [
+        NodeOption("FAR-FIRST", 900, {"PEN": 1}, priority=1),
+        NodeOption("NEAR-LAST", 100, {"PEN": 1}, priority=9),
+    ]
+    assert plan_order(lines, options, cost, unfilled_penalty=PENALTY).packages == ("NEAR-LAST",)
+    by_priority = plan_order(
+        lines,
+        options,
+        cost,
+        unfilled_penalty=PENALTY,
+        ranking=(Criterion.COST, Criterion.PRIORITY, Criterion.PROXIMITY),
+    )
+    assert by_priority.packages == ("FAR-FIRST",)
+
+
+def test_rate_tables_are_checked() -> None:
+    with pytest.raises(ValueError, match="increasing"):
+        RateTable([RateBand(500, 5, 0.1), RateBand(100, 4, 0.1)])
+    table = RateTable([RateBand(150, 6.0, 0.2), RateBand(600, 8.0, 0.3)])
+    assert (table.package(150), table.unit(151)) == (6.0, 0.3)
+    with pytest.raises(ValueError, match="beyond the rate table"):
+        table.package(601)
+    assert ALLOW_SPLITS.max_packages is None
