@@ -94,6 +94,15 @@ class Plan:
         return not any(self.unfilled.values())
 
 
+# Up to this many candidate nodes, trying every subset of nodes is faster than the MILP
+# and just as exact.
+ENUMERATE_UP_TO = 6
+# Candidate pruning on large networks: per line, the nodes cheapest for it alone; and the
+# nodes that can cover the most lines (so consolidation stays possible).
+CHEAPEST_PER_LINE = 3
+BEST_COVERING = 3
+
+
 def plan_order(
     lines: Sequence[LineDemand],
     options: Sequence[NodeOption],
@@ -104,15 +113,170 @@ def plan_order(
     unfilled_penalty: float,
     ranking: Sequence[Criterion] = DEFAULT_RANKING,
     time_limit_s: float = 1.0,
+    exact_solver: bool = False,
 ) -> Plan:
-    """The minimum-cost plan for one order (see the module docstring)."""
+    """The minimum-cost plan for one order (see the module docstring).
+
+    `exact_solver` forces the MILP even where enumeration would do (for tests).
+    """
     if not lines:
         raise ValueError("an order with no lines has nothing to plan")
     bids = bid_prices or {}
-    nodes = [n for n in options if any(n.atp.get(ln.sku, 0) > 0 for ln in lines)]
-    if not nodes:
+    stocked = [n for n in options if any(n.atp.get(ln.sku, 0) > 0 for ln in lines)]
+    if not stocked:
         return Plan((), {ln.line_id: ln.quantity for ln in lines}, 0.0, 0.0, ())
+    nodes = prune(lines, stocked, cost, bids)
+    package_cost = _package_costs(nodes, cost, ranking)
+    if len(nodes) <= ENUMERATE_UP_TO and not exact_solver:
+        allocations = _enumerate(lines, nodes, cost, bids, package_cost, policy, unfilled_penalty)
+        status = "optimal"
+    else:
+        allocations, status = _solve_milp(
+            lines, nodes, cost, bids, package_cost, policy, unfilled_penalty, time_limit_s
+        )
+    return _plan(lines, nodes, cost, bids, allocations, status)
 
+
+def prune(
+    lines: Sequence[LineDemand],
+    nodes: Sequence[NodeOption],
+    cost: ShippingCost,
+    bids: Mapping[tuple[str, str], float],
+) -> list[NodeOption]:
+    """The nodes worth considering: for each line the few cheapest for it alone, plus the
+    few that can serve the most lines. Small sets are returned whole."""
+    if len(nodes) <= ENUMERATE_UP_TO:
+        return list(nodes)
+    keep: dict[str, NodeOption] = {}
+    for ln in lines:
+        holding = [n for n in nodes if n.atp.get(ln.sku, 0) > 0]
+        holding.sort(
+            key=lambda n: (
+                cost.package(n.miles)
+                + min(ln.quantity, n.atp[ln.sku])
+                * (cost.unit(n.miles) + bids.get((n.code, ln.sku), 0.0))
+                + max(0, ln.quantity - n.atp[ln.sku]) * 1e6,
+                n.code,
+            )
+        )
+        for n in holding[:CHEAPEST_PER_LINE]:
+            keep[n.code] = n
+    covering = sorted(
+        nodes,
+        key=lambda n: (
+            -sum(min(ln.quantity, n.atp.get(ln.sku, 0)) for ln in lines),
+            cost.package(n.miles),
+            n.code,
+        ),
+    )
+    for n in covering[:BEST_COVERING]:
+        keep[n.code] = n
+    return [n for n in nodes if n.code in keep]
+
+
+def _package_costs(
+    nodes: Sequence[NodeOption], cost: ShippingCost, ranking: Sequence[Criterion]
+) -> list[float]:
+    """Each node's package cost plus the ranking tie-breaks, kept far below a cent so they
+    never outweigh a real cost difference."""
+    max_miles = max(n.miles for n in nodes) or 1.0
+    max_priority = max(n.priority for n in nodes) or 1
+    weight: dict[Criterion, float] = {}
+    scale = 1e-4
+    for criterion in ranking:
+        if criterion is not Criterion.COST:
+            weight[criterion] = scale
+            scale /= 100
+    return [
+        cost.package(n.miles)
+        + weight.get(Criterion.PROXIMITY, 0.0) * n.miles / max_miles
+        + weight.get(Criterion.PRIORITY, 0.0) * n.priority / max_priority
+        for n in nodes
+    ]
+
+
+def _enumerate(
+    lines: Sequence[LineDemand],
+    nodes: Sequence[NodeOption],
+    cost: ShippingCost,
+    bids: Mapping[tuple[str, str], float],
+    package_cost: Sequence[float],
+    policy: SplitPolicy,
+    penalty: float,
+) -> list[tuple[int, int, int]]:
+    """Exact search over the sets of nodes a package leaves from.
+
+    For a fixed set, each SKU's units go to its cheapest nodes in the set first (unit
+    costs do not depend on what else ships), so trying every set finds the optimum. A set
+    with a node that ships nothing is skipped: the same set without it is cheaper.
+    """
+    demand: dict[str, int] = {}
+    for ln in lines:
+        demand[ln.sku] = demand.get(ln.sku, 0) + ln.quantity
+    ranked = {
+        sku: sorted(
+            (cost.unit(n.miles) + bids.get((n.code, sku), 0.0), i)
+            for i, n in enumerate(nodes)
+            if n.atp.get(sku, 0) > 0
+        )
+        for sku in demand
+    }
+    limit = policy.max_packages
+    best: tuple[float, int, dict[str, list[tuple[int, int]]]] | None = None
+    for mask in range(1, 1 << len(nodes)):
+        members = mask.bit_count()
+        if limit is not None and members > limit:
+            continue
+        total = sum(package_cost[i] for i in range(len(nodes)) if mask >> i & 1)
+        used = 0
+        fills: dict[str, list[tuple[int, int]]] = {}
+        for sku, wanted in demand.items():
+            left = wanted
+            fill: list[tuple[int, int]] = []
+            for unit, i in ranked[sku]:
+                if left == 0:
+                    break
+                if mask >> i & 1:
+                    take = min(left, nodes[i].atp[sku])
+                    fill.append((i, take))
+                    total += unit * take
+                    left -= take
+                    used |= 1 << i
+            total += left * penalty
+            fills[sku] = fill
+        if used != mask:
+            continue
+        if best is None or total < best[0] - 1e-12:
+            best = (total, mask, fills)
+    allocations: list[tuple[int, int, int]] = []
+    if best is None:  # no set at all (cannot happen: each stocked node alone is a set)
+        return allocations
+    remaining = {sku: list(fill) for sku, fill in best[2].items()}
+    for li, ln in enumerate(lines):
+        need = ln.quantity
+        queue = remaining[ln.sku]
+        while need and queue:
+            i, available = queue[0]
+            take = min(need, available)
+            allocations.append((li, i, take))
+            need -= take
+            if take == available:
+                queue.pop(0)
+            else:
+                queue[0] = (i, available - take)
+    return allocations
+
+
+def _solve_milp(
+    lines: Sequence[LineDemand],
+    nodes: Sequence[NodeOption],
+    cost: ShippingCost,
+    bids: Mapping[tuple[str, str], float],
+    package_cost: Sequence[float],
+    policy: SplitPolicy,
+    penalty: float,
+    time_limit_s: float,
+) -> tuple[list[tuple[int, int, int]], str]:
     pairs = [
         (li, ni)
         for li, ln in enumerate(lines)
@@ -123,29 +287,12 @@ def plan_order(
     size = n_x + n_y + n_u
     y0, u0 = n_x, n_x + n_y
 
-    # Tie-breaks are kept far below a cent so they never outweigh a real cost difference.
-    max_miles = max(n.miles for n in nodes) or 1.0
-    max_priority = max(n.priority for n in nodes) or 1
-    tie = {Criterion.COST: 0.0}
-    scale = 1e-4
-    for criterion in ranking:
-        if criterion is Criterion.COST:
-            continue
-        tie[criterion] = scale
-        scale /= 100
-
     c = np.zeros(size)
     for k, (li, ni) in enumerate(pairs):
         node, ln = nodes[ni], lines[li]
         c[k] = cost.unit(node.miles) + bids.get((node.code, ln.sku), 0.0)
-    for ni, node in enumerate(nodes):
-        c[y0 + ni] = (
-            cost.package(node.miles)
-            + tie.get(Criterion.PROXIMITY, 0.0) * node.miles / max_miles
-            + tie.get(Criterion.PRIORITY, 0.0) * node.priority / max_priority
-        )
-    c[u0:] = unfilled_penalty
-
+    c[y0:u0] = package_cost
+    c[u0:] = penalty
     rows: list[tuple[dict[int, float], float, float]] = []
     # Every unit of a line is shipped from somewhere or left unfilled.
     for li, ln in enumerate(lines):
@@ -187,11 +334,29 @@ def plan_order(
     if result.x is None:
         raise RuntimeError(f"the order could not be planned: {result.message}")
     x = np.rint(result.x).astype(int)
+    allocations = [(li, ni, int(x[k])) for k, (li, ni) in enumerate(pairs) if x[k] > 0]
+    return allocations, "optimal" if result.status == 0 else str(result.message)
+
+
+def _plan(
+    lines: Sequence[LineDemand],
+    nodes: Sequence[NodeOption],
+    cost: ShippingCost,
+    bids: Mapping[tuple[str, str], float],
+    raw: Sequence[tuple[int, int, int]],
+    status: str,
+) -> Plan:
     allocations = tuple(
-        Allocation(lines[li].line_id, nodes[ni].code, int(x[k]))
-        for k, (li, ni) in enumerate(pairs)
-        if x[k] > 0
+        Allocation(lines[li].line_id, nodes[ni].code, qty) for li, ni, qty in raw if qty > 0
     )
+    shipped: dict[int, int] = {}
+    for a in allocations:
+        shipped[a.line_id] = shipped.get(a.line_id, 0) + a.quantity
+    unfilled = {
+        ln.line_id: ln.quantity - shipped.get(ln.line_id, 0)
+        for ln in lines
+        if ln.quantity > shipped.get(ln.line_id, 0)
+    }
     used = sorted({a.node for a in allocations})
     by_code = {n.code: n for n in nodes}
     shipping = sum(cost.package(by_code[code].miles) for code in used) + sum(
@@ -199,12 +364,4 @@ def plan_order(
     )
     sku_of = {ln.line_id: ln.sku for ln in lines}
     opportunity = sum(bids.get((a.node, sku_of[a.line_id]), 0.0) * a.quantity for a in allocations)
-    unfilled = {ln.line_id: int(x[u0 + li]) for li, ln in enumerate(lines) if x[u0 + li] > 0}
-    return Plan(
-        allocations=allocations,
-        unfilled=unfilled,
-        shipping_cost=shipping,
-        opportunity_cost=opportunity,
-        packages=tuple(used),
-        solver_status="optimal" if result.status == 0 else str(result.message),
-    )
+    return Plan(allocations, unfilled, shipping, opportunity, tuple(used), status)

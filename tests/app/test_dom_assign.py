@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.dom.assign import (
     ALLOW_SPLITS,
+    Plan,
     SHIP_COMPLETE,
     Criterion,
     LineDemand,
     NodeOption,
     SplitPolicy,
     plan_order,
+    prune,
 )
 from app.dom.costs import LinearShippingCost, RateBand, RateTable
 from app.dom.geo import haversine_miles
@@ -117,3 +121,43 @@ def test_rate_tables_are_checked() -> None:
     with pytest.raises(ValueError, match="beyond the rate table"):
         table.package(601)
     assert ALLOW_SPLITS.max_packages is None
+
+
+def _objective(plan: Plan, penalty: float) -> float:
+    return plan.shipping_cost + plan.opportunity_cost + penalty * sum(plan.unfilled.values())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("ABC"), st.integers(1, 4)), min_size=1, max_size=4),
+    st.lists(
+        st.tuples(st.floats(0, 3000), st.dictionaries(st.sampled_from("ABC"),
+                                                      st.integers(0, 5))),
+        min_size=1, max_size=5,
+    ),
+    st.sampled_from([None, 1, 2]),
+)
+def test_enumeration_and_the_milp_agree(
+    raw_lines: list[tuple[str, int]],
+    raw_nodes: list[tuple[float, dict[str, int]]],
+    max_packages: int | None,
+) -> None:
+    lines = [LineDemand(i, sku, qty) for i, (sku, qty) in enumerate(raw_lines)]
+    nodes = [NodeOption(f"N{i}", miles, atp) for i, (miles, atp) in enumerate(raw_nodes)]
+    policy = SplitPolicy(max_packages)
+    fast = plan_order(lines, nodes, COST, policy=policy, unfilled_penalty=PENALTY)
+    exact = plan_order(lines, nodes, COST, policy=policy, unfilled_penalty=PENALTY,
+                       exact_solver=True)
+    assert _objective(fast, PENALTY) == pytest.approx(_objective(exact, PENALTY), abs=1e-3)
+    if max_packages is not None:
+        assert len(fast.packages) <= max_packages
+
+
+def test_a_large_network_is_pruned_to_a_few_candidates() -> None:
+    lines = [LineDemand(i, f"S{i}", 1) for i in range(10)]
+    nodes = [NodeOption(f"N{n:03d}", 10.0 + n, {f"S{i}": 5 for i in range(10)})
+             for n in range(400)]
+    kept = prune(lines, nodes, COST, {})
+    assert len(kept) <= 10 * 3 + 3
+    plan = plan_order(lines, nodes, COST, unfilled_penalty=PENALTY)
+    assert plan.packages == ("N000",)
