@@ -258,6 +258,57 @@ def _print_site(engine: StoreEngine) -> None:
     out.print(f"  channels  {channels or 'none'}")
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.name != "dom":
+        raise CommandError(f"unknown benchmark {args.name!r}; available: dom")
+    from app.dom import bench
+
+    with _progress(not args.json and err.is_terminal) as update:
+        report = bench.run(
+            instances=args.instances,
+            sequences=args.sequences,
+            horizon=args.orders,
+            progress=update,
+        )
+    if args.json:
+        _print_json(report)
+        return 0
+    table = Table(
+        title=f"DOM: {args.instances} instances × {args.sequences} sequences × "
+        f"{args.orders:,} orders"
+    )
+    for heading in (
+        "policy",
+        "cost ÷ DLP",
+        "split rate",
+        "packages/order",
+        "unit fill",
+        "p50 ms",
+        "p95 ms",
+    ):
+        table.add_column(heading, justify="left" if heading == "policy" else "right")
+    policies = report["policies"]
+    assert isinstance(policies, dict)
+    for name, v in policies.items():
+        table.add_row(
+            name,
+            f"{v['cost_ratio']:.4f}",
+            f"{v['split_rate']:.1%}",
+            f"{v['packages_per_order']:.3f}",
+            f"{v['unit_fill']:.2%}",
+            f"{v['latency_ms_p50']:.2f}",
+            f"{v['latency_ms_p95']:.2f}",
+        )
+    out.print(table)
+    large = report["large_network"]
+    assert isinstance(large, dict)
+    out.print(
+        f"{large['nodes']} nodes, {large['lines_per_order']}-line orders: decision "
+        f"p50 {large['latency_ms_p50']:.1f} ms, p95 {large['latency_ms_p95']:.1f} ms"
+    )
+    return 0
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -310,6 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     avail.add_argument("--node", metavar="CODE", help="one node only")
     avail.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     avail.set_defaults(run=cmd_inventory_available)
+
+    bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
+    bench_cmd.add_argument("name", metavar="NAME", choices=["dom"], help="dom")
+    bench_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    bench_cmd.add_argument("--instances", type=int, default=10, help="dom: instances (10)")
+    bench_cmd.add_argument("--sequences", type=int, default=3, help="dom: arrival sequences (3)")
+    bench_cmd.add_argument("--orders", type=int, default=10_000, help="dom: orders per run")
+    bench_cmd.set_defaults(run=cmd_bench)
     return parser
 
 
