@@ -99,7 +99,7 @@ class Plan:
 ENUMERATE_UP_TO = 6
 # Candidate pruning on large networks: per line, the nodes cheapest for it alone; and the
 # nodes that can cover the most lines (so consolidation stays possible).
-CHEAPEST_PER_LINE = 3
+CHEAPEST_PER_LINE = 2
 BEST_COVERING = 3
 
 

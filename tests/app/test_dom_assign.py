@@ -158,6 +158,6 @@ def test_a_large_network_is_pruned_to_a_few_candidates() -> None:
     nodes = [NodeOption(f"N{n:03d}", 10.0 + n, {f"S{i}": 5 for i in range(10)})
              for n in range(400)]
     kept = prune(lines, nodes, COST, {})
-    assert len(kept) <= 10 * 3 + 3
+    assert len(kept) <= 10 * 2 + 3
     plan = plan_order(lines, nodes, COST, unfilled_penalty=PENALTY)
     assert plan.packages == ("N000",)
