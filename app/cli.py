@@ -20,7 +20,15 @@ from app.intake.parse import FileFormatError
 from app.inventory import UnknownNode, UnknownSKU, available
 from data.demo import SCALES
 from data.migrate import current_revision, head_revision, schema_differences, upgrade
-from data.store import StoreEngine, StoreURLError, make_engine, resolve_url, sqlite_path
+from data.store import (
+    StoreEngine,
+    StoreUnavailable,
+    StoreURLError,
+    make_engine,
+    ping,
+    resolve_url,
+    sqlite_path,
+)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -42,17 +50,33 @@ def _print_json(value: object) -> None:
     sys.stdout.write(json.dumps(value, separators=(",", ":")) + "\n")
 
 
-def _engine(args: argparse.Namespace) -> StoreEngine:
+def _engine(args: argparse.Namespace, *, create: bool = False) -> StoreEngine:
+    """The store's engine, once it is known to be reachable.
+
+    Only commands that build a store (`db upgrade`, `demo`) may create an SQLite file;
+    the others refuse a path where there is none rather than leave an empty file behind.
+    """
     try:
         url = resolve_url(args.db)
     except StoreURLError as exc:
         raise CommandError(str(exc)) from None
     path = sqlite_path(url)
-    if path is not None and not path.parent.exists():
-        raise CommandError(
-            f"{path.parent} does not exist; create the folder or choose another --db"
-        )
-    return make_engine(url)
+    if path is not None:
+        if not path.parent.exists():
+            raise CommandError(
+                f"{path.parent} does not exist; create the folder or choose another --db"
+            )
+        if not create and not path.exists():
+            raise CommandError(
+                f"there is no store at {path}; create it with `shipfloor db upgrade` "
+                "(or `shipfloor demo`), or point --db at an existing one"
+            )
+    engine = make_engine(url)
+    try:
+        ping(engine)
+    except StoreUnavailable as exc:
+        raise CommandError(str(exc)) from None
+    return engine
 
 
 def _require_current(engine: StoreEngine) -> None:
@@ -97,7 +121,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    engine = _engine(args)
+    engine = _engine(args, create=True)
     before = current_revision(engine)
     upgrade(engine)
     after = current_revision(engine)
@@ -122,13 +146,16 @@ def cmd_db_check(args: argparse.Namespace) -> int:
 
 
 def _print_import(summary: ImportSummary, path: Path) -> None:
+    # Rejections quote customer data: print it as it is, never as Rich markup.
     for rejection in summary.rejected:
-        err.print(f"{path.name}: {rejection}")
+        err.print(f"{path.name}: {rejection}", markup=False, emoji=False)
     out.print(
         f"{path.name}: imported {summary.imported}, duplicates {summary.duplicates}, "
         f"held {summary.held}, rejected {len(summary.rejected)} "
         f"({summary.records} records in {summary.seconds:.1f} s, "
-        f"{summary.orders_per_second:,.0f} orders/s)"
+        f"{summary.orders_per_second:,.0f} orders/s)",
+        markup=False,
+        emoji=False,
     )
 
 
@@ -143,7 +170,7 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
         with _progress(not args.json and err.is_terminal) as update:
             summary = import_file(engine, path, actor, lambda d, t: update("import", d, t))
     except FileFormatError as exc:
-        raise CommandError(f"{path.name}: {exc}", 1) from None
+        raise CommandError(f"{path.name}: {exc}", 1) from None  # names the file once
     if args.json:
         _print_json(
             {
@@ -206,7 +233,7 @@ def cmd_inventory_available(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_seed(args: argparse.Namespace) -> int:
-    engine = _engine(args)
+    engine = _engine(args, create=True)
     upgrade(engine)
     try:
         with _progress(err.is_terminal) as update:
@@ -223,7 +250,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    engine = _engine(args)
+    engine = _engine(args, create=True)
     upgrade(engine)
     if demo.is_empty(engine):
         with _progress(err.is_terminal) as update:
@@ -378,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except CommandError as exc:
-        err.print(f"shipfloor: {exc}")
+        err.print(f"shipfloor: {exc}", markup=False, emoji=False)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("shipfloor: interrupted; every finished transaction is kept, none is half-done")

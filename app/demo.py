@@ -77,7 +77,11 @@ def seed(
         if progress:
             progress("orders", done, total)
 
-    orders = import_records(engine, records, Actor.system("demo-seed"), order_progress)
+    # One process: worker batches would commit in whatever order they finish, and the
+    # same seed must give the same order ids.
+    orders = import_records(
+        engine, records, Actor.system("demo-seed"), order_progress, parallel=False
+    )
     if orders.rejected:
         raise RuntimeError(f"demo orders were rejected: {orders.rejected[0]}")
     return SeedReport(scale, seed, time.perf_counter() - started, orders)

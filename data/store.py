@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 DEFAULT_URL = "sqlite:///shipfloor.db"
@@ -18,6 +19,10 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # A connection execution option: the transaction will only read, so on SQLite it may
 # begin DEFERRED and not hold the write lock.
 READ_ONLY = "shipfloor_read_only"
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached (server down, database missing, file unreadable)."""
 
 
 class StoreURLError(ValueError):
@@ -67,6 +72,20 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if make_url(resolved).get_backend_name() == "sqlite":
         return _sqlite_engine(resolved, **kwargs)
     return create_engine(resolved, pool_pre_ping=True, **kwargs)
+
+
+def ping(engine: Engine) -> None:
+    """Connect once; raise StoreUnavailable with the reason and the fix if that fails."""
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreUnavailable(
+            f"cannot reach the store at {where}: {reason}. Check that the server is running "
+            "and the database exists (createdb), or choose another --db"
+        ) from None
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

@@ -77,6 +77,8 @@ def import_records(
     records: Iterable[ParsedOrder | Rejection],
     actor: Actor,
     progress: Progress | None = None,
+    *,
+    parallel: bool = True,
 ) -> ImportSummary:
     """Verify and store parsed records; each order is stored whole or not at all.
 
@@ -84,6 +86,8 @@ def import_records(
     stored in one transaction. A large import on a machine with more than one core runs
     batches in worker processes, each with its own connection; the store's unique key
     and ON CONFLICT keep that safe even when a file repeats an order across batches.
+    `parallel=False` keeps one process, so ids are given in file order (the demo relies on
+    that to build the same store from the same seed).
     """
     started = time.perf_counter()
     summary = ImportSummary()
@@ -93,7 +97,7 @@ def import_records(
     chunks = [items[i : i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE)]
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     done = 0
-    if workers < 2 or total < PARALLEL_FROM:
+    if not parallel or workers < 2 or total < PARALLEL_FROM:
         results: Iterable[ImportSummary] = (
             _import_chunk(engine, ref, actor, chunk) for chunk in chunks
         )

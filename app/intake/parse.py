@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from data.models import PaymentStatus, ServiceLevel
 MAX_QUANTITY = 100_000
 MAX_UNIT_PRICE = Decimal("1000000.00")
 MAX_LINES = 5_000
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 
 # Longest value each text field may hold (the store's column widths).
 MAX_LENGTH = {
@@ -98,12 +100,14 @@ CSV_ORDER_FIELDS = {
 
 
 class FieldError(Exception):
-    """One field of a record is wrong."""
+    """One field of a record is wrong; `line` names the file line when it is not the
+    record's first (a CSV order's later rows)."""
 
-    def __init__(self, field_name: str, reason: str) -> None:
+    def __init__(self, field_name: str, reason: str, line: int | None = None) -> None:
         super().__init__(f"{field_name}: {reason}")
         self.field = field_name
         self.reason = reason
+        self.line = line
 
 
 class FileFormatError(Exception):
@@ -146,6 +150,12 @@ def clean_text(name: str, value: object, *, required: bool = False) -> str:
                 f"is not valid UTF-8 (byte 0x{ord(char) - 0xDC00:02x} at character "
                 f"{position + 1}); save the file as UTF-8 and import it again",
             )
+        if "\ud800" <= char <= "\udfff":
+            raise FieldError(
+                name,
+                f"contains an unpaired surrogate U+{ord(char):04X} at character {position + 1}; "
+                "it is not a character and cannot be stored",
+            )
         if unicodedata.category(char) == "Cc":
             raise FieldError(
                 name, f"contains control character U+{ord(char):04X} at character {position + 1}"
@@ -155,14 +165,18 @@ def clean_text(name: str, value: object, *, required: bool = False) -> str:
     return text
 
 
-def parse_quantity(name: str, value: object) -> int:
-    """A positive whole number of units, from a JSON integer or a CSV cell of digits."""
-    if isinstance(value, str):
+_DIGITS = re.compile(r"-?[0-9]{1,12}", re.ASCII)
+_AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,12})?", re.ASCII)
+
+
+def parse_quantity(name: str, value: object, *, from_text: bool = False) -> int:
+    """A positive whole number of units: a JSON integer, or (CSV) a cell of ASCII digits."""
+    if from_text and isinstance(value, str):
         text = value.strip()
         if not text:
             raise FieldError(name, "is missing or empty; it is required")
-        if not text.lstrip("-").isdigit():
-            raise FieldError(name, f"{text!r} is not a whole number of units")
+        if not _DIGITS.fullmatch(text):
+            raise FieldError(name, f"{text[:40]!r} is not a whole number of units")
         number = int(text)
     elif isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(name, f"expected a whole number of units, got {_type_name(value)}")
@@ -171,20 +185,21 @@ def parse_quantity(name: str, value: object) -> int:
     if number <= 0:
         raise FieldError(name, f"{number} is not a positive quantity; it must be at least 1")
     if number > MAX_QUANTITY:
-        raise FieldError(name, f"{number} is more than the {MAX_QUANTITY} units one line may hold")
+        shown = str(number) if number < 10**30 else f"a {len(str(number))}-digit number"
+        raise FieldError(name, f"{shown} is more than the {MAX_QUANTITY} units one line may hold")
     return number
 
 
 def parse_price(name: str, value: object) -> Decimal:
-    """A non-negative amount with at most two decimal places."""
+    """A non-negative amount with at most two decimal places: a JSON number, or text of
+    ASCII digits with a decimal point such as "12.50"."""
     if isinstance(value, str):
         text = value.strip()
         if not text:
             raise FieldError(name, "is missing or empty; it is required")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise FieldError(name, f"{text!r} is not a decimal amount such as 12.50") from None
+        if not _AMOUNT.fullmatch(text):
+            raise FieldError(name, f"{text[:40]!r} is not a decimal amount such as 12.50")
+        amount = Decimal(text)
     elif isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise FieldError(name, f"expected an amount such as 12.50, got {_type_name(value)}")
     else:
@@ -213,6 +228,10 @@ def parse_timestamp(name: str, value: object) -> datetime | None:
         ) from None
     if stamp.tzinfo is None:
         raise FieldError(name, f"{text!r} has no UTC offset; write it as {text}Z or with +HH:MM")
+    if not EARLIEST_YEAR <= stamp.year <= LATEST_YEAR:
+        raise FieldError(
+            name, f"{text!r} is not a plausible order time (years {EARLIEST_YEAR}-{LATEST_YEAR})"
+        )
     return stamp
 
 
@@ -236,11 +255,17 @@ class _OrderFields:
     """An order's values gathered from one JSON object or several CSV rows."""
 
     values: dict[str, object] = field(default_factory=dict)
-    lines: list[tuple[object, object, object]] = field(default_factory=list)
+    lines: list[tuple[object, object, object, int]] = field(default_factory=list)
+    first_line: int = 0
+    problem: Rejection | None = None
 
 
 def build_order(line_no: int, fields: Mapping[str, object], lines: list[Any]) -> ParsedOrder:
-    """Check and type an order's fields (flat names such as `ship_to.city`)."""
+    """Check and type an order's fields (flat names such as `ship_to.city`).
+
+    `lines` holds (sku, quantity, unit_price) from JSON, or (sku, quantity, unit_price,
+    file line) from CSV, where quantities are text.
+    """
     channel = clean_text("channel", fields.get("channel"), required=True)
     external_id = clean_text("external_id", fields.get("external_id"), required=True)
     address = ParsedAddress(
@@ -258,14 +283,22 @@ def build_order(line_no: int, fields: Mapping[str, object], lines: list[Any]) ->
     if len(lines) > MAX_LINES:
         raise FieldError("lines", f"{len(lines)} lines; one order may have at most {MAX_LINES}")
     parsed_lines = []
-    for number, (sku, quantity, price) in enumerate(lines, start=1):
-        parsed_lines.append(
-            ParsedLine(
-                sku=clean_text(f"lines[{number}].sku", sku, required=True),
-                quantity=parse_quantity(f"lines[{number}].quantity", quantity),
-                unit_price=parse_price(f"lines[{number}].unit_price", price),
+    for number, raw in enumerate(lines, start=1):
+        sku, quantity, price = raw[0], raw[1], raw[2]
+        row_line = raw[3] if len(raw) > 3 else None
+        try:
+            parsed_lines.append(
+                ParsedLine(
+                    sku=clean_text(f"lines[{number}].sku", sku, required=True),
+                    quantity=parse_quantity(
+                        f"lines[{number}].quantity", quantity, from_text=row_line is not None
+                    ),
+                    unit_price=parse_price(f"lines[{number}].unit_price", price),
+                )
             )
-        )
+        except FieldError as exc:
+            exc.line = row_line
+            raise
     return ParsedOrder(
         source_line=line_no,
         channel=channel,
@@ -375,24 +408,43 @@ def read_jsonl(data: bytes) -> Iterator[ParsedOrder | Rejection]:
                 line_no, None, "record", f"expected a JSON object, got {_type_name(obj)}"
             )
             continue
-        hint = obj.get("external_id") if isinstance(obj.get("external_id"), str) else None
+        raw_id = obj.get("external_id")
+        hint = str(raw_id)[:80] if isinstance(raw_id, str | int) and raw_id != "" else None
         try:
             fields, lines = _flatten_json(obj)
             yield build_order(line_no, fields, lines)
         except FieldError as exc:
-            yield Rejection(line_no, hint, exc.field, exc.reason)
+            yield Rejection(exc.line or line_no, hint, exc.field, exc.reason)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            # A value no check above foresaw must cost this record, never the import.
+            yield Rejection(line_no, hint, "record", f"cannot be read: {exc}")
 
 
 # ---------------------------------------------------------------- CSV
 
 
+def _recover_ids(raw_line: str, index: Mapping[str, int]) -> tuple[str, str] | None:
+    """(channel, order_id) from a line the strict CSV reader refused, if they can be read."""
+    try:
+        cells = next(csv.reader([raw_line]))
+    except (csv.Error, StopIteration):
+        return None
+    try:
+        channel, order_id = cells[index["channel"]].strip(), cells[index["order_id"]].strip()
+    except IndexError:
+        return None
+    return (channel, order_id) if channel and order_id else None
+
+
 def read_csv(data: bytes) -> Iterator[ParsedOrder | Rejection]:
-    """Records of a CSV file: one row per order line, rows of one order share channel and
-    order_id; order-level columns may repeat on every row but must then agree."""
+    """Records of a CSV file: one row per order line; the rows of one order (same channel
+    and order_id) are consecutive, and order-level columns may repeat on each of them but
+    must then agree. An order whose rows appear again later is a second copy of it."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     # surrogateescape keeps undecodable bytes visible, so the row can be rejected by name.
     text = data.decode("utf-8", errors="surrogateescape")
+    physical = text.splitlines()
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -408,68 +460,87 @@ def read_csv(data: bytes) -> Iterator[ParsedOrder | Rejection]:
         )
     index = {name: columns.index(name) for name in CSV_COLUMNS if name in columns}
 
-    groups: dict[tuple[str, str], tuple[int, _OrderFields, list[Rejection]]] = {}
+    orders: list[tuple[tuple[str, str], _OrderFields]] = []
     orphans: list[Rejection] = []
-    start_line = 1
+    current: _OrderFields | None = None
+    current_key: tuple[str, str] | None = None
     while True:
         start_line = reader.line_num + 1
+        row: list[str] | None
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            orphans.append(Rejection(start_line, None, "record", f"is not valid CSV: {exc}"))
+            problem_text = f"is not valid CSV: {exc}"
+            raw = physical[start_line - 1] if start_line - 1 < len(physical) else ""
+            ids = _recover_ids(raw, index)
+            row = None
+        else:
+            assert row is not None
+            if not any(cell.strip() for cell in row):
+                continue
+            ids = None
+            problem_text = ""
+            if len(row) != len(columns):
+                problem_text = f"has {len(row)} cells; the header has {len(columns)}"
+                ids = _recover_ids(",".join(row), index)
+        if row is None or problem_text:
+            if ids is None:
+                orphans.append(Rejection(start_line, None, "record", problem_text))
+                continue
+            key = ids
+        else:
+            key = (row[index["channel"]].strip(), row[index["order_id"]].strip())
+        if key != current_key:
+            current = _OrderFields(first_line=start_line)
+            current_key = key
+            orders.append((key, current))
+        assert current is not None
+        if current.problem is not None:
             continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(columns):
-            orphans.append(
-                Rejection(
-                    start_line,
-                    None,
-                    "record",
-                    f"has {len(row)} cells; the header has {len(columns)}",
-                )
-            )
+        ident = key[1] or None
+        if row is None or problem_text:
+            current.problem = Rejection(start_line, ident, "record", problem_text)
             continue
         cell = {name: row[i] for name, i in index.items()}
-        key = (cell["channel"].strip(), cell["order_id"].strip())
-        if key not in groups:
-            groups[key] = (start_line, _OrderFields(), [])
-        first_line, gathered, problems = groups[key]
-        ident = key[1] or None
         for column, name in CSV_ORDER_FIELDS.items():
             if column not in cell:
                 continue
             value = cell[column].strip()
             if not value:
                 continue
-            previous = gathered.values.get(name)
+            previous = current.values.get(name)
             if previous is None:
-                gathered.values[name] = value
-            elif previous != value:
-                problems.append(
-                    Rejection(
-                        start_line,
-                        ident,
-                        name,
-                        f"{value!r} differs from {previous!r} given on line {first_line} "
-                        "for the same order",
-                    )
+                current.values[name] = value
+            elif str(previous).casefold() != value.casefold():
+                current.problem = Rejection(
+                    start_line,
+                    ident,
+                    name,
+                    f"{value!r} differs from {previous!r} given on line {current.first_line} "
+                    "for the same order",
                 )
-        gathered.values["channel"] = key[0]
-        gathered.values["external_id"] = key[1]
-        gathered.lines.append((cell["sku"], cell["quantity"], cell["unit_price"]))
+                break
+        current.values["channel"] = key[0]
+        current.values["external_id"] = key[1]
+        current.lines.append((cell["sku"], cell["quantity"], cell["unit_price"], start_line))
 
     yield from orphans
-    for (_, external_id), (first_line, gathered, problems) in groups.items():
-        if problems:
-            yield problems[0]
+    for (_, external_id), gathered in orders:
+        if gathered.problem is not None:
+            yield gathered.problem
             continue
         try:
-            yield build_order(first_line, gathered.values, gathered.lines)
+            yield build_order(gathered.first_line, gathered.values, list(gathered.lines))
         except FieldError as exc:
-            yield Rejection(first_line, external_id or None, exc.field, exc.reason)
+            yield Rejection(
+                exc.line or gathered.first_line, external_id or None, exc.field, exc.reason
+            )
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            yield Rejection(
+                gathered.first_line, external_id or None, "record", f"cannot be read: {exc}"
+            )
 
 
 def read_file(path: Path) -> Iterator[ParsedOrder | Rejection]:

@@ -83,6 +83,10 @@ def test_an_unmigrated_store_is_named_with_the_fix(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     assert main(["--db", url, "inventory", "available", "X"]) == 2
+    assert "there is no store at" in capsys.readouterr().err
+    assert not (tmp_path / "new.db").exists()  # nothing left behind
+    (tmp_path / "new.db").touch()
+    assert main(["--db", url, "inventory", "available", "X"]) == 2
     assert "run `shipfloor db upgrade` first" in capsys.readouterr().err
     assert main(["--db", url, "db", "upgrade"]) == 0
     assert "migrated from empty to" in capsys.readouterr().out
@@ -101,3 +105,29 @@ def test_bad_urls_and_missing_files_are_explained(
     assert "does not exist" in capsys.readouterr().err
     assert main(["--db", f"sqlite:///{tmp_path}/x.db", "orders", "import", "nope.jsonl"]) == 2
     assert "nope.jsonl is not a file" in capsys.readouterr().err
+
+
+def test_an_unreachable_server_is_a_set_up_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", "postgresql://postgres@127.0.0.1:1/x", "db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the store at postgresql+psycopg://postgres@127.0.0.1:1/x" in err
+    assert "Check that the server is running" in err
+
+
+def test_customer_text_is_never_read_as_markup(
+    store: Engine, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_reference(store)
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(
+        jsonl(
+            order("[/bold]", lines=[{"sku": "[red]X[/red]", "quantity": 1, "unit_price": "1"}]),
+            order("W-1"),
+        )
+    )
+    assert main(["--db", store_url, "orders", "import", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert "line 1 (order [/bold]): lines[1].sku: '[red]X[/red]' is not a known SKU" in (
+        captured.err
+    )
+    assert "imported 1, duplicates 0, held 0, rejected 1" in captured.out

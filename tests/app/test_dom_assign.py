@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from app.dom.assign import (
     ALLOW_SPLITS,
-    Plan,
     SHIP_COMPLETE,
     Criterion,
     LineDemand,
     NodeOption,
+    Plan,
     SplitPolicy,
     plan_order,
     prune,
@@ -131,9 +131,9 @@ def _objective(plan: Plan, penalty: float) -> float:
 @given(
     st.lists(st.tuples(st.sampled_from("ABC"), st.integers(1, 4)), min_size=1, max_size=4),
     st.lists(
-        st.tuples(st.floats(0, 3000), st.dictionaries(st.sampled_from("ABC"),
-                                                      st.integers(0, 5))),
-        min_size=1, max_size=5,
+        st.tuples(st.floats(0, 3000), st.dictionaries(st.sampled_from("ABC"), st.integers(0, 5))),
+        min_size=1,
+        max_size=5,
     ),
     st.sampled_from([None, 1, 2]),
 )
@@ -146,8 +146,9 @@ def test_enumeration_and_the_milp_agree(
     nodes = [NodeOption(f"N{i}", miles, atp) for i, (miles, atp) in enumerate(raw_nodes)]
     policy = SplitPolicy(max_packages)
     fast = plan_order(lines, nodes, COST, policy=policy, unfilled_penalty=PENALTY)
-    exact = plan_order(lines, nodes, COST, policy=policy, unfilled_penalty=PENALTY,
-                       exact_solver=True)
+    exact = plan_order(
+        lines, nodes, COST, policy=policy, unfilled_penalty=PENALTY, exact_solver=True
+    )
     assert _objective(fast, PENALTY) == pytest.approx(_objective(exact, PENALTY), abs=1e-3)
     if max_packages is not None:
         assert len(fast.packages) <= max_packages
@@ -155,8 +156,7 @@ def test_enumeration_and_the_milp_agree(
 
 def test_a_large_network_is_pruned_to_a_few_candidates() -> None:
     lines = [LineDemand(i, f"S{i}", 1) for i in range(10)]
-    nodes = [NodeOption(f"N{n:03d}", 10.0 + n, {f"S{i}": 5 for i in range(10)})
-             for n in range(400)]
+    nodes = [NodeOption(f"N{n:03d}", 10.0 + n, {f"S{i}": 5 for i in range(10)}) for n in range(400)]
     kept = prune(lines, nodes, COST, {})
     assert len(kept) <= 10 * 2 + 3
     plan = plan_order(lines, nodes, COST, unfilled_penalty=PENALTY)

@@ -16,8 +16,7 @@ def test_instances_follow_the_family_and_are_deterministic() -> None:
     assert len(a.centres) == bench.CENTRES
     assert {len(t) for t in a.types} == {1, 2, 3, 4, 5}
     assert sum(p for _, _, p in a.arrival) == pytest.approx(1.0)
-    assert all(any((k, i) in a.inventory for k in range(bench.CENTRES))
-               for i in range(bench.ITEMS))
+    assert all(any((k, i) in a.inventory for k in range(bench.CENTRES)) for i in range(bench.ITEMS))
     stocked_share = len(a.inventory) / (bench.CENTRES * bench.ITEMS)
     assert 0.5 < stocked_share <= 1.0
 
@@ -73,8 +72,14 @@ def test_run_reports_every_policy_and_the_large_network() -> None:
     assert isinstance(policies, dict)
     assert set(policies) == {"ours", "nearest", "priority"}
     for values in policies.values():
-        assert set(values) == {"cost_ratio", "split_rate", "packages_per_order", "unit_fill",
-                               "latency_ms_p50", "latency_ms_p95"}
+        assert set(values) == {
+            "cost_ratio",
+            "split_rate",
+            "packages_per_order",
+            "unit_fill",
+            "latency_ms_p50",
+            "latency_ms_p95",
+        }
     large = report["large_network"]
     assert isinstance(large, dict)
     assert (large["nodes"], large["lines_per_order"]) == (400, 10)

@@ -263,8 +263,8 @@ def test_csv_rows_are_grouped_into_orders(store: Engine, tmp_path: Path) -> None
     content = (
         CSV_HEADER
         + csv_row("C-1", "PEN-1", "2")
+        + csv_row("C-1", "PAD-1", "1", "3.49", payment_status="PAID")  # case does not matter
         + csv_row("C-2", "MUG-1", "1", "7.00")
-        + csv_row("C-1", "PAD-1", "1", "3.49")  # same order, not adjacent
         + csv_row("C-3", "PEN-1", "1")
         + csv_row("C-3", "PEN-1", "x")  # bad quantity: C-3 rejected whole
         + csv_row("C-4", "PEN-1", "1")
@@ -274,7 +274,7 @@ def test_csv_rows_are_grouped_into_orders(store: Engine, tmp_path: Path) -> None
     summary = run(store, tmp_path, content, "orders.csv")
     assert (summary.imported, summary.held, summary.duplicates) == (3, 0, 0)
     got = reasons(summary)
-    assert got[5] == "lines[2].quantity: 'x' is not a whole number of units"
+    assert got[6] == "lines[2].quantity: 'x' is not a whole number of units"  # its own line
     assert got[8].startswith("ship_to.city: 'Dayton' differs from 'Columbus' given on line 7")
     with UnitOfWork(store, read_only=True) as uow:
         lines = uow.session.execute(
@@ -284,6 +284,64 @@ def test_csv_rows_are_grouped_into_orders(store: Engine, tmp_path: Path) -> None
             .order_by(Order.external_id)
         ).all()
         assert [tuple(row) for row in lines] == [("C-1", 2), ("C-2", 1), ("C-5", 1)]
+
+
+def test_a_bad_row_rejects_its_whole_order_and_a_repeat_is_a_duplicate(
+    store: Engine, tmp_path: Path
+) -> None:
+    add_reference(store)
+    content = (
+        CSV_HEADER
+        + csv_row("B-1", "PEN-1", "1")
+        + csv_row("B-1", "PAD-1", "1").rstrip("\n")
+        + ",extra\n"  # a cell too many
+        + csv_row("B-1", "MUG-1", "1")
+        + csv_row("B-2", "PEN-1", "1")
+        + 'web,B-2,,,,,,,,,,,,,,,,paid,,MUG-1,1,"3.9"9\n'  # broken quoting
+        + csv_row("B-3", "PEN-1", "1")
+        + csv_row("B-3", "PAD-1", "2")
+        + csv_row("B-4", "PEN-1", "1")
+        + csv_row("B-3", "PEN-1", "1")  # B-3 again: a second copy
+        + csv_row("B-3", "PAD-1", "2")
+    ).encode()
+    summary = run(store, tmp_path, content, "rows.csv")
+    assert (summary.imported, summary.duplicates) == (2, 1)
+    got = {(r.line, r.external_id): f"{r.field}: {r.reason}" for r in summary.rejected}
+    assert got[(3, "B-1")] == "record: has 23 cells; the header has 22"
+    assert got[(6, "B-2")].startswith("record: is not valid CSV")
+    with UnitOfWork(store, read_only=True) as uow:
+        stored = dict(
+            uow.session.execute(
+                select(Order.external_id, func.count(OrderLine.id))
+                .join(OrderLine, OrderLine.order_id == Order.id)
+                .group_by(Order.external_id)
+            )
+            .tuples()
+            .all()
+        )
+    assert stored == {"B-3": 2, "B-4": 1}
+
+
+def test_text_numbers_in_json_and_odd_digits_are_rejected(store: Engine, tmp_path: Path) -> None:
+    add_reference(store)
+    content = jsonl(
+        order("J-1", lines=[{"sku": "PEN-1", "quantity": "2", "unit_price": "1.00"}]),
+        order("J-2", lines=[{"sku": "PEN-1", "quantity": 1, "unit_price": "\u0661\u0662"}]),
+        json.dumps(order("J-3")).replace('"quantity": 2', '"quantity": ' + "9" * 4000),
+        order("J-4", placed_at="0001-01-01T00:00:00+05:00"),
+        json.dumps(order("J-5", customer={"name": "\ud800", "email": "a@example.com"})),
+        {**order("J-6"), "external_id": 12345},
+        order("J-7"),
+    )
+    summary = run(store, tmp_path, content)
+    assert summary.imported == 1
+    got = {r.line: (r.external_id, f"{r.field}: {r.reason}") for r in summary.rejected}
+    assert got[1][1] == "lines[1].quantity: expected a whole number of units, got text '2'"
+    assert "is not a decimal amount" in got[2][1]
+    assert "a 4000-digit number is more than" in got[3][1]
+    assert "not a plausible order time" in got[4][1]
+    assert "unpaired surrogate U+D800" in got[5][1]
+    assert got[6] == ("12345", "external_id: expected text, got the number 12345")
 
 
 def test_csv_without_required_columns_or_with_bad_bytes(store: Engine, tmp_path: Path) -> None:
@@ -305,7 +363,7 @@ def test_csv_without_required_columns_or_with_bad_bytes(store: Engine, tmp_path:
     assert summary.imported == 1
     got = reasons(summary)
     assert "customer.name: is not valid UTF-8 (byte 0xe9" in got[3]
-    assert got[4] == "record: has 4 cells; the header has 22"
+    assert got[4] == "record: has 4 cells; the header has 22"  # no order id to be read
 
 
 def _import_in_subprocess(url: str, path: Path) -> subprocess.Popen[str]:

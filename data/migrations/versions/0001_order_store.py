@@ -737,6 +737,11 @@ def _protect_history() -> None:
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION shipfloor_refuse_history_change()"
             )
+            # TRUNCATE skips row triggers; refuse it with a statement trigger.
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION shipfloor_refuse_history_change()"
+            )
     else:
         for table in APPEND_ONLY:
             for action in ("UPDATE", "DELETE"):
@@ -752,6 +757,7 @@ def _unprotect_history() -> None:
     if dialect == "postgresql":
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute("DROP FUNCTION IF EXISTS shipfloor_refuse_history_change()")
     else:
         for table in APPEND_ONLY:
