@@ -12,12 +12,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from app import demo
 from app.actor import Actor
 from app.intake.importer import ImportSummary, import_file
 from app.intake.parse import FileFormatError
-from app.inventory import UnknownNode, UnknownSKU, available
+from app.inventory import UnknownNode, UnknownSKU, available, reconcile
 from data.demo import SCALES
 from data.migrate import current_revision, head_revision, schema_differences, upgrade
 from data.store import (
@@ -232,6 +233,48 @@ def cmd_inventory_available(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inventory_reconcile(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    _require_current(engine)
+    drifts = reconcile(engine)
+    if args.json:
+        _print_json(
+            {
+                "in_step": not drifts,
+                "drifts": [
+                    {
+                        "check": d.check,
+                        "node": d.node_code,
+                        "sku": d.sku,
+                        "location": d.location,
+                        "lot": d.lot,
+                        "kept": d.kept,
+                        "from_history": d.from_history,
+                    }
+                    for d in drifts
+                ],
+            }
+        )
+        return 1 if drifts else 0
+    if not drifts:
+        out.print(
+            "Stock is in step: reservations match the ledger, node totals match "
+            "their locations, and every location matches its movements."
+        )
+        return 0
+    table = Table(title=f"{len(drifts)} disagreements between stock and its history")
+    for heading in ("check", "node", "SKU", "location", "lot", "kept", "history says"):
+        table.add_column(
+            heading, justify="right" if heading in ("kept", "history says") else "left"
+        )
+    for d in drifts:
+        table.add_row(
+            d.check, d.node_code, d.sku, d.location, d.lot, str(d.kept), str(d.from_history)
+        )
+    out.print(table, markup=False)
+    return 1
+
+
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     engine = _engine(args, create=True)
     upgrade(engine)
@@ -382,12 +425,19 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(run=cmd_orders_import)
 
     inv_cmd = commands.add_parser("inventory", parents=[common], help="stock and availability")
-    inv_sub = inv_cmd.add_subparsers(dest="inventory_command", required=True, metavar="available")
+    inv_sub = inv_cmd.add_subparsers(
+        dest="inventory_command", required=True, metavar="available|reconcile"
+    )
     avail = inv_sub.add_parser("available", parents=[common], help="available to promise")
     avail.add_argument("sku", metavar="SKU")
     avail.add_argument("--node", metavar="CODE", help="one node only")
     avail.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     avail.set_defaults(run=cmd_inventory_available)
+    recon = inv_sub.add_parser(
+        "reconcile", parents=[common], help="check stock totals against their history"
+    )
+    recon.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    recon.set_defaults(run=cmd_inventory_reconcile)
 
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument("name", metavar="NAME", choices=["dom"], help="dom")

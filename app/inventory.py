@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data import inventory
-from data.inventory import NodeAvailability
+from data.inventory import Drift, NodeAvailability
 from data.store import StoreEngine
 from data.uow import UnitOfWork
 
@@ -71,3 +71,9 @@ def available(engine: StoreEngine, sku: str, node_code: str | None = None) -> Av
     if rows is None:
         raise UnknownSKU(f"no product has the SKU {sku!r}")
     return Availability(sku=sku, nodes=tuple(rows))
+
+
+def reconcile(engine: StoreEngine) -> list[Drift]:
+    """Every place where stock totals disagree with their history (empty: all in step)."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        return inventory.reconcile(uow.session)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.models import (
     InventoryPosition,
+    Location,
     MovementReason,
     Node,
     NodeKind,
@@ -265,3 +266,125 @@ def availability(
 def node_exists(session: Session, code: str) -> bool:
     """True if a node has this code."""
     return session.scalar(select(func.count()).select_from(Node).where(Node.code == code)) == 1
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A place where a kept total disagrees with the history it should sum."""
+
+    check: str
+    """reserved-vs-ledger, on-hand-vs-locations or location-vs-movements."""
+    node_code: str
+    sku: str
+    kept: int
+    """The total the store keeps (position or stock row)."""
+    from_history: int
+    """What the ledger, the locations or the movements add up to."""
+    location: str = ""
+    lot: str = ""
+
+
+def reconcile(session: Session) -> list[Drift]:
+    """Every disagreement between the kept totals and their history, in three checks:
+    a position's `reserved` against the reservation ledger, its `on_hand` against the
+    stock in its node's locations, and each stock row against its movements."""
+    drifts: list[Drift] = []
+    node_code = select(Node.code).where(Node.id == InventoryPosition.node_id).scalar_subquery()
+    sku = select(Product.sku).where(Product.id == InventoryPosition.product_id).scalar_subquery()
+
+    ledger = (
+        select(
+            Reservation.node_id,
+            Reservation.product_id,
+            func.sum(Reservation.quantity).label("total"),
+        )
+        .group_by(Reservation.node_id, Reservation.product_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(node_code, sku, InventoryPosition.reserved, func.coalesce(ledger.c.total, 0))
+        .select_from(InventoryPosition)
+        .outerjoin(
+            ledger,
+            and_(
+                ledger.c.node_id == InventoryPosition.node_id,
+                ledger.c.product_id == InventoryPosition.product_id,
+            ),
+        )
+        .where(InventoryPosition.reserved != func.coalesce(ledger.c.total, 0))
+    )
+    drifts += [Drift("reserved-vs-ledger", n, s, kept, hist) for n, s, kept, hist in rows]
+
+    located = (
+        select(Stock.node_id, Stock.product_id, func.sum(Stock.on_hand).label("total"))
+        .group_by(Stock.node_id, Stock.product_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(node_code, sku, InventoryPosition.on_hand, func.coalesce(located.c.total, 0))
+        .select_from(InventoryPosition)
+        .outerjoin(
+            located,
+            and_(
+                located.c.node_id == InventoryPosition.node_id,
+                located.c.product_id == InventoryPosition.product_id,
+            ),
+        )
+        .where(InventoryPosition.on_hand != func.coalesce(located.c.total, 0))
+    )
+    drifts += [Drift("on-hand-vs-locations", n, s, kept, hist) for n, s, kept, hist in rows]
+    # Stock with no position at all: the position is missing, not zero.
+    orphan_rows = session.execute(
+        select(Node.code, Product.sku, located.c.total)
+        .select_from(located)
+        .join(Node, Node.id == located.c.node_id)
+        .join(Product, Product.id == located.c.product_id)
+        .outerjoin(
+            InventoryPosition,
+            and_(
+                InventoryPosition.node_id == located.c.node_id,
+                InventoryPosition.product_id == located.c.product_id,
+            ),
+        )
+        .where(InventoryPosition.node_id.is_(None), located.c.total != 0)
+    )
+    drifts += [Drift("on-hand-vs-locations", n, s, 0, total) for n, s, total in orphan_rows]
+
+    moved = (
+        select(
+            StockMovement.location_id,
+            StockMovement.product_id,
+            StockMovement.lot,
+            func.sum(StockMovement.quantity).label("total"),
+        )
+        .group_by(StockMovement.location_id, StockMovement.product_id, StockMovement.lot)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Node.code,
+            Product.sku,
+            Location.code,
+            Stock.lot,
+            Stock.on_hand,
+            func.coalesce(moved.c.total, 0),
+        )
+        .select_from(Stock)
+        .join(Node, Node.id == Stock.node_id)
+        .join(Product, Product.id == Stock.product_id)
+        .join(Location, Location.id == Stock.location_id)
+        .outerjoin(
+            moved,
+            and_(
+                moved.c.location_id == Stock.location_id,
+                moved.c.product_id == Stock.product_id,
+                moved.c.lot == Stock.lot,
+            ),
+        )
+        .where(Stock.on_hand != func.coalesce(moved.c.total, 0))
+    )
+    drifts += [
+        Drift("location-vs-movements", n, s, kept, hist, location=loc, lot=lot)
+        for n, s, loc, lot, kept, hist in rows
+    ]
+    return sorted(drifts, key=lambda d: (d.check, d.node_code, d.sku, d.location, d.lot))

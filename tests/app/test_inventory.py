@@ -4,11 +4,12 @@ even with several processes reserving at once."""
 from __future__ import annotations
 
 import multiprocessing
+import time
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
-from app.inventory import UnknownNode, UnknownSKU, available
+from app.inventory import UnknownNode, UnknownSKU, available, reconcile
 from data import inventory
 from data.inventory import Who
 from data.models import InventoryPosition, Reservation, Stock, StockMovement
@@ -153,3 +154,64 @@ def test_receiving_nothing_is_refused(store: Engine) -> None:
     ids = add_reference(store)
     with pytest.raises(ValueError, match="not a positive quantity"):
         receive(store, ids, "WH1", "PEN-1", 0)
+
+
+def test_reconcile_finds_every_kind_of_drift(store: Engine) -> None:
+    ids = add_reference(store)
+    receive(store, ids, "WH1", "PEN-1", 10)
+    receive(store, ids, "S001", "PAD-1", 4)
+    assert reserve(store, ids, "WH1", "PEN-1", 3)
+    assert reconcile(store) == []
+    with UnitOfWork(store) as uow:
+        s = uow.session
+        # A bug above the store: reserved bumped without a ledger row, stock moved
+        # without a movement, and a ledger row for a position that does not move.
+        s.execute(
+            update(InventoryPosition)
+            .where(InventoryPosition.node_id == ids["WH1"])
+            .values(reserved=InventoryPosition.reserved + 1)
+        )
+        s.execute(update(Stock).where(Stock.node_id == ids["S001"]).values(on_hand=6))
+        uow.commit()
+    drifts = reconcile(store)
+    assert [(d.check, d.node_code, d.sku, d.kept, d.from_history) for d in drifts] == [
+        ("location-vs-movements", "S001", "PAD-1", 6, 4),
+        ("on-hand-vs-locations", "S001", "PAD-1", 4, 6),
+        ("reserved-vs-ledger", "WH1", "PEN-1", 4, 3),
+    ]
+    assert drifts[0].location == "BIN-1"
+
+
+def _take_last_unit(url: str, node_id: int, product_id: int, start_at: float) -> bool:
+    engine = make_engine(url)
+    while time.time() < start_at:  # line up so every process reserves at the same moment
+        time.sleep(0.001)
+
+    def work(uow: UnitOfWork) -> bool:
+        ok = inventory.reserve(
+            uow.session, node_id=node_id, product_id=product_id, quantity=1, who=WHO, at=utcnow()
+        )
+        uow.commit()
+        return ok
+
+    try:
+        return run_in_transaction(engine, work, attempts=50)
+    finally:
+        engine.dispose()
+
+
+def test_fifty_processes_race_for_the_last_unit_and_exactly_one_wins(
+    store: Engine, store_url: str
+) -> None:
+    ids = add_reference(store)
+    receive(store, ids, "S002", "MUG-1", 1)  # S002 keeps no safety stock: ATP 1
+    ctx = multiprocessing.get_context("spawn")
+    start_at = time.time() + 8.0  # spawned interpreters need a few seconds to import
+    with ctx.Pool(50) as pool:
+        results = pool.starmap(
+            _take_last_unit, [(store_url, ids["S002"], ids["MUG-1"], start_at)] * 50
+        )
+    assert sum(results) == 1
+    assert reconcile(store) == []
+    result = available(store, "MUG-1", "S002")
+    assert [(n.on_hand, n.reserved, n.atp) for n in result.nodes] == [(1, 1, 0)]
