@@ -268,10 +268,9 @@ def cmd_inventory_reconcile(args: argparse.Namespace) -> int:
             heading, justify="right" if heading in ("kept", "history says") else "left"
         )
     for d in drifts:
-        table.add_row(
-            d.check, d.node_code, d.sku, d.location, d.lot, str(d.kept), str(d.from_history)
-        )
-    out.print(table, markup=False)
+        cells = (d.check, d.node_code, d.sku, d.location, d.lot, str(d.kept), str(d.from_history))
+        table.add_row(*(Text(cell) for cell in cells))  # codes are data, never markup
+    out.print(table)
     return 1
 
 
