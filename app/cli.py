@@ -274,6 +274,66 @@ def cmd_inventory_reconcile(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_route(args: argparse.Namespace) -> int:
+    from app.dom.routing import RoutingSettings, backlog_bid_prices, route_backlog
+
+    engine = _engine(args)
+    _require_current(engine)
+    settings = RoutingSettings()
+    bids = backlog_bid_prices(engine, settings) if args.batch else None
+    with _progress(not args.json and err.is_terminal) as update:
+        summary = route_backlog(
+            engine,
+            Actor.system("dom"),
+            settings,
+            limit=args.limit,
+            bid_prices=bids,
+            progress=lambda done, total: update("route", done, total),
+        )
+    if args.json:
+        _print_json(
+            {
+                "routed": summary.routed,
+                "held": summary.held,
+                "skipped": summary.skipped,
+                "bid_prices": len(bids or {}),
+                "orders": [
+                    {
+                        "order": r.reference,
+                        "outcome": str(r.outcome),
+                        "rule": r.rule,
+                        "summary": r.summary,
+                    }
+                    for r in summary.results
+                ],
+            }
+        )
+        return 0
+    for result in summary.results:
+        if result.outcome != "routed":
+            err.print(result.summary, markup=False, emoji=False)
+    batch = f" with {len(bids or {})} bid prices from the backlog LP" if args.batch else ""
+    out.print(
+        f"routed {summary.routed}, held {summary.held}, taken by another router "
+        f"{summary.skipped}{batch}.",
+        markup=False,
+    )
+    return 0
+
+
+def cmd_route_explain(args: argparse.Namespace) -> int:
+    from app.dom.explain import OrderNotFoundError, explain
+
+    engine = _engine(args)
+    _require_current(engine)
+    try:
+        text = explain(engine, args.order)
+    except OrderNotFoundError as exc:
+        raise CommandError(str(exc), 1) from None
+    out.print(text, markup=False, emoji=False, highlight=False)
+    return 0
+
+
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     engine = _engine(args, create=True)
     upgrade(engine)
@@ -437,6 +497,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     recon.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     recon.set_defaults(run=cmd_inventory_reconcile)
+
+    route_cmd = commands.add_parser(
+        "route", parents=[common], help="route verified orders (DOM); `route explain ORDER`"
+    )
+    route_cmd.add_argument(
+        "--batch",
+        action="store_true",
+        help="price scarce stock over the whole backlog first (bid prices from an LP)",
+    )
+    route_cmd.add_argument("--limit", type=int, help="route at most this many orders")
+    route_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    route_cmd.set_defaults(run=cmd_route)
+    route_sub = route_cmd.add_subparsers(dest="route_command", metavar="explain")
+    explain_cmd = route_sub.add_parser(
+        "explain", parents=[common], help="why an order went where it went"
+    )
+    explain_cmd.add_argument(
+        "order", metavar="ORDER", help="channel/external-id, external id or id"
+    )
+    explain_cmd.set_defaults(run=cmd_route_explain)
 
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument("name", metavar="NAME", choices=["dom"], help="dom")

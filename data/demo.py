@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_rows
@@ -28,6 +28,7 @@ from data.models import (
     Node,
     NodeKind,
     Order,
+    PostalArea,
     Product,
     PromoCode,
     PromoCodeChannel,
@@ -374,6 +375,23 @@ def seed_site(
     session.execute(
         insert(Channel),
         [{"code": c, "name": n, "kind": k, "active": True} for c, n, k in CHANNELS],
+    )
+    # Marketplaces want whole orders from one place; the others accept splits.
+    session.execute(
+        update(Channel).where(Channel.kind == ChannelKind.MARKETPLACE).values(max_packages=1)
+    )
+    session.execute(
+        insert(PostalArea),
+        [
+            {
+                "country": "US",
+                "prefix": c.zip_prefix,
+                "name": f"{c.name}, {c.region}",
+                "latitude": c.latitude,
+                "longitude": c.longitude,
+            }
+            for c in CITIES
+        ],
     )
     channel_ids = dict(session.execute(select(Channel.code, Channel.id)).tuples().all())
     _seed_promos(session, channel_ids)

@@ -185,6 +185,8 @@ class Channel(Base):
     name: Mapped[Name]
     kind: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind, "channel_kind"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_packages: Mapped[int | None] = mapped_column(Integer)
+    """DOM split policy: 1 ships complete from one node; None allows any split."""
 
 
 class Customer(Base):
@@ -602,3 +604,80 @@ class Box(Base):
     tare_g: Mapped[int] = mapped_column(Integer)
     cost: Mapped[Amount]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AllocationStatus(enum.StrEnum):
+    """Where an order line's units at one node stand."""
+
+    RESERVED = "reserved"
+    RELEASED = "released"
+    REJECTED = "rejected"
+    PICKED = "picked"
+    SHIPPED = "shipped"
+
+
+class DecisionOutcome(enum.StrEnum):
+    """What DOM did with an order."""
+
+    ROUTED = "routed"
+    HELD = "held"
+
+
+class PostalArea(Base):
+    """Where a postal code (or its leading digits) lies, for distances to ship-to addresses."""
+
+    __tablename__ = "postal_areas"
+    __table_args__ = (
+        UniqueConstraint("country", "prefix"),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+    )
+
+    id: Mapped[IntPK]
+    country: Mapped[str] = mapped_column(String(2))
+    prefix: Mapped[str] = mapped_column(String(20))
+    """A whole postal code, or its leading characters (US: the 3-digit ZIP prefix)."""
+    name: Mapped[str] = mapped_column(String(100), default="")
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+
+class LineAllocation(Base):
+    """Units of an order line promised by one node, backed by a reservation."""
+
+    __tablename__ = "line_allocations"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[IntPK]
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[AllocationStatus] = mapped_column(_enum(AllocationStatus, "allocation_status"))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class NodeDayLoad(Base):
+    """Packages a node has been given for one day, kept within its daily capacity."""
+
+    __tablename__ = "node_day_loads"
+    __table_args__ = (CheckConstraint("packages >= 0", name="packages_non_negative"),)
+
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    packages: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DomDecision(Base):
+    """Why DOM routed or held an order: candidates, costs, the deciding rule, bid prices."""
+
+    __tablename__ = "dom_decisions"
+
+    id: Mapped[IntPK]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    outcome: Mapped[DecisionOutcome] = mapped_column(_enum(DecisionOutcome, "decision_outcome"))
+    rule: Mapped[str] = mapped_column(String(80))
+    summary: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    """JSON: the ship-to, each candidate with its ATP and costs, the plan, bid prices used."""

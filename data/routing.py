@@ -1,0 +1,355 @@
+"""What DOM reads and writes: orders to route, where they go, node loads, allocations and
+the decisions with their reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from data.models import (
+    Address,
+    AllocationStatus,
+    Channel,
+    DecisionOutcome,
+    DomDecision,
+    InventoryPosition,
+    LineAllocation,
+    Node,
+    NodeDayLoad,
+    NodeKind,
+    Order,
+    OrderHold,
+    OrderLine,
+    OrderStatus,
+    PostalArea,
+    Product,
+    ServiceLevel,
+)
+from data.upsert import insert_on_conflict
+
+
+@dataclass(frozen=True)
+class LineToRoute:
+    """An order line as DOM needs it."""
+
+    line_id: int
+    product_id: int
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderToRoute:
+    """An order as DOM needs it."""
+
+    id: int
+    reference: str
+    """channel/external id, for messages."""
+    status: OrderStatus
+    service_level: ServiceLevel
+    pickup_node_id: int | None
+    max_packages: int | None
+    country: str
+    postal_code: str
+    lines: tuple[LineToRoute, ...]
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """A node as DOM needs it."""
+
+    id: int
+    code: str
+    kind: NodeKind
+    latitude: float
+    longitude: float
+    can_ship: bool
+    can_pickup: bool
+    ship_from_store: bool
+    daily_capacity: int
+    cutoff_time: time
+    timezone: str
+    priority: int
+    active: bool
+
+
+def order_to_route(session: Session, order_id: int) -> OrderToRoute | None:
+    """The order with its lines and ship-to, or None if there is no such order."""
+    row = session.execute(
+        select(
+            Order.id,
+            Channel.code,
+            Order.external_id,
+            Order.status,
+            Order.service_level,
+            Order.pickup_node_id,
+            Channel.max_packages,
+            Address.country,
+            Address.postal_code,
+        )
+        .join(Channel, Channel.id == Order.channel_id)
+        .join(Address, and_(Address.order_id == Order.id, Address.role == "ship_to"))
+        .where(Order.id == order_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    lines = tuple(
+        LineToRoute(*r)
+        for r in session.execute(
+            select(OrderLine.id, OrderLine.product_id, Product.sku, OrderLine.quantity)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(OrderLine.order_id == order_id)
+            .order_by(OrderLine.line_no)
+        )
+    )
+    return OrderToRoute(
+        id=row[0],
+        reference=f"{row[1]}/{row[2]}",
+        status=row[3],
+        service_level=row[4],
+        pickup_node_id=row[5],
+        max_packages=row[6],
+        country=row[7],
+        postal_code=row[8],
+        lines=lines,
+    )
+
+
+def find_order_id(session: Session, reference: str) -> list[int]:
+    """Order ids matching `channel/external_id`, an external id, or a numeric id."""
+    if "/" in reference:
+        channel, external = reference.split("/", 1)
+        stmt = (
+            select(Order.id)
+            .join(Channel, Channel.id == Order.channel_id)
+            .where(Channel.code == channel, Order.external_id == external)
+        )
+    else:
+        stmt = select(Order.id).where(Order.external_id == reference)
+        if reference.isdigit():
+            stmt = select(Order.id).where(
+                (Order.external_id == reference) | (Order.id == int(reference))
+            )
+    return list(session.scalars(stmt.order_by(Order.id)))
+
+
+def locate(session: Session, country: str, postal_code: str) -> tuple[float, float, str] | None:
+    """(latitude, longitude, matched prefix) of a postal code: the longest known prefix of
+    at least three characters, or None."""
+    code = postal_code.replace(" ", "").upper()
+    candidates = [code[:n] for n in range(len(code), 2, -1)]
+    if not candidates:
+        return None
+    rows = {
+        r.prefix: (r.latitude, r.longitude)
+        for r in session.execute(
+            select(PostalArea.prefix, PostalArea.latitude, PostalArea.longitude).where(
+                PostalArea.country == country.upper(), PostalArea.prefix.in_(candidates)
+            )
+        )
+    }
+    for prefix in candidates:
+        if prefix in rows:
+            return (*rows[prefix], prefix)
+    return None
+
+
+def nodes(session: Session) -> list[NodeRow]:
+    """Every node."""
+    return [
+        NodeRow(*r)
+        for r in session.execute(
+            select(
+                Node.id,
+                Node.code,
+                Node.kind,
+                Node.latitude,
+                Node.longitude,
+                Node.can_ship,
+                Node.can_pickup,
+                Node.ship_from_store,
+                Node.daily_capacity,
+                Node.cutoff_time,
+                Node.timezone,
+                Node.priority,
+                Node.active,
+            ).order_by(Node.code)
+        )
+    ]
+
+
+def atp(
+    session: Session, node_ids: list[int], product_ids: list[int]
+) -> dict[tuple[int, int], int]:
+    """ATP (never below zero) by (node id, product id) for these nodes and products."""
+    safety = func.coalesce(InventoryPosition.safety_stock, Node.safety_stock)
+    rows = session.execute(
+        select(
+            InventoryPosition.node_id,
+            InventoryPosition.product_id,
+            InventoryPosition.on_hand - InventoryPosition.reserved - safety,
+        )
+        .join(Node, Node.id == InventoryPosition.node_id)
+        .where(
+            InventoryPosition.node_id.in_(node_ids),
+            InventoryPosition.product_id.in_(product_ids),
+        )
+    )
+    return {(n, p): max(0, int(a)) for n, p, a in rows}
+
+
+def loads(session: Session, day: date) -> dict[int, int]:
+    """Packages given to each node for `day`."""
+    return dict(
+        session.execute(
+            select(NodeDayLoad.node_id, NodeDayLoad.packages).where(NodeDayLoad.day == day)
+        )
+        .tuples()
+        .all()
+    )
+
+
+def take_capacity(session: Session, node_id: int, day: date, capacity: int) -> bool:
+    """Count one more package for the node's day if it stays within capacity."""
+    session.execute(
+        insert_on_conflict(session, NodeDayLoad)
+        .values(node_id=node_id, day=day, packages=0)
+        .on_conflict_do_nothing(index_elements=["node_id", "day"])
+    )
+    result = session.execute(
+        update(NodeDayLoad)
+        .where(
+            NodeDayLoad.node_id == node_id,
+            NodeDayLoad.day == day,
+            NodeDayLoad.packages + 1 <= capacity,
+        )
+        .values(packages=NodeDayLoad.packages + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def add_allocation(
+    session: Session, order_line_id: int, node_id: int, quantity: int, at: datetime
+) -> None:
+    """Record units of a line promised by a node (their reservation is written alongside)."""
+    session.add(
+        LineAllocation(
+            order_line_id=order_line_id,
+            node_id=node_id,
+            quantity=quantity,
+            status=AllocationStatus.RESERVED,
+            created_at=at,
+        )
+    )
+
+
+def add_hold(
+    session: Session, order_id: int, code: str, field: str, message: str, at: datetime
+) -> None:
+    """A reason the order waits for a person."""
+    session.add(
+        OrderHold(order_id=order_id, code=code, field=field, message=message, created_at=at)
+    )
+
+
+def add_decision(
+    session: Session,
+    order_id: int,
+    *,
+    at: datetime,
+    actor: str,
+    outcome: DecisionOutcome,
+    rule: str,
+    summary: str,
+    detail: str,
+) -> None:
+    """Store why DOM did what it did."""
+    session.add(
+        DomDecision(
+            order_id=order_id,
+            at=at,
+            actor=actor,
+            outcome=outcome,
+            rule=rule,
+            summary=summary,
+            detail=detail,
+        )
+    )
+    session.flush()
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """A stored decision, for `route explain`."""
+
+    at: datetime
+    actor: str
+    outcome: DecisionOutcome
+    rule: str
+    summary: str
+    detail: str
+
+
+def decisions(session: Session, order_id: int) -> list[DecisionRow]:
+    """The order's DOM decisions, oldest first."""
+    return [
+        DecisionRow(*r)
+        for r in session.execute(
+            select(
+                DomDecision.at,
+                DomDecision.actor,
+                DomDecision.outcome,
+                DomDecision.rule,
+                DomDecision.summary,
+                DomDecision.detail,
+            )
+            .where(DomDecision.order_id == order_id)
+            .order_by(DomDecision.id)
+        )
+    ]
+
+
+def orders_waiting(session: Session, limit: int | None = None) -> list[int]:
+    """Verified orders, oldest placed first: the routing backlog."""
+    stmt = (
+        select(Order.id)
+        .where(Order.status == OrderStatus.VERIFIED)
+        .order_by(Order.placed_at, Order.id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def add_postal_areas(session: Session, rows: list[dict[str, object]]) -> None:
+    """Add postal areas; ones already known (same country and prefix) are kept as they are."""
+    if rows:
+        session.execute(
+            insert_on_conflict(session, PostalArea).on_conflict_do_nothing(
+                index_elements=["country", "prefix"]
+            ),
+            rows,
+        )
+
+
+def backlog_demand(session: Session) -> list[tuple[str, str, int, str, int]]:
+    """Units wanted by verified orders that ship: (country, postal code, product id, SKU,
+    quantity) rows, one per order line."""
+    rows = session.execute(
+        select(
+            Address.country,
+            Address.postal_code,
+            OrderLine.product_id,
+            Product.sku,
+            OrderLine.quantity,
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Address, and_(Address.order_id == Order.id, Address.role == "ship_to"))
+        .join(Product, Product.id == OrderLine.product_id)
+        .where(Order.status == OrderStatus.VERIFIED, Order.service_level != ServiceLevel.PICKUP)
+    )
+    return [tuple(r) for r in rows]
