@@ -1,0 +1,314 @@
+"""DOM in the store: each routing rule, the reservation that goes with a plan, the stored
+explanation, and holds that name what is missing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from app.actor import Actor
+from app.dom.explain import OrderNotFoundError, explain
+from app.dom.routing import RoutingSettings, route_one, route_order
+from app.intake.importer import import_file
+from app.inventory import available, reconcile
+from data import inventory
+from data import routing as store
+from data.inventory import Who
+from data.models import (
+    Channel,
+    LineAllocation,
+    Location,
+    LocationKind,
+    Node,
+    Order,
+    OrderHold,
+    OrderLine,
+    OrderStatus,
+)
+from data.types import utcnow
+from data.uow import UnitOfWork
+from tests.factories import add_reference, jsonl, order
+
+DOM = Actor.system("dom-test")
+SETTINGS = RoutingSettings()
+
+
+def site(engine: Engine) -> dict[str, int]:
+    """Reference data plus a second shipping warehouse in Chicago, postal areas, and
+    stock: WH1 (Columbus) PEN 10, PAD 5; WH2 (Chicago) PEN 10, MUG 5; S001 (pickup) PEN 3."""
+    ids = add_reference(engine)
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        s.execute(update(Node).where(Node.code == "WH1").values(daily_capacity=100))
+        wh2 = Node(
+            code="WH2",
+            name="Chicago DC",
+            kind="dc",
+            latitude=41.88,
+            longitude=-87.63,
+            cutoff_time=time(16, 0),
+            safety_stock=0,
+            can_ship=True,
+            daily_capacity=100,
+            priority=5,
+        )
+        s.add(wh2)
+        s.flush()
+        loc = Location(node_id=wh2.id, code="BIN-1", barcode="LOC-BIN-1", kind=LocationKind.PICK)
+        s.add(loc)
+        s.flush()
+        ids["WH2"], ids["loc:WH2"] = wh2.id, loc.id
+        store.add_postal_areas(
+            s,
+            [
+                {
+                    "country": "US",
+                    "prefix": "432",
+                    "name": "Columbus",
+                    "latitude": 39.96,
+                    "longitude": -83.0,
+                },
+                {
+                    "country": "US",
+                    "prefix": "606",
+                    "name": "Chicago",
+                    "latitude": 41.88,
+                    "longitude": -87.63,
+                },
+            ],
+        )
+        for node, sku, qty in (
+            ("WH1", "PEN-1", 12),
+            ("WH1", "PAD-1", 7),
+            ("WH2", "PEN-1", 10),
+            ("WH2", "MUG-1", 5),
+            ("S001", "PEN-1", 4),
+        ):
+            inventory.receive(
+                s,
+                node_id=ids[node],
+                location_id=ids[f"loc:{node}"],
+                product_id=ids[sku],
+                quantity=qty,
+                who=Who("test"),
+                at=utcnow(),
+            )
+        uow.commit()
+    return ids
+
+
+def place(engine: Engine, tmp_path: Path, *records: dict[str, Any]) -> dict[str, int]:
+    path = tmp_path / "orders.jsonl"
+    path.write_bytes(jsonl(*records))
+    summary = import_file(engine, path, Actor.system("test"))
+    assert summary.rejected == []
+    with UnitOfWork(engine, read_only=True) as uow:
+        return dict(uow.session.execute(select(Order.external_id, Order.id)).tuples().all())
+
+
+def chicago(**overrides: Any) -> dict[str, Any]:
+    address = {
+        "name": "Ann",
+        "line1": "1 State St",
+        "city": "Chicago",
+        "region": "IL",
+        "postal_code": "60601",
+        "country": "US",
+    }
+    return {"ship_to": address, **overrides}
+
+
+def lines(*items: tuple[str, int]) -> list[dict[str, Any]]:
+    return [{"sku": sku, "quantity": qty, "unit_price": "1.00"} for sku, qty in items]
+
+
+def allocations(engine: Engine, order_id: int) -> list[tuple[str, int]]:
+    with UnitOfWork(engine, read_only=True) as uow:
+        rows = uow.session.execute(
+            select(Node.code, LineAllocation.quantity)
+            .join(Node, Node.id == LineAllocation.node_id)
+            .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
+            .where(OrderLine.order_id == order_id)
+            .order_by(LineAllocation.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+def status_and_holds(engine: Engine, order_id: int) -> tuple[OrderStatus, list[str]]:
+    with UnitOfWork(engine, read_only=True) as uow:
+        status = uow.session.scalar(select(Order.status).where(Order.id == order_id))
+        holds = list(
+            uow.session.scalars(
+                select(OrderHold.message)
+                .where(OrderHold.order_id == order_id)
+                .order_by(OrderHold.id)
+            )
+        )
+    assert status is not None
+    return status, holds
+
+
+def test_nearest_complete_node_wins_and_the_stock_is_reserved(
+    store: Engine, tmp_path: Path
+) -> None:
+    site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("PEN-1", 2)), **chicago()))
+    result = route_one(store, ids["W-1"], DOM, SETTINGS)
+    assert result is not None
+    assert result.outcome == "routed"
+    assert allocations(store, ids["W-1"]) == [("WH2", 2)]
+    wh2 = {n.node_code: n for n in available(store, "PEN-1").nodes}["WH2"]
+    assert (wh2.reserved, wh2.atp) == (2, 8)
+    assert reconcile(store) == []
+    assert status_and_holds(store, ids["W-1"])[0] is OrderStatus.ROUTED
+
+
+def test_one_package_beats_two_and_ship_complete_holds_what_needs_two(
+    store: Engine, tmp_path: Path
+) -> None:
+    site(store)
+    both = lines(("PEN-1", 1), ("PAD-1", 1))  # only WH1 has both
+    split = lines(("PAD-1", 1), ("MUG-1", 1))  # WH1 has PAD, WH2 has MUG
+    ids = place(
+        store,
+        tmp_path,
+        order("W-BOTH", lines=both, **chicago()),
+        order("W-SPLIT", lines=split, **chicago()),
+        order("A-SPLIT", channel="amazon", lines=split, **chicago()),
+    )
+    with UnitOfWork(store) as uow:
+        uow.session.execute(update(Channel).where(Channel.code == "amazon").values(max_packages=1))
+        uow.commit()
+    assert route_one(store, ids["W-BOTH"], DOM, SETTINGS) is not None
+    assert allocations(store, ids["W-BOTH"]) == [("WH1", 1), ("WH1", 1)]
+    assert route_one(store, ids["W-SPLIT"], DOM, SETTINGS) is not None
+    assert sorted(allocations(store, ids["W-SPLIT"])) == [("WH1", 1), ("WH2", 1)]
+    held = route_one(store, ids["A-SPLIT"], DOM, SETTINGS)
+    assert held is not None
+    assert held.outcome == "held"
+    status, holds = status_and_holds(store, ids["A-SPLIT"])
+    assert status is OrderStatus.HELD
+    assert "at most 1 node(s)" in holds[-1]
+    assert allocations(store, ids["A-SPLIT"]) == []
+
+
+def test_safety_stock_is_never_promised(store: Engine, tmp_path: Path) -> None:
+    site(store)  # WH1 PAD 7 with safety stock 2: 5 can be promised
+    ids = place(
+        store,
+        tmp_path,
+        order("W-6", lines=lines(("PAD-1", 6)), **chicago()),
+        order("W-5", lines=lines(("PAD-1", 5)), **chicago()),
+    )
+    held = route_one(store, ids["W-6"], DOM, SETTINGS)
+    assert held is not None
+    assert held.outcome == "held"
+    assert "PAD-1 short 1" in held.summary
+    assert route_one(store, ids["W-5"], DOM, SETTINGS) is not None
+    wh1 = {n.node_code: n for n in available(store, "PAD-1").nodes}["WH1"]
+    assert (wh1.on_hand, wh1.reserved, wh1.atp) == (7, 5, 0)
+
+
+def test_pickup_orders_stay_with_their_store(store: Engine, tmp_path: Path) -> None:
+    site(store)
+    ids = place(
+        store,
+        tmp_path,
+        order("P-OK", service_level="pickup", pickup_store="S001", lines=lines(("PEN-1", 3))),
+        order(
+            "P-SHORT",
+            service_level="pickup",
+            pickup_store="S001",
+            lines=lines(("PEN-1", 1), ("PAD-1", 1)),
+        ),
+    )
+    ok = route_one(store, ids["P-OK"], DOM, SETTINGS)
+    assert ok is not None
+    assert ok.rule == "pickup in store"
+    assert allocations(store, ids["P-OK"]) == [("S001", 3)]
+    short = route_one(store, ids["P-SHORT"], DOM, SETTINGS)
+    assert short is not None
+    assert short.outcome == "held"
+    assert "PAD-1 short 1" in short.summary
+    assert "never shipped from elsewhere" in short.summary
+    assert allocations(store, ids["P-SHORT"]) == []  # WH1 has PAD, but it is not used
+
+
+def test_daily_capacity_and_cut_off(store: Engine, tmp_path: Path) -> None:
+    ids_ref = site(store)
+    with UnitOfWork(store) as uow:
+        uow.session.execute(update(Node).where(Node.code == "WH2").values(daily_capacity=1))
+        uow.commit()
+    ids = place(
+        store,
+        tmp_path,
+        *(order(f"W-{i}", lines=lines(("PEN-1", 1)), **chicago()) for i in range(2)),
+        order("X-1", service_level="express", lines=lines(("PEN-1", 1)), **chicago()),
+    )
+    first, second = (route_one(store, ids[f"W-{i}"], DOM, SETTINGS) for i in range(2))
+    assert first is not None
+    assert second is not None
+    assert allocations(store, ids["W-0"]) == [("WH2", 1)]
+    assert allocations(store, ids["W-1"]) == [("WH1", 1)]  # WH2 is full for the day
+    assert "daily capacity used (1/1 packages)" in explain(store, "web/W-1")
+    # At 18:00 UTC both warehouses (cut-off 17:00 and 16:00, UTC) are past cut-off.
+    # A later day, so WH2's full day does not decide first.
+    late = datetime(2099, 11, 27, 18, 0, tzinfo=UTC)
+    with UnitOfWork(store) as uow:
+        result = route_order(uow.session, ids["X-1"], DOM, SETTINGS, now=late)
+        uow.commit()
+    assert result.outcome == "held"
+    text = explain(store, "X-1")
+    assert "past its 17:00 cut-off for express" in text
+    assert "past its 16:00 cut-off for express" in text
+    assert ids_ref["WH1"] != ids_ref["WH2"]
+
+
+def test_unknown_postal_area_holds_with_the_fix(store: Engine, tmp_path: Path) -> None:
+    site(store)
+    ids = place(
+        store,
+        tmp_path,
+        order(
+            "W-1",
+            lines=lines(("PEN-1", 1)),
+            ship_to={
+                "name": "A",
+                "line1": "1 X St",
+                "city": "Boston",
+                "postal_code": "02101",
+                "country": "US",
+            },
+        ),
+    )
+    result = route_one(store, ids["W-1"], DOM, SETTINGS)
+    assert result is not None
+    assert result.outcome == "held"
+    assert "not in the store's postal areas" in result.summary
+
+
+def test_only_verified_orders_are_routed_and_explain_reads_back(
+    store: Engine, tmp_path: Path
+) -> None:
+    site(store)
+    ids = place(
+        store,
+        tmp_path,
+        order("W-1", lines=lines(("PEN-1", 1)), **chicago()),
+        order("W-2", promo_code="NOSUCH", lines=lines(("PEN-1", 1)), **chicago()),
+    )
+    assert route_one(store, ids["W-2"], DOM, SETTINGS) is None  # held at intake
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is not None
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is None  # already routed
+    text = explain(store, "web/W-1")
+    assert "Order web/W-1" in text
+    assert "routed (cheapest plan)" in text
+    assert "WH2" in text
+    assert "candidates (nearest first)" in text
+    assert "ship-to US 60601 (located by 606)" in text
+    with pytest.raises(OrderNotFoundError, match="no order answers"):
+        explain(store, "nope")
