@@ -321,6 +321,36 @@ def cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_route_reject(args: argparse.Namespace) -> int:
+    from app.dom.explain import OrderNotFoundError, find_order
+    from app.dom.reroute import REJECTION_REASONS
+    from app.dom.routing import NotRoutable, RoutingSettings
+    from app.dom.service import give_back
+
+    engine = _engine(args)
+    _require_current(engine)
+    if args.reason not in REJECTION_REASONS:
+        raise CommandError(
+            f"unknown reason {args.reason!r}; use one of: {', '.join(sorted(REJECTION_REASONS))}"
+        )
+    try:
+        order_id = find_order(engine, args.order)
+        result = give_back(
+            engine,
+            order_id,
+            args.line,
+            args.node,
+            args.reason,
+            Actor.system("dom"),
+            RoutingSettings(),
+            quantity=args.quantity,
+        )
+    except (OrderNotFoundError, NotRoutable, ValueError) as exc:
+        raise CommandError(str(exc), 1) from None
+    out.print(result.summary, markup=False, emoji=False)
+    return 0 if result.outcome == "routed" else 1
+
+
 def cmd_route_explain(args: argparse.Namespace) -> int:
     from app.dom.explain import OrderNotFoundError, explain
 
@@ -509,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     route_cmd.add_argument("--limit", type=int, help="route at most this many orders")
     route_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     route_cmd.set_defaults(run=cmd_route)
-    route_sub = route_cmd.add_subparsers(dest="route_command", metavar="explain")
+    route_sub = route_cmd.add_subparsers(dest="route_command", metavar="explain|reject")
     explain_cmd = route_sub.add_parser(
         "explain", parents=[common], help="why an order went where it went"
     )
@@ -517,6 +547,17 @@ def build_parser() -> argparse.ArgumentParser:
         "order", metavar="ORDER", help="channel/external-id, external id or id"
     )
     explain_cmd.set_defaults(run=cmd_route_explain)
+    reject_cmd = route_sub.add_parser(
+        "reject", parents=[common], help="a node gives back a line; DOM re-routes it"
+    )
+    reject_cmd.add_argument("order", metavar="ORDER", help="channel/external-id, external id or id")
+    reject_cmd.add_argument("line", metavar="LINE", type=int, help="the order line number")
+    reject_cmd.add_argument("node", metavar="NODE", help="the node giving it back")
+    reject_cmd.add_argument(
+        "--reason", required=True, help="no_stock, damaged, not_found or capacity"
+    )
+    reject_cmd.add_argument("--quantity", type=int, help="units given back (default: all)")
+    reject_cmd.set_defaults(run=cmd_route_reject)
 
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument("name", metavar="NAME", choices=["dom"], help="dom")

@@ -388,3 +388,73 @@ def reconcile(session: Session) -> list[Drift]:
         for n, s, loc, lot, kept, hist in rows
     ]
     return sorted(drifts, key=lambda d: (d.check, d.node_code, d.sku, d.location, d.lot))
+
+
+def write_off(
+    session: Session,
+    *,
+    node_id: int,
+    product_id: int,
+    quantity: int,
+    reason: MovementReason,
+    who: Who,
+    at: datetime,
+    location_id: int | None = None,
+    note: str = "",
+) -> int:
+    """Take stock that is not there off the books: from the given location, else from the
+    node's locations holding most first. Never below what other orders hold reserved
+    (the CHECK would refuse it); returns the units written off."""
+    position = session.execute(
+        select(InventoryPosition.on_hand, InventoryPosition.reserved)
+        .where(InventoryPosition.node_id == node_id, InventoryPosition.product_id == product_id)
+        .with_for_update()
+    ).one_or_none()
+    if position is None:
+        return 0
+    room = min(quantity, position.on_hand - position.reserved)
+    stmt = select(Stock).where(
+        Stock.node_id == node_id, Stock.product_id == product_id, Stock.on_hand > 0
+    )
+    if location_id is not None:
+        stmt = stmt.where(Stock.location_id == location_id)
+    rows = list(session.scalars(stmt.order_by(Stock.on_hand.desc(), Stock.id).with_for_update()))
+    left = room
+    for row in rows:
+        if left == 0:
+            break
+        take = min(left, row.on_hand)
+        result = session.execute(
+            update(Stock)
+            .where(Stock.id == row.id, Stock.on_hand >= take)
+            .values(on_hand=Stock.on_hand - take)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        session.add(
+            StockMovement(
+                node_id=node_id,
+                location_id=row.location_id,
+                product_id=product_id,
+                lot=row.lot,
+                quantity=-take,
+                reason=reason,
+                at=at,
+                actor=who.actor,
+                user_id=who.user_id,
+                station_id=who.station_id,
+                note=note,
+            )
+        )
+        left -= take
+    taken = int(room - left)
+    if taken:
+        session.execute(
+            update(InventoryPosition)
+            .where(InventoryPosition.node_id == node_id, InventoryPosition.product_id == product_id)
+            .values(on_hand=InventoryPosition.on_hand - taken)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    return taken

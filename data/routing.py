@@ -353,3 +353,76 @@ def backlog_demand(session: Session) -> list[tuple[str, str, int, str, int]]:
         .where(Order.status == OrderStatus.VERIFIED, Order.service_level != ServiceLevel.PICKUP)
     )
     return [tuple(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    """An allocation with what DOM needs to undo or redo it."""
+
+    id: int
+    order_line_id: int
+    line_no: int
+    node_id: int
+    node_code: str
+    product_id: int
+    sku: str
+    quantity: int
+    status: AllocationStatus
+
+
+def allocations_for_order(session: Session, order_id: int) -> list[AllocationRow]:
+    """The order's allocations, by line then node."""
+    return [
+        AllocationRow(*r)
+        for r in session.execute(
+            select(
+                LineAllocation.id,
+                LineAllocation.order_line_id,
+                OrderLine.line_no,
+                LineAllocation.node_id,
+                Node.code,
+                OrderLine.product_id,
+                Product.sku,
+                LineAllocation.quantity,
+                LineAllocation.status,
+            )
+            .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
+            .join(Node, Node.id == LineAllocation.node_id)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(OrderLine.order_id == order_id)
+            .order_by(OrderLine.line_no, LineAllocation.id)
+        )
+    ]
+
+
+def close_allocation(
+    session: Session, allocation_id: int, to: AllocationStatus, keep: int = 0
+) -> bool:
+    """End a reserved allocation (rejected or released); `keep` units of it may stay
+    reserved as a new allocation. False if it was no longer reserved."""
+    row = session.execute(
+        select(LineAllocation.order_line_id, LineAllocation.node_id, LineAllocation.quantity).where(
+            LineAllocation.id == allocation_id
+        )
+    ).one()
+    result = session.execute(
+        update(LineAllocation)
+        .where(
+            LineAllocation.id == allocation_id, LineAllocation.status == AllocationStatus.RESERVED
+        )
+        .values(status=to)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    if keep:
+        session.add(
+            LineAllocation(
+                order_line_id=row.order_line_id,
+                node_id=row.node_id,
+                quantity=keep,
+                status=AllocationStatus.RESERVED,
+            )
+        )
+    session.flush()
+    return True

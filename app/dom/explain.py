@@ -14,21 +14,28 @@ class OrderNotFoundError(LookupError):
     """No order, or more than one, answers to the reference given."""
 
 
-def explain(engine: StoreEngine, reference: str) -> str:
-    """Every DOM decision about the order, oldest first, with candidates and costs."""
+def find_order(engine: StoreEngine, reference: str) -> int:
+    """The id of the one order `reference` names (channel/external-id, external id, id)."""
     with UnitOfWork(engine, read_only=True) as uow:
         ids = store.find_order_id(uow.session, reference)
-        if not ids:
-            raise OrderNotFoundError(
-                f"no order answers to {reference!r}; give channel/external-id (web/W-1001), "
-                "an external id, or the order id"
-            )
-        if len(ids) > 1:
-            raise OrderNotFoundError(
-                f"{reference!r} names {len(ids)} orders; give it as channel/external-id"
-            )
-        order = store.order_to_route(uow.session, ids[0])
-        decisions = store.decisions(uow.session, ids[0])
+    if not ids:
+        raise OrderNotFoundError(
+            f"no order answers to {reference!r}; give channel/external-id (web/W-1001), "
+            "an external id, or the order id"
+        )
+    if len(ids) > 1:
+        raise OrderNotFoundError(
+            f"{reference!r} names {len(ids)} orders; give it as channel/external-id"
+        )
+    return ids[0]
+
+
+def explain(engine: StoreEngine, reference: str) -> str:
+    """Every DOM decision about the order, oldest first, with candidates and costs."""
+    order_id = find_order(engine, reference)
+    with UnitOfWork(engine, read_only=True) as uow:
+        order = store.order_to_route(uow.session, order_id)
+        decisions = store.decisions(uow.session, order_id)
     assert order is not None
     out = [f"Order {order.reference} (id {order.id}) is {order.status}."]
     if not decisions:
@@ -43,6 +50,12 @@ def explain(engine: StoreEngine, reference: str) -> str:
 
 def _detail_lines(detail: dict[str, Any]) -> list[str]:
     lines: list[str] = []
+    given = detail.get("given_back")
+    if given:
+        lines.append(
+            f"  {given['node']} gave back {given['quantity']} x {given['sku']} "
+            f"({given['reason']}); {given['written_off']} written off its stock"
+        )
     ship_to = detail.get("ship_to")
     if ship_to and "latitude" in ship_to:
         lines.append(

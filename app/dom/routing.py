@@ -105,6 +105,45 @@ def _eligible(node: NodeRow, order: OrderToRoute, load: int, now: datetime) -> s
     return None
 
 
+def shipping_options(
+    session: StoreSession,
+    order: OrderToRoute,
+    all_nodes: list[NodeRow],
+    ship_to: tuple[float, float],
+    now: datetime,
+    *,
+    withheld: frozenset[tuple[str, str]] = frozenset(),
+) -> tuple[list[NodeOption], dict[str, str]]:
+    """The nodes that may ship the order now, with distance and ATP per SKU, and the
+    reason each other node may not. `withheld` (node, SKU) pairs offer nothing: a node
+    that has just rejected a line is not asked again for it."""
+    loads = store.loads(session, now.date())
+    excluded: dict[str, str] = {}
+    eligible: list[NodeRow] = []
+    for node in all_nodes:
+        why = _eligible(node, order, loads.get(node.id, 0), now)
+        if why is None:
+            eligible.append(node)
+        else:
+            excluded[node.code] = why
+    product_ids = sorted({ln.product_id for ln in order.lines})
+    atp = store.atp(session, [n.id for n in eligible], product_ids)
+    sku_of = {ln.product_id: ln.sku for ln in order.lines}
+    options = [
+        NodeOption(
+            code=node.code,
+            miles=haversine_miles(ship_to[0], ship_to[1], node.latitude, node.longitude),
+            atp={
+                sku_of[p]: 0 if (node.code, sku_of[p]) in withheld else atp.get((node.id, p), 0)
+                for p in product_ids
+            },
+            priority=node.priority,
+        )
+        for node in eligible
+    ]
+    return options, excluded
+
+
 def route_order(
     session: StoreSession,
     order_id: int,
@@ -140,26 +179,8 @@ def route_order(
             {"ship_to": {"country": order.country, "postal_code": order.postal_code}},
         )
     lat, lon, prefix = located
-    loads = store.loads(session, now.date())
-    excluded: dict[str, str] = {}
-    eligible: list[NodeRow] = []
-    for node in all_nodes:
-        why = _eligible(node, order, loads.get(node.id, 0), now)
-        if why is None:
-            eligible.append(node)
-        else:
-            excluded[node.code] = why
-    atp = store.atp(session, [n.id for n in eligible], product_ids)
+    options, excluded = shipping_options(session, order, all_nodes, (lat, lon), now)
     sku_of = {ln.product_id: ln.sku for ln in order.lines}
-    options = [
-        NodeOption(
-            code=node.code,
-            miles=haversine_miles(lat, lon, node.latitude, node.longitude),
-            atp={sku_of[p]: atp.get((node.id, p), 0) for p in product_ids},
-            priority=node.priority,
-        )
-        for node in eligible
-    ]
     policy = SplitPolicy(order.max_packages)
     plan = plan_order(
         [LineDemand(ln.line_id, ln.sku, ln.quantity) for ln in order.lines],

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, select, update
 
 from app.actor import Actor
 from app.dom.explain import OrderNotFoundError, explain
-from app.dom.routing import RoutingSettings, route_one, route_order
+from app.dom.routing import NotRoutable, RoutingSettings, route_one, route_order
+from app.dom.service import give_back
 from app.intake.importer import import_file
 from app.inventory import available, reconcile
 from data import inventory
@@ -312,3 +313,77 @@ def test_only_verified_orders_are_routed_and_explain_reads_back(
     assert "ship-to US 60601 (located by 606)" in text
     with pytest.raises(OrderNotFoundError, match="no order answers"):
         explain(store, "nope")
+
+
+def test_a_rejected_line_is_rerouted_and_the_node_stock_corrected(
+    store: Engine, tmp_path: Path
+) -> None:
+    ids_ref = site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("PEN-1", 3)), **chicago()))
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is not None
+    assert allocations(store, ids["W-1"]) == [("WH2", 3)]
+    result = give_back(store, ids["W-1"], 1, "WH2", "damaged", DOM, SETTINGS, quantity=2)
+    assert result.outcome == "routed"
+    assert result.written_off == 2
+    assert "2 x PEN-1 given back by WH2 (damaged) now from WH1 (2)" in result.summary
+    with UnitOfWork(store, read_only=True) as uow:
+        rows = uow.session.execute(
+            select(Node.code, LineAllocation.quantity, LineAllocation.status)
+            .join(Node, Node.id == LineAllocation.node_id)
+            .order_by(LineAllocation.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("WH2", 3, "rejected"),
+        ("WH2", 1, "reserved"),
+        ("WH1", 2, "reserved"),
+    ]
+    pen = {n.node_code: n for n in available(store, "PEN-1").nodes}
+    assert (pen["WH2"].on_hand, pen["WH2"].reserved) == (8, 1)  # 2 written off
+    assert (pen["WH1"].on_hand, pen["WH1"].reserved) == (12, 2)
+    assert reconcile(store) == []
+    text = explain(store, "W-1")
+    assert "WH2 gave back 2 x PEN-1 (damaged); 2 written off its stock" in text
+    assert ids_ref["WH2"] > 0
+
+
+def test_a_short_pick_nobody_else_can_fill_holds_the_order_and_frees_its_stock(
+    store: Engine, tmp_path: Path
+) -> None:
+    ids_ref = site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("MUG-1", 2), ("PEN-1", 1)), **chicago()))
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is not None
+    assert sorted(allocations(store, ids["W-1"])) == [("WH2", 1), ("WH2", 2)]
+    result = give_back(
+        store,
+        ids["W-1"],
+        1,
+        "WH2",
+        "not_found",
+        DOM,
+        SETTINGS,
+        quantity=1,
+        location_id=ids_ref["loc:WH2"],
+    )
+    assert result.outcome == "held"
+    status, holds = status_and_holds(store, ids["W-1"])
+    assert status is OrderStatus.HELD
+    assert "1 x MUG-1 given back by WH2 (not_found)" in holds[-1]
+    mug = {n.node_code: n for n in available(store, "MUG-1").nodes}["WH2"]
+    assert (mug.on_hand, mug.reserved) == (4, 0)
+    pen = {n.node_code: n for n in available(store, "PEN-1").nodes}["WH2"]
+    assert pen.reserved == 0
+    assert reconcile(store) == []
+
+
+def test_give_back_refuses_what_is_not_there(store: Engine, tmp_path: Path) -> None:
+    site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("PEN-1", 1)), **chicago()))
+    with pytest.raises(NotRoutable, match="only routed, released or picking"):
+        give_back(store, ids["W-1"], 1, "WH2", "damaged", DOM, SETTINGS)
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is not None
+    with pytest.raises(NotRoutable, match="nothing reserved at WH1"):
+        give_back(store, ids["W-1"], 1, "WH1", "damaged", DOM, SETTINGS)
+    with pytest.raises(ValueError, match="holds 1 for line 1; cannot give back 5"):
+        give_back(store, ids["W-1"], 1, "WH2", "damaged", DOM, SETTINGS, quantity=5)
+    with pytest.raises(ValueError, match="unknown reason"):
+        give_back(store, ids["W-1"], 1, "WH2", "lost-it", DOM, SETTINGS)

@@ -1,0 +1,363 @@
+"""Re-routing: a node rejects a line, or a picker finds less than promised.
+
+The units the node cannot give are released and written off its books (so its ATP for
+that SKU is right again), and DOM finds them elsewhere: first at nodes the order already
+ships from, then, within the order's split policy, at others. The rejecting node is not
+asked again for that SKU. If no node can serve them, the order is held with the reason
+and all its reservations are released for a person to decide (cancel, wait, substitute).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.actor import Actor
+from app.dom.assign import LineDemand, NodeOption, Plan, SplitPolicy, plan_order
+from app.dom.routing import NotRoutable, RoutingSettings, shipping_options
+from app.orders.lifecycle import transition
+from data import inventory
+from data import routing as store
+from data.inventory import Who
+from data.models import AllocationStatus, DecisionOutcome, MovementReason, OrderStatus
+from data.routing import AllocationRow, OrderToRoute
+from data.types import utcnow
+from data.uow import StoreSession
+
+# Why a node gives a line back (the codes a node or a picker reports).
+REJECTION_REASONS = {
+    "no_stock": "the node does not have it",
+    "damaged": "the units are damaged",
+    "not_found": "the units cannot be found",
+    "capacity": "the node cannot ship more today",
+}
+REROUTABLE = frozenset({OrderStatus.ROUTED, OrderStatus.RELEASED, OrderStatus.PICKING})
+
+
+@dataclass(frozen=True)
+class RerouteResult:
+    """What happened to the units a node gave back."""
+
+    reference: str
+    outcome: DecisionOutcome
+    summary: str
+    written_off: int
+    """Units taken off the rejecting node's books."""
+
+
+def reject_line(
+    session: StoreSession,
+    order_id: int,
+    line_no: int,
+    node_code: str,
+    reason: str,
+    actor: Actor,
+    settings: RoutingSettings,
+    *,
+    quantity: int | None = None,
+    location_id: int | None = None,
+    now: datetime | None = None,
+) -> RerouteResult:
+    """The node gives back `quantity` units of the line (default: all it holds for it),
+    for `reason`; re-route them in the caller's transaction."""
+    now = now or utcnow()
+    if reason not in REJECTION_REASONS:
+        raise ValueError(
+            f"unknown reason {reason!r}; use one of: {', '.join(sorted(REJECTION_REASONS))}"
+        )
+    order = store.order_to_route(session, order_id)
+    if order is None:
+        raise NotRoutable(f"no order with id {order_id}")
+    if order.status not in REROUTABLE:
+        raise NotRoutable(
+            f"order {order.reference} is {order.status}; only routed, released "
+            "or picking orders can have a line given back"
+        )
+    held = [
+        a
+        for a in store.allocations_for_order(session, order_id)
+        if a.line_no == line_no
+        and a.node_code == node_code
+        and a.status is AllocationStatus.RESERVED
+    ]
+    total = sum(a.quantity for a in held)
+    if not held:
+        raise NotRoutable(
+            f"line {line_no} of {order.reference} has nothing reserved at {node_code}"
+        )
+    missing = total if quantity is None else quantity
+    if not 0 < missing <= total:
+        raise ValueError(
+            f"{node_code} holds {total} for line {line_no}; cannot give back {missing}"
+        )
+    who = Who(actor.name, actor.user_id, actor.station_id)
+    note = f"{order.reference} line {line_no}: {REJECTION_REASONS[reason]}"
+    left = missing
+    for a in held:
+        take = min(left, a.quantity)
+        if take == 0:
+            break
+        if not inventory.release(
+            session,
+            node_id=a.node_id,
+            product_id=a.product_id,
+            quantity=take,
+            who=who,
+            at=now,
+            order_line_id=a.order_line_id,
+            note=f"given back: {note}",
+        ):
+            raise RuntimeError(f"the reservation for {note} was not there to release")
+        store.close_allocation(session, a.id, AllocationStatus.REJECTED, keep=a.quantity - take)
+        left -= take
+    reason_kind = (
+        MovementReason.SHORT_PICK if location_id is not None else MovementReason.ADJUSTMENT
+    )
+    written = inventory.write_off(
+        session,
+        node_id=held[0].node_id,
+        product_id=held[0].product_id,
+        quantity=missing,
+        reason=reason_kind,
+        who=who,
+        at=now,
+        location_id=location_id,
+        note=note,
+    )
+    line = next(ln for ln in order.lines if ln.line_id == held[0].order_line_id)
+    return _reroute(
+        session,
+        order,
+        line.line_id,
+        line.sku,
+        missing,
+        node_code,
+        actor,
+        settings,
+        now,
+        written,
+        reason,
+    )
+
+
+def _reroute(
+    session: StoreSession,
+    order: OrderToRoute,
+    line_id: int,
+    sku: str,
+    missing: int,
+    rejecting: str,
+    actor: Actor,
+    settings: RoutingSettings,
+    now: datetime,
+    written: int,
+    reason: str,
+) -> RerouteResult:
+    if order.status is not OrderStatus.ROUTED:
+        transition(
+            session,
+            order.id,
+            OrderStatus.ROUTED,
+            actor,
+            note=f"re-routing {missing} x {sku} given back by {rejecting}",
+        )
+    located = store.locate(session, order.country, order.postal_code)
+    remaining = [
+        a
+        for a in store.allocations_for_order(session, order.id)
+        if a.status is AllocationStatus.RESERVED
+    ]
+    used = sorted({a.node_code for a in remaining})
+    plan: Plan | None = None
+    options: list[NodeOption] = []
+    excluded: dict[str, str] = {}
+    demand = [LineDemand(line_id, sku, missing)]
+    if located is not None:
+        options, excluded = shipping_options(
+            session,
+            order,
+            store.nodes(session),
+            (located[0], located[1]),
+            now,
+            withheld=frozenset({(rejecting, sku)}),
+        )
+        plan = _plan_missing(demand, options, used, order.max_packages, settings)
+    if plan is None or not plan.complete:
+        return _hold_all(
+            session,
+            order,
+            remaining,
+            actor,
+            now,
+            sku,
+            missing,
+            rejecting,
+            written,
+            reason,
+            options,
+            excluded,
+        )
+    who = Who(actor.name, actor.user_id, actor.station_id)
+    node_ids = {n.code: n.id for n in store.nodes(session)}
+    product_id = next(ln.product_id for ln in order.lines if ln.line_id == line_id)
+    for a in plan.allocations:
+        if not inventory.reserve(
+            session,
+            node_id=node_ids[a.node],
+            product_id=product_id,
+            quantity=a.quantity,
+            who=who,
+            at=now,
+            order_line_id=line_id,
+            note=f"re-routed from {rejecting} for {order.reference}",
+        ):
+            raise RuntimeError(f"{a.node} no longer has {a.quantity} {sku}; route again")
+        store.add_allocation(session, line_id, node_ids[a.node], a.quantity, now)
+    summary = (
+        f"{order.reference}: {missing} x {sku} given back by {rejecting} ({reason}) now from "
+        f"{', '.join(f'{a.node} ({a.quantity})' for a in plan.allocations)}"
+    )
+    detail = {
+        "given_back": {
+            "node": rejecting,
+            "sku": sku,
+            "quantity": missing,
+            "reason": reason,
+            "written_off": written,
+        },
+        "candidates": [
+            {
+                "node": o.code,
+                "miles": round(o.miles, 1),
+                "atp": dict(o.atp),
+                "package_cost": round(settings.cost.package(o.miles), 4),
+                "unit_cost": round(settings.cost.unit(o.miles), 4),
+                "priority": o.priority,
+            }
+            for o in sorted(options, key=lambda o: o.miles)
+            if any(o.atp.values())
+        ],
+        "excluded": excluded,
+        "plan": {
+            "packages": list(plan.packages),
+            "allocations": [
+                {"line_id": a.line_id, "node": a.node, "quantity": a.quantity}
+                for a in plan.allocations
+            ],
+            "unfilled": {},
+            "shipping_cost": round(plan.shipping_cost, 4),
+            "opportunity_cost": 0.0,
+        },
+    }
+    store.add_decision(
+        session,
+        order.id,
+        at=now,
+        actor=actor.name,
+        outcome=DecisionOutcome.ROUTED,
+        rule=f"re-routed ({reason})",
+        summary=summary,
+        detail=json.dumps(detail, sort_keys=True),
+    )
+    return RerouteResult(order.reference, DecisionOutcome.ROUTED, summary, written)
+
+
+def _plan_missing(
+    demand: list[LineDemand],
+    options: list[NodeOption],
+    used: list[str],
+    max_packages: int | None,
+    settings: RoutingSettings,
+) -> Plan | None:
+    """Nodes the order already ships from first (no new package); then other nodes,
+    within the packages the split policy still allows."""
+    penalty, ranking = settings.unfilled_penalty, settings.ranking
+    already = [o for o in options if o.code in used]
+    if already:
+        plan = plan_order(demand, already, settings.cost, unfilled_penalty=penalty, ranking=ranking)
+        if plan.complete:
+            return plan
+    slots = None if max_packages is None else max_packages - len(used)
+    if slots is not None and slots <= 0:
+        return None
+    others = [o for o in options if o.code not in used]
+    if not others:
+        return None
+    return plan_order(
+        demand,
+        others,
+        settings.cost,
+        policy=SplitPolicy(slots),
+        unfilled_penalty=penalty,
+        ranking=ranking,
+    )
+
+
+def _hold_all(
+    session: StoreSession,
+    order: OrderToRoute,
+    remaining: list[AllocationRow],
+    actor: Actor,
+    now: datetime,
+    sku: str,
+    missing: int,
+    rejecting: str,
+    written: int,
+    reason: str,
+    options: list[NodeOption],
+    excluded: dict[str, str],
+) -> RerouteResult:
+    who = Who(actor.name, actor.user_id, actor.station_id)
+    for a in remaining:
+        inventory.release(
+            session,
+            node_id=a.node_id,
+            product_id=a.product_id,
+            quantity=a.quantity,
+            who=who,
+            at=now,
+            order_line_id=a.order_line_id,
+            note=f"{order.reference} held: {sku} cannot be re-routed",
+        )
+        store.close_allocation(session, a.id, AllocationStatus.RELEASED)
+    message = (
+        f"{missing} x {sku} given back by {rejecting} ({reason}) and no other eligible node "
+        "can ship them within the order's split policy; its other reservations are released"
+    )
+    transition(session, order.id, OrderStatus.HELD, actor, note=message)
+    store.add_hold(session, order.id, "reroute_failed", "lines", message, now)
+    detail = {
+        "given_back": {
+            "node": rejecting,
+            "sku": sku,
+            "quantity": missing,
+            "reason": reason,
+            "written_off": written,
+        },
+        "candidates": [
+            {
+                "node": o.code,
+                "miles": round(o.miles, 1),
+                "atp": dict(o.atp),
+                "package_cost": 0.0,
+                "unit_cost": 0.0,
+                "priority": o.priority,
+            }
+            for o in options
+            if any(o.atp.values())
+        ],
+        "excluded": excluded,
+    }
+    summary = f"{order.reference}: held — {message}"
+    store.add_decision(
+        session,
+        order.id,
+        at=now,
+        actor=actor.name,
+        outcome=DecisionOutcome.HELD,
+        rule="reroute_failed",
+        summary=summary,
+        detail=json.dumps(detail, sort_keys=True),
+    )
+    return RerouteResult(order.reference, DecisionOutcome.HELD, summary, written)
