@@ -275,11 +275,15 @@ def cmd_inventory_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from app.dom.routing import RoutingSettings, backlog_bid_prices, route_backlog
+    from app.dom import settings as dom_settings
+    from app.dom.routing import backlog_bid_prices, route_backlog
 
     engine = _engine(args)
     _require_current(engine)
-    settings = RoutingSettings()
+    try:
+        settings = dom_settings.load(engine)
+    except dom_settings.SettingsError as exc:
+        raise CommandError(f"{exc}; fix them with `shipfloor route settings`") from None
     bids = backlog_bid_prices(engine, settings) if args.batch else None
     with _progress(not args.json and err.is_terminal) as update:
         summary = route_backlog(
@@ -324,8 +328,9 @@ def cmd_route(args: argparse.Namespace) -> int:
 def cmd_route_reject(args: argparse.Namespace) -> int:
     from app.dom.explain import OrderNotFoundError, find_order
     from app.dom.reroute import REJECTION_REASONS
-    from app.dom.routing import NotRoutable, RoutingSettings
+    from app.dom.routing import NotRoutable
     from app.dom.service import give_back
+    from app.dom.settings import load as load_settings
 
     engine = _engine(args)
     _require_current(engine)
@@ -342,13 +347,66 @@ def cmd_route_reject(args: argparse.Namespace) -> int:
             args.node,
             args.reason,
             Actor.system("dom"),
-            RoutingSettings(),
+            load_settings(engine),
             quantity=args.quantity,
         )
     except (OrderNotFoundError, NotRoutable, ValueError) as exc:
         raise CommandError(str(exc), 1) from None
     out.print(result.summary, markup=False, emoji=False)
     return 0 if result.outcome == "routed" else 1
+
+
+def cmd_route_settings(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from app.dom import settings as dom
+    from app.dom.costs import LinearShippingCost
+
+    engine = _engine(args)
+    _require_current(engine)
+    try:
+        current = dom.load(engine)
+        changed = current
+        if args.ranking:
+            changed = replace(changed, ranking=dom.parse_ranking(args.ranking))
+        if args.unfilled_penalty is not None:
+            if args.unfilled_penalty <= 0:
+                raise dom.SettingsError("the unfilled penalty must be positive")
+            changed = replace(changed, unfilled_penalty=args.unfilled_penalty)
+        if args.rate_table:
+            path = Path(args.rate_table)
+            if not path.is_file():
+                raise dom.SettingsError(f"{path} is not a file")
+            changed = replace(changed, cost=dom.parse_rate_table(path.read_text()))
+        if args.linear:
+            try:
+                per_package, per_unit, per_mile = (float(v) for v in args.linear.split(","))
+            except ValueError:
+                raise dom.SettingsError(
+                    f"--linear {args.linear!r}: give PER_PACKAGE,PER_UNIT,PER_MILE"
+                ) from None
+            changed = replace(changed, cost=LinearShippingCost(per_package, per_unit, per_mile))
+        limits: dict[str, int | None] = {}
+        for item in args.channel or []:
+            code, _, value = item.partition("=")
+            if not value or not (value == "any" or value.isdigit()):
+                raise dom.SettingsError(f"--channel {item!r}: give CODE=N or CODE=any")
+            limits[code] = None if value == "any" else int(value)
+        if changed != current or limits:
+            policies = dom.save(engine, changed, Actor.system("settings"), limits)
+        else:
+            policies = dom.split_policies(engine)
+    except dom.SettingsError as exc:
+        raise CommandError(str(exc), 1) from None
+    out.print(dom.to_json(changed), markup=False)
+    out.print(
+        "split policy: "
+        + ", ".join(
+            f"{c}={'any' if n is None else n}" for c, n in sorted(policies.by_channel.items())
+        ),
+        markup=False,
+    )
+    return 0
 
 
 def cmd_route_explain(args: argparse.Namespace) -> int:
@@ -539,7 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     route_cmd.add_argument("--limit", type=int, help="route at most this many orders")
     route_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     route_cmd.set_defaults(run=cmd_route)
-    route_sub = route_cmd.add_subparsers(dest="route_command", metavar="explain|reject")
+    route_sub = route_cmd.add_subparsers(dest="route_command", metavar="explain|reject|settings")
     explain_cmd = route_sub.add_parser(
         "explain", parents=[common], help="why an order went where it went"
     )
@@ -558,6 +616,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reject_cmd.add_argument("--quantity", type=int, help="units given back (default: all)")
     reject_cmd.set_defaults(run=cmd_route_reject)
+    settings_cmd = route_sub.add_parser(
+        "settings", parents=[common], help="show or change the site's DOM settings"
+    )
+    settings_cmd.add_argument("--ranking", help="e.g. cost,proximity,priority")
+    settings_cmd.add_argument(
+        "--linear",
+        metavar="PKG,UNIT,MILE",
+        help="linear cost: per package, per unit, per package-mile",
+    )
+    settings_cmd.add_argument(
+        "--rate-table", metavar="CSV", help="rate table: up_to_miles,per_package,per_unit rows"
+    )
+    settings_cmd.add_argument("--unfilled-penalty", type=float, help="cost of an unfilled unit")
+    settings_cmd.add_argument(
+        "--channel",
+        action="append",
+        metavar="CODE=N|any",
+        help="split policy: at most N packages (1 = ship complete)",
+    )
+    settings_cmd.set_defaults(run=cmd_route_settings)
 
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument("name", metavar="NAME", choices=["dom"], help="dom")

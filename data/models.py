@@ -681,3 +681,14 @@ class DomDecision(Base):
     summary: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
     """JSON: the ship-to, each candidate with its ATP and costs, the plan, bid prices used."""
+
+
+class SiteSetting(Base):
+    """A site-wide setting shared by every station (a JSON value), with who changed it."""
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80))

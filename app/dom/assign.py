@@ -174,19 +174,28 @@ def prune(
     return [n for n in nodes if n.code in keep]
 
 
+# A criterion ranked above cost adds up to this much per package (scaled 0..1 over the
+# candidates), which outweighs any ordinary cost difference; one ranked below cost only
+# breaks ties (far below a cent).
+ABOVE_COST_WEIGHT = 100.0
+BELOW_COST_WEIGHT = 1e-4
+
+
 def _package_costs(
     nodes: Sequence[NodeOption], cost: ShippingCost, ranking: Sequence[Criterion]
 ) -> list[float]:
-    """Each node's package cost plus the ranking tie-breaks, kept far below a cent so they
-    never outweigh a real cost difference."""
+    """Each node's package cost plus the ranking criteria's terms, in the site's order."""
+    if Criterion.COST not in ranking:
+        raise ValueError("the ranking must include cost")
     max_miles = max(n.miles for n in nodes) or 1.0
     max_priority = max(n.priority for n in nodes) or 1
     weight: dict[Criterion, float] = {}
-    scale = 1e-4
-    for criterion in ranking:
-        if criterion is not Criterion.COST:
-            weight[criterion] = scale
-            scale /= 100
+    cost_at = list(ranking).index(Criterion.COST)
+    for position, criterion in enumerate(ranking):
+        if position < cost_at:
+            weight[criterion] = ABOVE_COST_WEIGHT / 100**position
+        elif position > cost_at:
+            weight[criterion] = BELOW_COST_WEIGHT / 100 ** (position - cost_at - 1)
     return [
         cost.package(n.miles)
         + weight.get(Criterion.PROXIMITY, 0.0) * n.miles / max_miles

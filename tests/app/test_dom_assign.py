@@ -161,3 +161,23 @@ def test_a_large_network_is_pruned_to_a_few_candidates() -> None:
     assert len(kept) <= 10 * 2 + 3
     plan = plan_order(lines, nodes, COST, unfilled_penalty=PENALTY)
     assert plan.packages == ("N000",)
+
+
+def test_a_criterion_ranked_above_cost_outweighs_it() -> None:
+    lines = [LineDemand(1, "PEN", 1)]
+    options = [
+        NodeOption("CHEAP-FAR", 1500, {"PEN": 1}, priority=9),
+        NodeOption("DEAR-NEAR", 10, {"PEN": 1}, priority=1),
+    ]
+    cost = RateTable([RateBand(1000, 5.0, 0.5), RateBand(5000, 4.0, 0.5)])
+    assert plan_order(lines, options, cost, unfilled_penalty=PENALTY).packages == ("CHEAP-FAR",)
+    first = plan_order(
+        lines,
+        options,
+        cost,
+        unfilled_penalty=PENALTY,
+        ranking=(Criterion.PROXIMITY, Criterion.COST, Criterion.PRIORITY),
+    )
+    assert first.packages == ("DEAR-NEAR",)
+    with pytest.raises(ValueError, match="must include cost"):
+        plan_order(lines, options, cost, unfilled_penalty=PENALTY, ranking=(Criterion.PROXIMITY,))

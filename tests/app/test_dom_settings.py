@@ -1,0 +1,90 @@
+"""Site DOM settings: stored in the store, validated, and used by routing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from app.actor import Actor
+from app.cli import main
+from app.dom import settings as dom
+from app.dom.assign import Criterion
+from app.dom.costs import LinearShippingCost, RateTable
+from app.dom.routing import RoutingSettings
+from tests.factories import add_reference
+
+
+def test_settings_round_trip_and_defaults(store: Engine) -> None:
+    add_reference(store)
+    assert dom.load(store) == RoutingSettings()
+    table = dom.parse_rate_table("up_to_miles,per_package,per_unit\n150,6,0.3\n3000,9,0.4\n")
+    wanted = RoutingSettings(
+        cost=table, ranking=(Criterion.PRIORITY, Criterion.COST), unfilled_penalty=250.0
+    )
+    policies = dom.save(store, wanted, Actor.system("t"), {"amazon": 1, "web": None})
+    assert dom.load(store) == wanted
+    assert policies.by_channel["amazon"] == 1
+    assert policies.by_channel["web"] is None
+    assert isinstance(dom.from_json(dom.to_json(RoutingSettings())).cost, LinearShippingCost)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("proximity,priority", "name cost once"),
+        ("cost,cost", "name cost once"),
+        ("cost,speed", "use cost, proximity and priority"),
+    ],
+)
+def test_bad_rankings_are_explained(text: str, message: str) -> None:
+    with pytest.raises(dom.SettingsError, match=message):
+        dom.parse_ranking(text)
+
+
+def test_bad_rate_tables_and_stored_json_are_explained() -> None:
+    with pytest.raises(dom.SettingsError, match="columns are up_to_miles"):
+        dom.parse_rate_table("miles,price\n1,2\n")
+    with pytest.raises(dom.SettingsError, match="increasing distance"):
+        dom.parse_rate_table("up_to_miles,per_package,per_unit\n500,1,1\n100,1,1\n")
+    with pytest.raises(dom.SettingsError, match="unknown cost model"):
+        dom.from_json('{"cost": {"model": "magic"}}')
+    with pytest.raises(dom.SettingsError, match="cannot be read"):
+        dom.from_json("{not json")
+    assert isinstance(dom.parse_rate_table("up_to_miles,per_package,per_unit\n9,1,1\n"), RateTable)
+
+
+def test_route_settings_command(
+    store: Engine, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_reference(store)
+    table = tmp_path / "rates.csv"
+    table.write_text("up_to_miles,per_package,per_unit\n300,5.5,0.25\n3000,8,0.3\n")
+    assert (
+        main(
+            [
+                "--db",
+                store_url,
+                "route",
+                "settings",
+                "--ranking",
+                "proximity,cost",
+                "--rate-table",
+                str(table),
+                "--channel",
+                "amazon=1",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert '"model": "rate_table"' in out
+    assert "amazon=1" in out
+    assert dom.load(store).ranking == (Criterion.PROXIMITY, Criterion.COST)
+    assert main(["--db", store_url, "route", "settings", "--channel", "fax=1"]) == 1
+    assert "there is no channel 'fax'" in capsys.readouterr().err
+    assert main(["--db", store_url, "route", "settings", "--channel", "web=0"]) == 1
+    assert "a package limit is 1 or more, or any" in capsys.readouterr().err
+    assert main(["--db", store_url, "route", "settings", "--channel", "web"]) == 1
+    assert "give CODE=N or CODE=any" in capsys.readouterr().err
