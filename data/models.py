@@ -363,6 +363,8 @@ class Order(Base):
     service_level: Mapped[ServiceLevel] = mapped_column(_enum(ServiceLevel, "service_level"))
     pickup_node_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"))
     promo_code: Mapped[str | None] = mapped_column(String(40))
+    max_packages: Mapped[int | None] = mapped_column(Integer)
+    """The order's own split policy (1: ship complete); None follows its channel."""
     payment_status: Mapped[PaymentStatus] = mapped_column(_enum(PaymentStatus, "payment_status"))
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Amount]

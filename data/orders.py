@@ -86,6 +86,7 @@ class NewOrder:
     ship_to: NewAddress
     lines: tuple[NewLine, ...]
     holds: tuple[NewHold, ...] = ()
+    max_packages: int | None = None
     history: tuple[tuple[OrderStatus | None, OrderStatus, str], ...] = field(default=())
     """(from, to, note) status changes to record, oldest first."""
 
@@ -165,6 +166,7 @@ def store_new_orders(
             "service_level": o.service_level,
             "pickup_node_id": o.pickup_node_id,
             "promo_code": o.promo_code,
+            "max_packages": o.max_packages,
             "payment_status": o.payment_status,
             "currency": o.currency,
             "subtotal": o.subtotal,

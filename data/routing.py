@@ -86,7 +86,7 @@ def order_to_route(session: Session, order_id: int) -> OrderToRoute | None:
             Order.status,
             Order.service_level,
             Order.pickup_node_id,
-            Channel.max_packages,
+            func.coalesce(Order.max_packages, Channel.max_packages),
             Address.country,
             Address.postal_code,
         )

@@ -72,6 +72,7 @@ CSV_COLUMNS = (
     "promo_code",
     "payment_status",
     "currency",
+    "max_packages",
     "sku",
     "quantity",
     "unit_price",
@@ -96,6 +97,7 @@ CSV_ORDER_FIELDS = {
     "promo_code": "promo_code",
     "payment_status": "payment_status",
     "currency": "currency",
+    "max_packages": "max_packages",
 }
 
 
@@ -316,7 +318,21 @@ def build_order(line_no: int, fields: Mapping[str, object], lines: list[Any]) ->
         payment_status=payment,
         currency=currency,
         lines=tuple(parsed_lines),
+        max_packages=_max_packages(
+            fields.get("max_packages"), from_text=any(len(raw) > 3 for raw in lines)
+        ),
     )
+
+
+def _max_packages(value: object, *, from_text: bool) -> int | None:
+    """An order's package limit: absent or null follows the channel; else 1 to 99 (a JSON
+    integer, or digits in a CSV cell)."""
+    if value is None or value == "":
+        return None
+    number = parse_quantity("max_packages", value, from_text=from_text)
+    if number > 99:
+        raise FieldError("max_packages", f"{number} packages is not a split policy; use 1 to 99")
+    return number
 
 
 # ---------------------------------------------------------------- JSON Lines
@@ -344,6 +360,7 @@ def _external_id_hint(raw: bytes) -> str | None:
 def _flatten_json(obj: dict[str, Any]) -> tuple[dict[str, object], list[Any]]:
     fields: dict[str, object] = {}
     for key in (
+        "max_packages",
         "channel",
         "external_id",
         "placed_at",

@@ -52,6 +52,8 @@ class ParsedOrder:
     payment_status: PaymentStatus
     currency: str
     lines: tuple[ParsedLine, ...]
+    max_packages: int | None = None
+    """The order's split policy (1: ship complete), or None to follow the channel."""
 
 
 @dataclass(frozen=True)

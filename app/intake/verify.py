@@ -263,6 +263,7 @@ def verify(order: ParsedOrder, ref: ReferenceData) -> NewOrder | Rejection:
             )
         ),
         holds=tuple(holds),
+        max_packages=order.max_packages,
         history=intake_path(verified=not holds),
     )
 

@@ -387,3 +387,21 @@ def test_give_back_refuses_what_is_not_there(store: Engine, tmp_path: Path) -> N
         give_back(store, ids["W-1"], 1, "WH2", "damaged", DOM, SETTINGS, quantity=5)
     with pytest.raises(ValueError, match="unknown reason"):
         give_back(store, ids["W-1"], 1, "WH2", "lost-it", DOM, SETTINGS)
+
+
+def test_an_order_can_ask_to_ship_complete(store: Engine, tmp_path: Path) -> None:
+    site(store)
+    split = lines(("PAD-1", 1), ("MUG-1", 1))  # WH1 has PAD, WH2 has MUG: needs two
+    ids = place(
+        store,
+        tmp_path,
+        order("W-ONE", lines=split, max_packages=1, **chicago()),
+        order("W-ANY", lines=split, **chicago()),
+    )
+    held = route_one(store, ids["W-ONE"], DOM, SETTINGS)
+    assert held is not None
+    assert held.outcome == "held"
+    assert "at most 1 node(s)" in held.summary
+    routed = route_one(store, ids["W-ANY"], DOM, SETTINGS)
+    assert routed is not None
+    assert routed.outcome == "routed"

@@ -420,3 +420,30 @@ def test_a_large_import_in_worker_processes_is_the_same_import(
     assert (summary.imported, summary.held, summary.duplicates) == (300, 1, 2)
     assert [r.line for r in summary.rejected] == [303, 304]
     assert counts(store)["orders"] == 301
+
+
+def test_max_packages_is_read_from_both_formats(store: Engine, tmp_path: Path) -> None:
+    add_reference(store)
+    summary = run(
+        store,
+        tmp_path,
+        jsonl(
+            order("J-1", max_packages=1),
+            order("J-2", max_packages="1"),
+            order("J-3", max_packages=0),
+        ),
+    )
+    got = {r.external_id: f"{r.field}: {r.reason}" for r in summary.rejected}
+    assert summary.imported == 1
+    assert got["J-2"] == "max_packages: expected a whole number of units, got text '1'"
+    assert "0 is not a positive quantity" in got["J-3"]
+    content = (
+        CSV_HEADER.replace("currency,", "currency,max_packages,")
+        + csv_row("C-1", "PEN-1", "1").replace(",USD,", ",USD,2,")
+    ).encode()
+    assert run(store, tmp_path, content, "o.csv").imported == 1
+    with UnitOfWork(store, read_only=True) as uow:
+        limits = dict(
+            uow.session.execute(select(Order.external_id, Order.max_packages)).tuples().all()
+        )
+    assert limits == {"J-1": 1, "C-1": 2}
