@@ -284,7 +284,18 @@ def cmd_route(args: argparse.Namespace) -> int:
         settings = dom_settings.load(engine)
     except dom_settings.SettingsError as exc:
         raise CommandError(f"{exc}; fix them with `shipfloor route settings`") from None
-    bids = backlog_bid_prices(engine, settings) if args.batch else None
+    if args.batch:
+        bids = backlog_bid_prices(engine, settings)
+        dom_settings.store_bid_prices(engine, bids, Actor.system("dom"))
+        bid_note = f" with {len(bids)} bid prices from the backlog LP (kept for an hour)"
+    else:
+        bids, computed = dom_settings.current_bid_prices(engine)
+        if bids:
+            bid_note = f" with {len(bids)} bid prices from {computed:%H:%M} UTC"
+        elif computed is not None:
+            bid_note = " without bid prices (the last are over an hour old: run --batch)"
+        else:
+            bid_note = " without bid prices (none computed yet: run --batch)"
     with _progress(not args.json and err.is_terminal) as update:
         summary = route_backlog(
             engine,
@@ -300,7 +311,7 @@ def cmd_route(args: argparse.Namespace) -> int:
                 "routed": summary.routed,
                 "held": summary.held,
                 "skipped": summary.skipped,
-                "bid_prices": len(bids or {}),
+                "bid_prices": len(bids),
                 "orders": [
                     {
                         "order": r.reference,
@@ -316,10 +327,9 @@ def cmd_route(args: argparse.Namespace) -> int:
     for result in summary.results:
         if result.outcome != "routed":
             err.print(result.summary, markup=False, emoji=False)
-    batch = f" with {len(bids or {})} bid prices from the backlog LP" if args.batch else ""
     out.print(
         f"routed {summary.routed}, held {summary.held}, taken by another router "
-        f"{summary.skipped}{batch}.",
+        f"{summary.skipped}{bid_note}.",
         markup=False,
     )
     return 0

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.actor import Actor
@@ -161,3 +162,43 @@ def split_policies(engine: StoreEngine) -> SplitPolicies:
     """Package limits by channel."""
     with UnitOfWork(engine, read_only=True) as uow:
         return SplitPolicies(store.channel_split_policies(uow.session))
+
+
+BID_PRICES_KEY = "dom.bid_prices"
+BID_PRICES_MAX_AGE = timedelta(hours=1)
+
+
+def store_bid_prices(
+    engine: StoreEngine, prices: dict[tuple[str, str], float], actor: Actor
+) -> None:
+    """Keep the latest bid prices for routing between batch runs."""
+    now = utcnow()
+    value = json.dumps(
+        {
+            "computed_at": now.isoformat(),
+            "prices": {f"{n}/{s}": p for (n, s), p in sorted(prices.items())},
+        }
+    )
+    with UnitOfWork(engine) as uow:
+        store.put(uow.session, BID_PRICES_KEY, value, actor=actor.name, at=now)
+        uow.commit()
+
+
+def current_bid_prices(
+    engine: StoreEngine, max_age: timedelta = BID_PRICES_MAX_AGE
+) -> tuple[dict[tuple[str, str], float], datetime | None]:
+    """The stored bid prices if computed within `max_age`, with when; else nothing (stale
+    prices would keep stock back for demand that has moved on)."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        text = store.get(uow.session, BID_PRICES_KEY)
+    if text is None:
+        return {}, None
+    raw = json.loads(text)
+    computed = datetime.fromisoformat(raw["computed_at"])
+    if utcnow() - computed > max_age:
+        return {}, computed
+    prices: dict[tuple[str, str], float] = {}
+    for key, price in raw["prices"].items():
+        node, sku = key.split("/", 1)
+        prices[(node, sku)] = float(price)
+    return prices, computed

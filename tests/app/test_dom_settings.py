@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 
 from app.actor import Actor
 from app.cli import main
+from app.demo import seed
 from app.dom import settings as dom
 from app.dom.assign import Criterion
 from app.dom.costs import LinearShippingCost, RateTable
@@ -88,3 +90,31 @@ def test_route_settings_command(
     assert "a package limit is 1 or more, or any" in capsys.readouterr().err
     assert main(["--db", store_url, "route", "settings", "--channel", "web"]) == 1
     assert "give CODE=N or CODE=any" in capsys.readouterr().err
+
+
+def test_bid_prices_are_kept_and_go_stale(store: Engine) -> None:
+    from datetime import timedelta
+
+    add_reference(store)
+    assert dom.current_bid_prices(store) == ({}, None)
+    dom.store_bid_prices(store, {("WH1", "PEN-1"): 1.25}, Actor.system("t"))
+    prices, computed = dom.current_bid_prices(store)
+    assert prices == {("WH1", "PEN-1"): 1.25}
+    assert computed is not None
+    stale, when = dom.current_bid_prices(store, max_age=timedelta(0))
+    assert stale == {}
+    assert when == computed
+
+
+def test_route_command_routes_the_backlog(
+    store: Engine, store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(store, "small", 3)
+    assert main(["--db", store_url, "route", "--batch", "--limit", "40", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["routed"] + result["held"] == 40
+    assert result["routed"] > 30
+    assert main(["--db", store_url, "inventory", "reconcile"]) == 0
+    first = result["orders"][0]["order"]
+    assert main(["--db", store_url, "route", "explain", first]) == 0
+    assert f"Order {first}" in capsys.readouterr().out
