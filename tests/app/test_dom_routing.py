@@ -405,3 +405,38 @@ def test_an_order_can_ask_to_ship_complete(store: Engine, tmp_path: Path) -> Non
     routed = route_one(store, ids["W-ANY"], DOM, SETTINGS)
     assert routed is not None
     assert routed.outcome == "routed"
+
+
+def test_two_routers_at_once_route_each_order_once_within_stock(
+    store: Engine, store_url: str, tmp_path: Path
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    site(store)
+    # 40 one-line orders for PEN-1; WH1 can promise 10, WH2 10, (S001 does not ship).
+    records = [order(f"W-{i:02d}", lines=lines(("PEN-1", 1)), **chicago()) for i in range(40)]
+    place(store, tmp_path, *records)
+    env = {**os.environ, "SHIPFLOOR_DATABASE_URL": store_url}
+    cmd = [sys.executable, "-m", "app.cli", "route", "--json"]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    results = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr
+        results.append(json.loads(stdout))
+    routed = sum(r["routed"] for r in results)
+    held = sum(r["held"] for r in results)
+    assert routed == 20  # every unit that could be promised, and not one more
+    assert held == 20
+    decided = [o["order"] for r in results for o in r["orders"]]
+    assert len(decided) == len(set(decided)) == 40
+    assert reconcile(store) == []
+    pen = {n.node_code: n for n in available(store, "PEN-1").nodes}
+    assert pen["WH1"].reserved == 10
+    assert pen["WH2"].reserved == 10
