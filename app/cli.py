@@ -419,6 +419,22 @@ def cmd_route_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_route_areas(args: argparse.Namespace) -> int:
+    from app.dom.areas import AreaFileError, import_areas
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"{path} is not a file")
+    engine = _engine(args)
+    _require_current(engine)
+    try:
+        result = import_areas(engine, path.read_text(encoding="utf-8"))
+    except (AreaFileError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{path.name}: {exc}; nothing was stored", 1) from None
+    out.print(f"{path.name}: {result.rows} areas read, {result.added} new.", markup=False)
+    return 0
+
+
 def cmd_route_explain(args: argparse.Namespace) -> int:
     from app.dom.explain import OrderNotFoundError, explain
 
@@ -607,7 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
     route_cmd.add_argument("--limit", type=int, help="route at most this many orders")
     route_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     route_cmd.set_defaults(run=cmd_route)
-    route_sub = route_cmd.add_subparsers(dest="route_command", metavar="explain|reject|settings")
+    route_sub = route_cmd.add_subparsers(
+        dest="route_command", metavar="explain|reject|settings|areas"
+    )
     explain_cmd = route_sub.add_parser(
         "explain", parents=[common], help="why an order went where it went"
     )
@@ -646,6 +664,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="split policy: at most N packages (1 = ship complete)",
     )
     settings_cmd.set_defaults(run=cmd_route_settings)
+    areas_cmd = route_sub.add_parser(
+        "areas",
+        parents=[common],
+        help="import postal areas (country,prefix,name,latitude,longitude)",
+    )
+    areas_cmd.add_argument("file", metavar="CSV")
+    areas_cmd.set_defaults(run=cmd_route_areas)
 
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument("name", metavar="NAME", choices=["dom"], help="dom")

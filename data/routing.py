@@ -426,3 +426,8 @@ def close_allocation(
         )
     session.flush()
     return True
+
+
+def count_postal_areas(session: Session) -> int:
+    """How many postal areas the store knows."""
+    return int(session.scalar(select(func.count()).select_from(PostalArea)) or 0)

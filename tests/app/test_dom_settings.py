@@ -15,6 +15,7 @@ from app.dom import settings as dom
 from app.dom.assign import Criterion
 from app.dom.costs import LinearShippingCost, RateTable
 from app.dom.routing import RoutingSettings
+from data.uow import UnitOfWork
 from tests.factories import add_reference
 
 
@@ -118,3 +119,29 @@ def test_route_command_routes_the_backlog(
     first = result["orders"][0]["order"]
     assert main(["--db", store_url, "route", "explain", first]) == 0
     assert f"Order {first}" in capsys.readouterr().out
+
+
+def test_postal_areas_import(
+    store: Engine, store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_reference(store)
+    good = tmp_path / "areas.csv"
+    good.write_text(
+        "country,prefix,name,latitude,longitude\n"
+        "us,021,Boston MA,42.36,-71.06\nCA,M5V,Toronto,43.64,-79.39\n"
+    )
+    assert main(["--db", store_url, "route", "areas", str(good)]) == 0
+    assert "2 areas read, 2 new" in capsys.readouterr().out
+    assert main(["--db", store_url, "route", "areas", str(good)]) == 0
+    assert "2 areas read, 0 new" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("country,prefix,name,latitude,longitude\nUS,100,NYC,40.7,-74\nUS,101,X,95,-74\n")
+    assert main(["--db", store_url, "route", "areas", str(bad)]) == 1
+    assert "line 3: 95.0, -74.0 is not a place on earth; nothing was stored" in (
+        capsys.readouterr().err
+    )
+    with UnitOfWork(store, read_only=True) as uow:
+        from data import routing
+
+        assert routing.count_postal_areas(uow.session) == 2
+        assert routing.locate(uow.session, "US", "02108") == (42.36, -71.06, "021")
