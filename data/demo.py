@@ -767,13 +767,23 @@ def order_records(session: Session, scale: Scale, rng: random.Random) -> Iterato
     products = session.execute(
         select(Product.sku, Product.list_price).where(Product.active.is_(True)).order_by(Product.id)
     ).all()
-    pickup_stores = list(
-        session.scalars(
-            select(Node.code)
-            .where(Node.kind == NodeKind.STORE, Node.can_pickup.is_(True))
-            .order_by(Node.code)
+    # What each pickup store has on its shelves: pickup orders are for what a customer
+    # saw in stock there.
+    shelves: dict[str, list[tuple[str, Decimal]]] = {}
+    for code, sku, price in session.execute(
+        select(Node.code, Product.sku, Product.list_price)
+        .join(Stock, Stock.node_id == Node.id)
+        .join(Product, Product.id == Stock.product_id)
+        .where(
+            Node.kind == NodeKind.STORE,
+            Node.can_pickup.is_(True),
+            Stock.on_hand >= 4,
+            Product.active.is_(True),
         )
-    )
+        .order_by(Node.code, Product.id)
+    ):
+        shelves.setdefault(code, []).append((sku, price))
+    pickup_stores = sorted(shelves)
     customers: list[dict[str, Any]] = []
     for i in range(max(50, scale.orders // 3)):
         city = rng.choices(CITIES, weights=[c.weight for c in CITIES])[0]
@@ -801,7 +811,10 @@ def order_records(session: Session, scale: Scale, rng: random.Random) -> Iterato
         customer = rng.choice(customers)
         home: City = customer["city"]
         line_count = rng.choices((1, 2, 3, 4, 5, 8), weights=(45, 25, 14, 8, 5, 3))[0]
-        chosen = rng.choices(products, cum_weights=cumulative, k=line_count)
+        chosen: list[tuple[str, Decimal]] = [
+            (sku, price)
+            for sku, price in rng.choices(products, cum_weights=cumulative, k=line_count)
+        ]
         record: dict[str, Any] = {
             "channel": channel,
             "external_id": f"{channel[:3].upper()}-{100000 + n}",
@@ -821,9 +834,13 @@ def order_records(session: Session, scale: Scale, rng: random.Random) -> Iterato
             "payment_status": "paid" if channel in ("store", "amazon", "ebay") else "authorized",
             "currency": "USD",
         }
-        if pickup_stores and channel in ("web", "mobile") and rng.random() < 0.05:
+        pickup = bool(pickup_stores) and channel in ("web", "mobile") and rng.random() < 0.05
+        if pickup:
+            store_code = rng.choice(pickup_stores)
             record["service_level"] = "pickup"
-            record["pickup_store"] = rng.choice(pickup_stores)
+            record["pickup_store"] = store_code
+            shelf = shelves[store_code]
+            chosen = rng.sample(shelf, min(len(shelf), rng.choice((1, 1, 2))))
         if rng.random() < 0.08:
             offers = {"web": ("WELCOME10", "SAVE5"), "mobile": ("WELCOME10", "SAVE5", "APP15")}
             record["promo_code"] = rng.choice(offers.get(channel, ("WELCOME10",)))
@@ -839,6 +856,7 @@ def order_records(session: Session, scale: Scale, rng: random.Random) -> Iterato
         yield {
             **record,
             "_lines": [
-                (sku, rng.choices((1, 1, 1, 2, 3), k=1)[0], str(price)) for sku, price in chosen
+                (sku, 1 if pickup else rng.choices((1, 1, 1, 2, 3), k=1)[0], str(price))
+                for sku, price in chosen
             ],
         }

@@ -171,17 +171,19 @@ _DIGITS = re.compile(r"-?[0-9]{1,12}", re.ASCII)
 _AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,12})?", re.ASCII)
 
 
-def parse_quantity(name: str, value: object, *, from_text: bool = False) -> int:
-    """A positive whole number of units: a JSON integer, or (CSV) a cell of ASCII digits."""
+def parse_quantity(
+    name: str, value: object, *, from_text: bool = False, what: str = "units"
+) -> int:
+    """A positive whole number (of `what`): a JSON integer, or (CSV) ASCII digits."""
     if from_text and isinstance(value, str):
         text = value.strip()
         if not text:
             raise FieldError(name, "is missing or empty; it is required")
         if not _DIGITS.fullmatch(text):
-            raise FieldError(name, f"{text[:40]!r} is not a whole number of units")
+            raise FieldError(name, f"{text[:40]!r} is not a whole number of {what}")
         number = int(text)
     elif isinstance(value, bool) or not isinstance(value, int):
-        raise FieldError(name, f"expected a whole number of units, got {_type_name(value)}")
+        raise FieldError(name, f"expected a whole number of {what}, got {_type_name(value)}")
     else:
         number = value
     if number <= 0:
@@ -329,7 +331,7 @@ def _max_packages(value: object, *, from_text: bool) -> int | None:
     integer, or digits in a CSV cell)."""
     if value is None or value == "":
         return None
-    number = parse_quantity("max_packages", value, from_text=from_text)
+    number = parse_quantity("max_packages", value, from_text=from_text, what="packages")
     if number > 99:
         raise FieldError("max_packages", f"{number} packages is not a split policy; use 1 to 99")
     return number

@@ -435,7 +435,7 @@ def test_max_packages_is_read_from_both_formats(store: Engine, tmp_path: Path) -
     )
     got = {r.external_id: f"{r.field}: {r.reason}" for r in summary.rejected}
     assert summary.imported == 1
-    assert got["J-2"] == "max_packages: expected a whole number of units, got text '1'"
+    assert got["J-2"] == "max_packages: expected a whole number of packages, got text '1'"
     assert "0 is not a positive quantity" in got["J-3"]
     content = (
         CSV_HEADER.replace("currency,", "currency,max_packages,")
