@@ -39,6 +39,9 @@ class NodeOption:
     """Available to promise by SKU (already net of safety stock)."""
     priority: int = 100
     """Lower is preferred when cost and proximity tie."""
+    package_paid: bool = False
+    """The order already ships a package from here (re-routing): adding units to it costs
+    no new package and does not count against the split policy."""
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,36 @@ def plan_order(
     if not stocked:
         return Plan((), {ln.line_id: ln.quantity for ln in lines}, 0.0, 0.0, ())
     nodes = prune(lines, stocked, cost, bids)
+    plan = _solve(
+        lines, nodes, cost, bids, policy, unfilled_penalty, ranking, time_limit_s, exact_solver
+    )
+    if not plan.complete and len(nodes) < len(stocked):
+        # Pruning kept the cheap nodes but not enough stock: look at every node holding
+        # any of the order before leaving a unit unfilled.
+        plan = _solve(
+            lines, stocked, cost, bids, policy, unfilled_penalty, ranking, time_limit_s, True
+        )
+    return plan
+
+
+def _solve(
+    lines: Sequence[LineDemand],
+    nodes: Sequence[NodeOption],
+    cost: ShippingCost,
+    bids: Mapping[tuple[str, str], float],
+    policy: SplitPolicy,
+    penalty: float,
+    ranking: Sequence[Criterion],
+    time_limit_s: float,
+    exact_solver: bool,
+) -> Plan:
     package_cost = _package_costs(nodes, cost, ranking)
     if len(nodes) <= ENUMERATE_UP_TO and not exact_solver:
-        allocations = _enumerate(lines, nodes, cost, bids, package_cost, policy, unfilled_penalty)
+        allocations = _enumerate(lines, nodes, cost, bids, package_cost, policy, penalty)
         status = "optimal"
     else:
         allocations, status = _solve_milp(
-            lines, nodes, cost, bids, package_cost, policy, unfilled_penalty, time_limit_s
+            lines, nodes, cost, bids, package_cost, policy, penalty, time_limit_s
         )
     return _plan(lines, nodes, cost, bids, allocations, status)
 
@@ -197,7 +223,7 @@ def _package_costs(
         elif position > cost_at:
             weight[criterion] = BELOW_COST_WEIGHT / 100 ** (position - cost_at - 1)
     return [
-        cost.package(n.miles)
+        (0.0 if n.package_paid else cost.package(n.miles))
         + weight.get(Criterion.PROXIMITY, 0.0) * n.miles / max_miles
         + weight.get(Criterion.PRIORITY, 0.0) * n.priority / max_priority
         for n in nodes
@@ -222,18 +248,24 @@ def _enumerate(
     demand: dict[str, int] = {}
     for ln in lines:
         demand[ln.sku] = demand.get(ln.sku, 0) + ln.quantity
+    # Equal unit costs go to the node that wins on the package terms (proximity, priority),
+    # as the MILP would, so a line is not split between equals for no reason.
     ranked = {
-        sku: sorted(
-            (cost.unit(n.miles) + bids.get((n.code, sku), 0.0), i)
-            for i, n in enumerate(nodes)
-            if n.atp.get(sku, 0) > 0
-        )
+        sku: [
+            (unit, i)
+            for unit, _tie, i in sorted(
+                (cost.unit(n.miles) + bids.get((n.code, sku), 0.0), package_cost[i], i)
+                for i, n in enumerate(nodes)
+                if n.atp.get(sku, 0) > 0
+            )
+        ]
         for sku in demand
     }
     limit = policy.max_packages
+    paid_mask = sum(1 << i for i, n in enumerate(nodes) if n.package_paid)
     best: tuple[float, int, dict[str, list[tuple[int, int]]]] | None = None
     for mask in range(1, 1 << len(nodes)):
-        members = mask.bit_count()
+        members = (mask & ~paid_mask).bit_count()
         if limit is not None and members > limit:
             continue
         total = sum(package_cost[i] for i in range(len(nodes)) if mask >> i & 1)
@@ -319,7 +351,9 @@ def _solve_milp(
         coeffs[y0 + ni] = -float(atp)
         rows.append((coeffs, -np.inf, 0.0))
     if policy.max_packages is not None:
-        rows.append(({y0 + ni: 1.0 for ni in range(n_y)}, -np.inf, policy.max_packages))
+        unpaid = {y0 + ni: 1.0 for ni in range(n_y) if not nodes[ni].package_paid}
+        if unpaid:
+            rows.append((unpaid, -np.inf, policy.max_packages))
 
     matrix = lil_matrix((len(rows), size))
     lower, upper = np.empty(len(rows)), np.empty(len(rows))
@@ -368,9 +402,9 @@ def _plan(
     }
     used = sorted({a.node for a in allocations})
     by_code = {n.code: n for n in nodes}
-    shipping = sum(cost.package(by_code[code].miles) for code in used) + sum(
-        cost.unit(by_code[a.node].miles) * a.quantity for a in allocations
-    )
+    shipping = sum(
+        cost.package(by_code[code].miles) for code in used if not by_code[code].package_paid
+    ) + sum(cost.unit(by_code[a.node].miles) * a.quantity for a in allocations)
     sku_of = {ln.line_id: ln.sku for ln in lines}
     opportunity = sum(bids.get((a.node, sku_of[a.line_id]), 0.0) * a.quantity for a in allocations)
     return Plan(allocations, unfilled, shipping, opportunity, tuple(used), status)

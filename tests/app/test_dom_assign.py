@@ -131,7 +131,11 @@ def _objective(plan: Plan, penalty: float) -> float:
 @given(
     st.lists(st.tuples(st.sampled_from("ABC"), st.integers(1, 4)), min_size=1, max_size=4),
     st.lists(
-        st.tuples(st.floats(0, 3000), st.dictionaries(st.sampled_from("ABC"), st.integers(0, 5))),
+        st.tuples(
+            st.floats(0, 3000),
+            st.dictionaries(st.sampled_from("ABC"), st.integers(0, 5)),
+            st.booleans(),
+        ),
         min_size=1,
         max_size=5,
     ),
@@ -139,11 +143,14 @@ def _objective(plan: Plan, penalty: float) -> float:
 )
 def test_enumeration_and_the_milp_agree(
     raw_lines: list[tuple[str, int]],
-    raw_nodes: list[tuple[float, dict[str, int]]],
+    raw_nodes: list[tuple[float, dict[str, int], bool]],
     max_packages: int | None,
 ) -> None:
     lines = [LineDemand(i, sku, qty) for i, (sku, qty) in enumerate(raw_lines)]
-    nodes = [NodeOption(f"N{i}", miles, atp) for i, (miles, atp) in enumerate(raw_nodes)]
+    nodes = [
+        NodeOption(f"N{i}", miles, atp, package_paid=paid)
+        for i, (miles, atp, paid) in enumerate(raw_nodes)
+    ]
     policy = SplitPolicy(max_packages)
     fast = plan_order(lines, nodes, COST, policy=policy, unfilled_penalty=PENALTY)
     exact = plan_order(
@@ -151,7 +158,8 @@ def test_enumeration_and_the_milp_agree(
     )
     assert _objective(fast, PENALTY) == pytest.approx(_objective(exact, PENALTY), abs=1e-3)
     if max_packages is not None:
-        assert len(fast.packages) <= max_packages
+        paid = {n.code for n in nodes if n.package_paid}
+        assert len(set(fast.packages) - paid) <= max_packages
 
 
 def test_a_large_network_is_pruned_to_a_few_candidates() -> None:
@@ -181,3 +189,25 @@ def test_a_criterion_ranked_above_cost_outweighs_it() -> None:
     assert first.packages == ("DEAR-NEAR",)
     with pytest.raises(ValueError, match="must include cost"):
         plan_order(lines, options, cost, unfilled_penalty=PENALTY, ranking=(Criterion.PROXIMITY,))
+
+
+def test_pruning_never_leaves_a_unit_the_network_could_ship() -> None:
+    lines = [LineDemand(1, "PEN", 3), LineDemand(2, "PAD", 1)]
+    near = [NodeOption(f"N{i}", 10.0 + i, {"PAD": 5}) for i in range(7)]
+    far = [NodeOption(f"F{i}", 900.0 + i, {"PEN": 1}) for i in range(3)]
+    kept = prune(lines, near + far, COST, {})
+    assert sum(n.atp.get("PEN", 0) for n in kept) < 3  # pruning alone would fall short
+    plan = plan_order(lines, near + far, COST, unfilled_penalty=PENALTY)
+    assert plan.complete
+    assert {"F0", "F1", "F2"} <= set(plan.packages)
+
+
+def test_a_package_already_paid_for_is_filled_first() -> None:
+    lines = [LineDemand(1, "PEN", 2)]
+    options = [
+        NodeOption("USED", 900, {"PEN": 5}, package_paid=True),
+        NodeOption("NEAR", 10, {"PEN": 5}),
+    ]
+    plan = plan_order(lines, options, COST, policy=SplitPolicy(0 + 1), unfilled_penalty=PENALTY)
+    assert plan.packages == ("USED",)
+    assert plan.shipping_cost == pytest.approx(2 * 0.423)
