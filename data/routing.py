@@ -431,3 +431,35 @@ def close_allocation(
 def count_postal_areas(session: Session) -> int:
     """How many postal areas the store knows."""
     return int(session.scalar(select(func.count()).select_from(PostalArea)) or 0)
+
+
+def lock_order(session: Session, order_id: int) -> None:
+    """Hold the order's row until the transaction ends (PostgreSQL; an SQLite write
+    transaction already holds the whole store), so two changes to it run one after the
+    other."""
+    session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+
+
+def return_capacity(session: Session, node_id: int, day: date) -> None:
+    """Give back one package of a node's day (an order released before shipping)."""
+    session.execute(
+        update(NodeDayLoad)
+        .where(NodeDayLoad.node_id == node_id, NodeDayLoad.day == day, NodeDayLoad.packages > 0)
+        .values(packages=NodeDayLoad.packages - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def rejected_nodes(session: Session, order_line_id: int) -> list[str]:
+    """Codes of the nodes that have given this line back."""
+    return list(
+        session.scalars(
+            select(Node.code)
+            .join(LineAllocation, LineAllocation.node_id == Node.id)
+            .where(
+                LineAllocation.order_line_id == order_line_id,
+                LineAllocation.status == AllocationStatus.REJECTED,
+            )
+            .distinct()
+        )
+    )

@@ -10,17 +10,23 @@ and all its reservations are released for a person to decide (cancel, wait, subs
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from app.actor import Actor
 from app.dom.assign import LineDemand, NodeOption, Plan, SplitPolicy, plan_order
-from app.dom.routing import NotRoutable, RoutingSettings, shipping_options
+from app.dom.routing import NotRoutable, ReservationLost, RoutingSettings, shipping_options
 from app.orders.lifecycle import transition
 from data import inventory
 from data import routing as store
 from data.inventory import Who
-from data.models import AllocationStatus, DecisionOutcome, MovementReason, OrderStatus
+from data.models import (
+    AllocationStatus,
+    DecisionOutcome,
+    MovementReason,
+    OrderStatus,
+    ServiceLevel,
+)
 from data.routing import AllocationRow, OrderToRoute
 from data.types import utcnow
 from data.uow import StoreSession
@@ -32,6 +38,9 @@ REJECTION_REASONS = {
     "not_found": "the units cannot be found",
     "capacity": "the node cannot ship more today",
 }
+# Reasons that mean the stock is not what the books say; "capacity" only means the node
+# cannot ship it today, so its stock is left alone.
+STOCK_IS_WRONG = frozenset({"no_stock", "damaged", "not_found"})
 REROUTABLE = frozenset({OrderStatus.ROUTED, OrderStatus.RELEASED, OrderStatus.PICKING})
 
 
@@ -66,6 +75,7 @@ def reject_line(
         raise ValueError(
             f"unknown reason {reason!r}; use one of: {', '.join(sorted(REJECTION_REASONS))}"
         )
+    store.lock_order(session, order_id)
     order = store.order_to_route(session, order_id)
     if order is None:
         raise NotRoutable(f"no order with id {order_id}")
@@ -109,22 +119,25 @@ def reject_line(
             note=f"given back: {note}",
         ):
             raise RuntimeError(f"the reservation for {note} was not there to release")
-        store.close_allocation(session, a.id, AllocationStatus.REJECTED, keep=a.quantity - take)
+        if not store.close_allocation(
+            session, a.id, AllocationStatus.REJECTED, keep=a.quantity - take
+        ):
+            raise NotRoutable(f"{note}: those units were given back meanwhile")
         left -= take
-    reason_kind = (
-        MovementReason.SHORT_PICK if location_id is not None else MovementReason.ADJUSTMENT
-    )
-    written = inventory.write_off(
-        session,
-        node_id=held[0].node_id,
-        product_id=held[0].product_id,
-        quantity=missing,
-        reason=reason_kind,
-        who=who,
-        at=now,
-        location_id=location_id,
-        note=note,
-    )
+    written = 0
+    if reason in STOCK_IS_WRONG:
+        kind = MovementReason.SHORT_PICK if location_id is not None else MovementReason.ADJUSTMENT
+        written = inventory.write_off(
+            session,
+            node_id=held[0].node_id,
+            product_id=held[0].product_id,
+            quantity=missing,
+            reason=kind,
+            who=who,
+            at=now,
+            location_id=location_id,
+            note=note,
+        )
     line = next(ln for ln in order.lines if ln.line_id == held[0].order_line_id)
     return _reroute(
         session,
@@ -173,6 +186,10 @@ def _reroute(
     options: list[NodeOption] = []
     excluded: dict[str, str] = {}
     demand = [LineDemand(line_id, sku, missing)]
+    refused = set(store.rejected_nodes(session, line_id)) | {rejecting}
+    if order.service_level is ServiceLevel.PICKUP:
+        # A pickup order is only ever served by its store: nobody else is asked.
+        located = None
     if located is not None:
         options, excluded = shipping_options(
             session,
@@ -180,8 +197,9 @@ def _reroute(
             store.nodes(session),
             (located[0], located[1]),
             now,
-            withheld=frozenset({(rejecting, sku)}),
+            withheld=frozenset((node, sku) for node in refused),
         )
+        options = [replace(o, package_paid=o.code in used) for o in options]
         plan = _plan_missing(demand, options, used, order.max_packages, settings)
     if plan is None or not plan.complete:
         return _hold_all(
@@ -197,9 +215,17 @@ def _reroute(
             reason,
             options,
             excluded,
+            settings,
         )
     who = Who(actor.name, actor.user_id, actor.station_id)
-    node_ids = {n.code: n.id for n in store.nodes(session)}
+    all_nodes = store.nodes(session)
+    node_ids = {n.code: n.id for n in all_nodes}
+    capacity = {n.code: n.daily_capacity for n in all_nodes}
+    for code in plan.packages:
+        if code not in used and not store.take_capacity(
+            session, node_ids[code], now.date(), capacity[code]
+        ):
+            raise ReservationLost(f"{code} reached its daily capacity meanwhile")
     product_id = next(ln.product_id for ln in order.lines if ln.line_id == line_id)
     for a in plan.allocations:
         if not inventory.reserve(
@@ -212,7 +238,7 @@ def _reroute(
             order_line_id=line_id,
             note=f"re-routed from {rejecting} for {order.reference}",
         ):
-            raise RuntimeError(f"{a.node} no longer has {a.quantity} {sku}; route again")
+            raise ReservationLost(f"{a.node} no longer has {a.quantity} {sku}")
         store.add_allocation(session, line_id, node_ids[a.node], a.quantity, now)
     summary = (
         f"{order.reference}: {missing} x {sku} given back by {rejecting} ({reason}) now from "
@@ -270,27 +296,22 @@ def _plan_missing(
     max_packages: int | None,
     settings: RoutingSettings,
 ) -> Plan | None:
-    """Nodes the order already ships from first (no new package); then other nodes,
-    within the packages the split policy still allows."""
-    penalty, ranking = settings.unfilled_penalty, settings.ranking
-    already = [o for o in options if o.code in used]
-    if already:
-        plan = plan_order(demand, already, settings.cost, unfilled_penalty=penalty, ranking=ranking)
-        if plan.complete:
-            return plan
+    """One plan over every eligible node: those the order already ships from add no
+    package (and do not count against its split policy); others open new packages while
+    the policy allows."""
     slots = None if max_packages is None else max_packages - len(used)
     if slots is not None and slots <= 0:
-        return None
-    others = [o for o in options if o.code not in used]
-    if not others:
+        options = [o for o in options if o.package_paid]
+        slots = None
+    if not options:
         return None
     return plan_order(
         demand,
-        others,
+        options,
         settings.cost,
         policy=SplitPolicy(slots),
-        unfilled_penalty=penalty,
-        ranking=ranking,
+        unfilled_penalty=settings.unfilled_penalty,
+        ranking=settings.ranking,
     )
 
 
@@ -307,10 +328,13 @@ def _hold_all(
     reason: str,
     options: list[NodeOption],
     excluded: dict[str, str],
+    settings: RoutingSettings,
 ) -> RerouteResult:
     who = Who(actor.name, actor.user_id, actor.station_id)
+    for node_id in {a.node_id for a in remaining}:
+        store.return_capacity(session, node_id, now.date())
     for a in remaining:
-        inventory.release(
+        released = inventory.release(
             session,
             node_id=a.node_id,
             product_id=a.product_id,
@@ -320,7 +344,8 @@ def _hold_all(
             order_line_id=a.order_line_id,
             note=f"{order.reference} held: {sku} cannot be re-routed",
         )
-        store.close_allocation(session, a.id, AllocationStatus.RELEASED)
+        if not released or not store.close_allocation(session, a.id, AllocationStatus.RELEASED):
+            raise NotRoutable(f"{order.reference}: its reservations changed meanwhile; try again")
     message = (
         f"{missing} x {sku} given back by {rejecting} ({reason}) and no other eligible node "
         "can ship them within the order's split policy; its other reservations are released"
@@ -340,11 +365,11 @@ def _hold_all(
                 "node": o.code,
                 "miles": round(o.miles, 1),
                 "atp": dict(o.atp),
-                "package_cost": 0.0,
-                "unit_cost": 0.0,
+                "package_cost": round(settings.cost.package(o.miles), 4),
+                "unit_cost": round(settings.cost.unit(o.miles), 4),
                 "priority": o.priority,
             }
-            for o in options
+            for o in sorted(options, key=lambda o: o.miles)
             if any(o.atp.values())
         ],
         "excluded": excluded,

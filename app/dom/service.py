@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.actor import Actor
 from app.dom.reroute import RerouteResult, reject_line
-from app.dom.routing import RoutingSettings
+from app.dom.routing import NotRoutable, ReservationLost, RoutingSettings
 from data.store import StoreEngine
 from data.uow import UnitOfWork, run_in_transaction
 
@@ -38,4 +38,9 @@ def give_back(
         uow.commit()
         return result
 
-    return run_in_transaction(engine, work)
+    for _ in range(3):
+        try:
+            return run_in_transaction(engine, work)
+        except ReservationLost:
+            continue  # stock or capacity went elsewhere: everything rolled back; again
+    raise NotRoutable("stock kept changing while re-routing; try again")

@@ -440,3 +440,63 @@ def test_two_routers_at_once_route_each_order_once_within_stock(
     pen = {n.node_code: n for n in available(store, "PEN-1").nodes}
     assert pen["WH1"].reserved == 10
     assert pen["WH2"].reserved == 10
+
+
+def test_a_pickup_store_giving_back_holds_the_order_never_ships_it(
+    store: Engine, tmp_path: Path
+) -> None:
+    site(store)
+    ids = place(
+        store,
+        tmp_path,
+        order("P-1", service_level="pickup", pickup_store="S001", lines=lines(("PEN-1", 2))),
+    )
+    assert route_one(store, ids["P-1"], DOM, SETTINGS) is not None
+    result = give_back(store, ids["P-1"], 1, "S001", "damaged", DOM, SETTINGS, quantity=1)
+    assert result.outcome == "held"  # WH1 and WH2 have PEN-1, but a pickup is not shipped
+    assert allocations(store, ids["P-1"]) == [("S001", 2), ("S001", 1)]
+    assert reconcile(store) == []
+    pen = {n.node_code: n for n in available(store, "PEN-1").nodes}
+    assert pen["S001"].reserved == 0
+    assert pen["WH1"].reserved == pen["WH2"].reserved == 0
+
+
+def test_capacity_give_back_keeps_stock_and_never_bounces_back(
+    store: Engine, tmp_path: Path
+) -> None:
+    site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("PEN-1", 1)), **chicago()))
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is not None
+    first = give_back(store, ids["W-1"], 1, "WH2", "capacity", DOM, SETTINGS)
+    assert first.outcome == "routed"
+    assert first.written_off == 0
+    second = give_back(store, ids["W-1"], 1, "WH1", "capacity", DOM, SETTINGS)
+    assert second.outcome == "held"  # WH2 already gave it back: not asked again
+    pen = {n.node_code: n for n in available(store, "PEN-1").nodes}
+    assert (pen["WH1"].on_hand, pen["WH2"].on_hand) == (12, 10)
+    assert reconcile(store) == []
+
+
+def test_rerouting_combines_the_order_s_nodes_with_new_ones_and_counts_capacity(
+    store: Engine, tmp_path: Path
+) -> None:
+    ids_ref = site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("PEN-1", 8), ("PAD-1", 1)), **chicago()))
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is not None
+    # PAD only at WH1, so WH1 ships; PEN 8: WH1 has 10 ATP, all from WH1 in one package.
+    assert sorted(allocations(store, ids["W-1"])) == [("WH1", 1), ("WH1", 8)]
+    with UnitOfWork(store, read_only=True) as uow:
+        before = store_loads(uow, ids_ref)
+    result = give_back(store, ids["W-1"], 1, "WH1", "damaged", DOM, SETTINGS, quantity=6)
+    assert result.outcome == "routed"
+    assert "WH2 (6)" in result.summary
+    with UnitOfWork(store, read_only=True) as uow:
+        after = store_loads(uow, ids_ref)
+    assert after["WH2"] == before["WH2"] + 1  # a new package counts against WH2's day
+    assert after["WH1"] == before["WH1"]
+    assert reconcile(store) == []
+
+
+def store_loads(uow: UnitOfWork, ids: dict[str, int]) -> dict[str, int]:
+    loads = store.loads(uow.session, utcnow().date())
+    return {code: loads.get(ids[code], 0) for code in ("WH1", "WH2")}
