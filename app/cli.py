@@ -555,6 +555,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ parser
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line; names are stable (DESIGN.md): docs and checks rely on them."""
     db_help = (
@@ -620,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="price scarce stock over the whole backlog first (bid prices from an LP)",
     )
-    route_cmd.add_argument("--limit", type=int, help="route at most this many orders")
+    route_cmd.add_argument("--limit", type=_positive, help="route at most this many orders")
     route_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     route_cmd.set_defaults(run=cmd_route)
     route_sub = route_cmd.add_subparsers(

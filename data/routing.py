@@ -39,6 +39,7 @@ class LineToRoute:
     product_id: int
     sku: str
     quantity: int
+    line_no: int
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,13 @@ def order_to_route(session: Session, order_id: int) -> OrderToRoute | None:
     lines = tuple(
         LineToRoute(*r)
         for r in session.execute(
-            select(OrderLine.id, OrderLine.product_id, Product.sku, OrderLine.quantity)
+            select(
+                OrderLine.id,
+                OrderLine.product_id,
+                Product.sku,
+                OrderLine.quantity,
+                OrderLine.line_no,
+            )
             .join(Product, Product.id == OrderLine.product_id)
             .where(OrderLine.order_id == order_id)
             .order_by(OrderLine.line_no)

@@ -264,7 +264,7 @@ def _enumerate(
     limit = policy.max_packages
     paid_mask = sum(1 << i for i, n in enumerate(nodes) if n.package_paid)
     best: tuple[float, int, dict[str, list[tuple[int, int]]]] | None = None
-    for mask in range(1, 1 << len(nodes)):
+    for mask in range(0, 1 << len(nodes)):
         members = (mask & ~paid_mask).bit_count()
         if limit is not None and members > limit:
             continue
@@ -275,7 +275,7 @@ def _enumerate(
             left = wanted
             fill: list[tuple[int, int]] = []
             for unit, i in ranked[sku]:
-                if left == 0:
+                if left == 0 or unit >= penalty:  # dearer than leaving it unfilled
                     break
                 if mask >> i & 1:
                     take = min(left, nodes[i].atp[sku])
@@ -290,7 +290,7 @@ def _enumerate(
         if best is None or total < best[0] - 1e-12:
             best = (total, mask, fills)
     allocations: list[tuple[int, int, int]] = []
-    if best is None:  # no set at all (cannot happen: each stocked node alone is a set)
+    if best is None:  # cannot happen: the empty set is always a candidate
         return allocations
     remaining = {sku: list(fill) for sku, fill in best[2].items()}
     for li, ln in enumerate(lines):

@@ -87,6 +87,8 @@ def _detail_lines(detail: dict[str, Any]) -> list[str]:
         for node, why in sorted(excluded.items()):
             lines.append(f"    {node:<8} {why}")
     bids = detail.get("bid_prices", {})
+    if detail.get("bid_prices_set_aside"):
+        lines.append("  bid prices set aside: with them the order would have been held short")
     if bids:
         lines.append(
             "  bid prices used: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(bids.items()))
@@ -98,7 +100,8 @@ def _detail_lines(detail: dict[str, Any]) -> list[str]:
             f"opportunity {plan['opportunity_cost']:.2f}"
         )
         for a in plan["allocations"]:
-            lines.append(f"    line {a['line_id']}: {a['quantity']} from {a['node']}")
+            number = a.get("line_no", a["line_id"])
+            lines.append(f"    line {number}: {a['quantity']} from {a['node']}")
         for line_id, qty in plan.get("unfilled", {}).items():
             lines.append(f"    line {line_id}: {qty} unfilled")
     return lines

@@ -197,6 +197,7 @@ def _reroute(
             store.nodes(session),
             (located[0], located[1]),
             now,
+            settings.cost,
             withheld=frozenset((node, sku) for node in refused),
         )
         options = [replace(o, package_paid=o.code in used) for o in options]
@@ -227,6 +228,7 @@ def _reroute(
         ):
             raise ReservationLost(f"{code} reached its daily capacity meanwhile")
     product_id = next(ln.product_id for ln in order.lines if ln.line_id == line_id)
+    line_number = next(ln.line_no for ln in order.lines if ln.line_id == line_id)
     for a in plan.allocations:
         if not inventory.reserve(
             session,
@@ -268,7 +270,12 @@ def _reroute(
         "plan": {
             "packages": list(plan.packages),
             "allocations": [
-                {"line_id": a.line_id, "node": a.node, "quantity": a.quantity}
+                {
+                    "line_id": a.line_id,
+                    "line_no": line_number,
+                    "node": a.node,
+                    "quantity": a.quantity,
+                }
                 for a in plan.allocations
             ],
             "unfilled": {},

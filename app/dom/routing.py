@@ -111,6 +111,7 @@ def shipping_options(
     all_nodes: list[NodeRow],
     ship_to: tuple[float, float],
     now: datetime,
+    cost: ShippingCost,
     *,
     withheld: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[NodeOption], dict[str, str]]:
@@ -129,18 +130,25 @@ def shipping_options(
     product_ids = sorted({ln.product_id for ln in order.lines})
     atp = store.atp(session, [n.id for n in eligible], product_ids)
     sku_of = {ln.product_id: ln.sku for ln in order.lines}
-    options = [
-        NodeOption(
-            code=node.code,
-            miles=haversine_miles(ship_to[0], ship_to[1], node.latitude, node.longitude),
-            atp={
-                sku_of[p]: 0 if (node.code, sku_of[p]) in withheld else atp.get((node.id, p), 0)
-                for p in product_ids
-            },
-            priority=node.priority,
+    options = []
+    for node in eligible:
+        miles = haversine_miles(ship_to[0], ship_to[1], node.latitude, node.longitude)
+        try:
+            cost.package(miles)
+        except ValueError as exc:  # e.g. beyond the rate table's last band
+            excluded[node.code] = f"no shipping cost: {exc}"
+            continue
+        options.append(
+            NodeOption(
+                code=node.code,
+                miles=miles,
+                atp={
+                    sku_of[p]: 0 if (node.code, sku_of[p]) in withheld else atp.get((node.id, p), 0)
+                    for p in product_ids
+                },
+                priority=node.priority,
+            )
         )
-        for node in eligible
-    ]
     return options, excluded
 
 
@@ -179,7 +187,7 @@ def route_order(
             {"ship_to": {"country": order.country, "postal_code": order.postal_code}},
         )
     lat, lon, prefix = located
-    options, excluded = shipping_options(session, order, all_nodes, (lat, lon), now)
+    options, excluded = shipping_options(session, order, all_nodes, (lat, lon), now, settings.cost)
     sku_of = {ln.product_id: ln.sku for ln in order.lines}
     policy = SplitPolicy(order.max_packages)
     plan = plan_order(
@@ -191,6 +199,21 @@ def route_order(
         unfilled_penalty=settings.unfilled_penalty,
         ranking=settings.ranking,
     )
+    line_no = {ln.line_id: ln.line_no for ln in order.lines}
+    bids_set_aside = False
+    if not plan.complete and bid_prices:
+        # Bid prices keep scarce stock for other demand, but never at the price of holding
+        # an order the stock could fill now.
+        unpriced = plan_order(
+            [LineDemand(ln.line_id, ln.sku, ln.quantity) for ln in order.lines],
+            options,
+            settings.cost,
+            policy=policy,
+            unfilled_penalty=settings.unfilled_penalty,
+            ranking=settings.ranking,
+        )
+        if unpriced.complete:
+            plan, bids_set_aside = unpriced, True
     bids_used = {
         f"{node}/{sku}": price
         for (node, sku), price in (bid_prices or {}).items()
@@ -222,17 +245,35 @@ def route_order(
         ],
         "excluded": excluded,
         "bid_prices": bids_used,
+        "bid_prices_set_aside": bids_set_aside,
         "plan": {
             "packages": list(plan.packages),
             "allocations": [
-                {"line_id": a.line_id, "node": a.node, "quantity": a.quantity}
+                {
+                    "line_id": a.line_id,
+                    "line_no": line_no[a.line_id],
+                    "node": a.node,
+                    "quantity": a.quantity,
+                }
                 for a in plan.allocations
             ],
-            "unfilled": {str(k): v for k, v in plan.unfilled.items()},
+            "unfilled": {str(line_no[k]): v for k, v in plan.unfilled.items()},
             "shipping_cost": round(plan.shipping_cost, 4),
             "opportunity_cost": round(plan.opportunity_cost, 4),
         },
     }
+    if not plan.complete and not any(any(o.atp.values()) for o in options) and excluded:
+        reasons = "; ".join(f"{code}: {why}" for code, why in sorted(excluded.items()))
+        return _hold(
+            session,
+            order,
+            actor,
+            now,
+            "no_eligible_node",
+            "lines",
+            f"no node may ship this order now ({reasons})",
+            detail,
+        )
     if not plan.complete:
         line_sku = {ln.line_id: ln.sku for ln in order.lines}
         short = ", ".join(f"{line_sku[k]} short {v}" for k, v in sorted(plan.unfilled.items()))

@@ -90,7 +90,21 @@ def from_json(text: str) -> RoutingSettings:
         raise SettingsError(f"the stored DOM settings cannot be read: {exc}") from None
     if penalty <= 0:
         raise SettingsError("the unfilled penalty must be positive")
+    check_cost(cost)
     return RoutingSettings(cost=cost, ranking=ranking, unfilled_penalty=penalty)
+
+
+def check_cost(cost: object) -> None:
+    """Refuse costs that would make splitting or distance pay (negative terms)."""
+    values: tuple[float, ...]
+    if isinstance(cost, LinearShippingCost):
+        values = (cost.per_package, cost.per_unit, cost.per_mile)
+    elif isinstance(cost, RateTable):
+        values = tuple(v for b in cost.bands for v in (b.up_to_miles, b.per_package, b.per_unit))
+    else:
+        return
+    if any(v < 0 for v in values):
+        raise SettingsError("shipping costs and distances cannot be negative")
 
 
 def parse_ranking(text: str) -> tuple[Criterion, ...]:
@@ -146,6 +160,9 @@ def save(
     channel_limits: dict[str, int | None] | None = None,
 ) -> SplitPolicies:
     """Store the settings and any channel split policies in one transaction."""
+    check_cost(settings.cost)
+    if settings.unfilled_penalty <= 0:
+        raise SettingsError("the unfilled penalty must be positive")
     with UnitOfWork(engine) as uow:
         store.put(uow.session, KEY, to_json(settings), actor=actor.name, at=utcnow())
         for channel, limit in (channel_limits or {}).items():

@@ -500,3 +500,30 @@ def test_rerouting_combines_the_order_s_nodes_with_new_ones_and_counts_capacity(
 def store_loads(uow: UnitOfWork, ids: dict[str, int]) -> dict[str, int]:
     loads = store.loads(uow.session, utcnow().date())
     return {code: loads.get(ids[code], 0) for code in ("WH1", "WH2")}
+
+
+def test_a_short_rate_table_excludes_far_nodes_instead_of_failing(
+    store: Engine, tmp_path: Path
+) -> None:
+    from app.dom.costs import RateBand, RateTable
+
+    site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("PAD-1", 1)), **chicago()))
+    near_only = RoutingSettings(cost=RateTable([RateBand(100, 5.0, 0.3)]))
+    result = route_one(store, ids["W-1"], DOM, near_only)
+    assert result is not None
+    assert result.outcome == "held"  # only WH1 (Columbus, ~280 mi) has PAD
+    text = explain(store, "W-1")
+    assert "beyond the rate table's last band" in text
+
+
+def test_bid_prices_never_hold_an_order_the_stock_could_fill(store: Engine, tmp_path: Path) -> None:
+    site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("MUG-1", 1)), **chicago()))
+    dear = {("WH2", "MUG-1"): 5_000.0}  # worth more than the unfilled penalty
+    with UnitOfWork(store) as uow:
+        result = route_order(uow.session, ids["W-1"], DOM, SETTINGS, bid_prices=dear)
+        uow.commit()
+    assert result.outcome == "routed"
+    assert "bid prices set aside" in explain(store, "W-1")
+    assert "line 1: 1 from WH2" in explain(store, "W-1")

@@ -145,3 +145,14 @@ def test_postal_areas_import(
 
         assert routing.count_postal_areas(uow.session) == 2
         assert routing.locate(uow.session, "US", "02108") == (42.36, -71.06, "021")
+
+
+def test_negative_costs_are_refused(store: Engine) -> None:
+    add_reference(store)
+    with pytest.raises(dom.SettingsError, match="cannot be negative"):
+        dom.save(
+            store, RoutingSettings(cost=LinearShippingCost(-50, 0.4, 0.0005)), Actor.system("t")
+        )
+    with pytest.raises(dom.SettingsError, match="cannot be negative"):
+        dom.from_json('{"cost": {"model": "linear", "per_package": -1}}')
+    assert dom.load(store) == RoutingSettings()
