@@ -202,6 +202,29 @@ def _reroute(
         )
         options = [replace(o, package_paid=o.code in used) for o in options]
         plan = _plan_missing(demand, options, used, order.max_packages, settings)
+    if (
+        (plan is None or not plan.complete)
+        and located is not None
+        and (order.max_packages is not None and order.status is OrderStatus.ROUTED)
+    ):
+        moved = _move_whole_order(
+            session,
+            order,
+            remaining,
+            located,
+            refused,
+            sku,
+            missing,
+            rejecting,
+            written,
+            reason,
+            actor,
+            settings,
+            now,
+        )
+        if moved is not None:
+            return moved
+        remaining = []  # released by the attempt; holding only has to say so
     if plan is None or not plan.complete:
         return _hold_all(
             session,
@@ -337,22 +360,7 @@ def _hold_all(
     excluded: dict[str, str],
     settings: RoutingSettings,
 ) -> RerouteResult:
-    who = Who(actor.name, actor.user_id, actor.station_id)
-    for node_id in {a.node_id for a in remaining}:
-        store.return_capacity(session, node_id, now.date())
-    for a in remaining:
-        released = inventory.release(
-            session,
-            node_id=a.node_id,
-            product_id=a.product_id,
-            quantity=a.quantity,
-            who=who,
-            at=now,
-            order_line_id=a.order_line_id,
-            note=f"{order.reference} held: {sku} cannot be re-routed",
-        )
-        if not released or not store.close_allocation(session, a.id, AllocationStatus.RELEASED):
-            raise NotRoutable(f"{order.reference}: its reservations changed meanwhile; try again")
+    _release_all(session, order, remaining, actor, now, f"{sku} cannot be re-routed")
     message = (
         f"{missing} x {sku} given back by {rejecting} ({reason}) and no other eligible node "
         "can ship them within the order's split policy; its other reservations are released"
@@ -393,3 +401,131 @@ def _hold_all(
         detail=json.dumps(detail, sort_keys=True),
     )
     return RerouteResult(order.reference, DecisionOutcome.HELD, summary, written)
+
+
+def _release_all(
+    session: StoreSession,
+    order: OrderToRoute,
+    remaining: list[AllocationRow],
+    actor: Actor,
+    now: datetime,
+    why: str,
+) -> None:
+    """Release every reserved allocation of the order and the capacity its packages took."""
+    who = Who(actor.name, actor.user_id, actor.station_id)
+    for node_id in {a.node_id for a in remaining}:
+        store.return_capacity(session, node_id, now.date())
+    for a in remaining:
+        released = inventory.release(
+            session,
+            node_id=a.node_id,
+            product_id=a.product_id,
+            quantity=a.quantity,
+            who=who,
+            at=now,
+            order_line_id=a.order_line_id,
+            note=f"{order.reference}: {why}",
+        )
+        if not released or not store.close_allocation(session, a.id, AllocationStatus.RELEASED):
+            raise NotRoutable(f"{order.reference}: its reservations changed meanwhile; try again")
+
+
+def _move_whole_order(
+    session: StoreSession,
+    order: OrderToRoute,
+    remaining: list[AllocationRow],
+    located: tuple[float, float, str],
+    refused: set[str],
+    sku: str,
+    missing: int,
+    rejecting: str,
+    written: int,
+    reason: str,
+    actor: Actor,
+    settings: RoutingSettings,
+    now: datetime,
+) -> RerouteResult | None:
+    """For an order with a package limit: release it and plan it whole again elsewhere.
+    None (with its reservations released) if no plan fills it."""
+    _release_all(session, order, remaining, actor, now, f"moving whole: {sku} given back")
+    options, _excluded = shipping_options(
+        session,
+        order,
+        store.nodes(session),
+        (located[0], located[1]),
+        now,
+        settings.cost,
+        withheld=frozenset((node, sku) for node in refused),
+    )
+    plan = plan_order(
+        [LineDemand(ln.line_id, ln.sku, ln.quantity) for ln in order.lines],
+        options,
+        settings.cost,
+        policy=SplitPolicy(order.max_packages),
+        unfilled_penalty=settings.unfilled_penalty,
+        ranking=settings.ranking,
+    )
+    if not plan.complete:
+        return None
+    who = Who(actor.name, actor.user_id, actor.station_id)
+    all_nodes = store.nodes(session)
+    node_ids = {n.code: n.id for n in all_nodes}
+    capacity = {n.code: n.daily_capacity for n in all_nodes}
+    for code in plan.packages:
+        if not store.take_capacity(session, node_ids[code], now.date(), capacity[code]):
+            raise ReservationLost(f"{code} reached its daily capacity meanwhile")
+    product_of = {ln.line_id: ln.product_id for ln in order.lines}
+    for a in plan.allocations:
+        if not inventory.reserve(
+            session,
+            node_id=node_ids[a.node],
+            product_id=product_of[a.line_id],
+            quantity=a.quantity,
+            who=who,
+            at=now,
+            order_line_id=a.line_id,
+            note=f"moved whole from {rejecting} for {order.reference}",
+        ):
+            raise ReservationLost(f"{a.node} no longer has {a.quantity} to promise")
+        store.add_allocation(session, a.line_id, node_ids[a.node], a.quantity, now)
+    summary = (
+        f"{order.reference}: {missing} x {sku} given back by {rejecting} ({reason}); the "
+        f"order may ship from at most {order.max_packages} node(s), so all of it now "
+        f"ships from {', '.join(plan.packages)}"
+    )
+    line_no = {ln.line_id: ln.line_no for ln in order.lines}
+    detail = {
+        "given_back": {
+            "node": rejecting,
+            "sku": sku,
+            "quantity": missing,
+            "reason": reason,
+            "written_off": written,
+        },
+        "plan": {
+            "packages": list(plan.packages),
+            "allocations": [
+                {
+                    "line_id": a.line_id,
+                    "line_no": line_no[a.line_id],
+                    "node": a.node,
+                    "quantity": a.quantity,
+                }
+                for a in plan.allocations
+            ],
+            "unfilled": {},
+            "shipping_cost": round(plan.shipping_cost, 4),
+            "opportunity_cost": 0.0,
+        },
+    }
+    store.add_decision(
+        session,
+        order.id,
+        at=now,
+        actor=actor.name,
+        outcome=DecisionOutcome.ROUTED,
+        rule=f"moved whole ({reason})",
+        summary=summary,
+        detail=json.dumps(detail, sort_keys=True),
+    )
+    return RerouteResult(order.reference, DecisionOutcome.ROUTED, summary, written)

@@ -527,3 +527,31 @@ def test_bid_prices_never_hold_an_order_the_stock_could_fill(store: Engine, tmp_
     assert result.outcome == "routed"
     assert "bid prices set aside" in explain(store, "W-1")
     assert "line 1: 1 from WH2" in explain(store, "W-1")
+
+
+def test_a_ship_complete_order_moves_whole_when_its_node_gives_back(
+    store: Engine, tmp_path: Path
+) -> None:
+    ids_ref = site(store)
+    ids = place(
+        store, tmp_path, order("W-1", lines=lines(("PEN-1", 3)), max_packages=1, **chicago())
+    )
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is not None
+    assert allocations(store, ids["W-1"]) == [("WH2", 3)]
+    result = give_back(store, ids["W-1"], 1, "WH2", "damaged", DOM, SETTINGS, quantity=1)
+    assert result.outcome == "routed"
+    assert "all of it now ships from WH1" in result.summary
+    with UnitOfWork(store, read_only=True) as uow:
+        rows = uow.session.execute(
+            select(Node.code, LineAllocation.quantity, LineAllocation.status)
+            .join(Node, Node.id == LineAllocation.node_id)
+            .order_by(LineAllocation.id)
+        ).all()
+        loads = store_loads(uow, ids_ref)
+    assert [tuple(r) for r in rows] == [
+        ("WH2", 3, "rejected"),
+        ("WH2", 2, "released"),
+        ("WH1", 3, "reserved"),
+    ]
+    assert loads == {"WH1": 1, "WH2": 0}
+    assert reconcile(store) == []
