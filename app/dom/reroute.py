@@ -15,7 +15,14 @@ from datetime import datetime
 
 from app.actor import Actor
 from app.dom.assign import LineDemand, NodeOption, Plan, SplitPolicy, plan_order
-from app.dom.routing import NotRoutable, ReservationLost, RoutingSettings, shipping_options
+from app.dom.routing import (
+    NotRoutable,
+    RoutingSettings,
+    candidates_detail,
+    plan_detail,
+    reserve_plan,
+    shipping_options,
+)
 from app.orders.lifecycle import transition
 from data import inventory
 from data import routing as store
@@ -174,6 +181,7 @@ def _reroute(
             OrderStatus.ROUTED,
             actor,
             note=f"re-routing {missing} x {sku} given back by {rejecting}",
+            expected=order.status,
         )
     located = store.locate(session, order.country, order.postal_code)
     remaining = [
@@ -241,30 +249,16 @@ def _reroute(
             excluded,
             settings,
         )
-    who = Who(actor.name, actor.user_id, actor.station_id)
-    all_nodes = store.nodes(session)
-    node_ids = {n.code: n.id for n in all_nodes}
-    capacity = {n.code: n.daily_capacity for n in all_nodes}
-    for code in plan.packages:
-        if code not in used and not store.take_capacity(
-            session, node_ids[code], now.date(), capacity[code]
-        ):
-            raise ReservationLost(f"{code} reached its daily capacity meanwhile")
-    product_id = next(ln.product_id for ln in order.lines if ln.line_id == line_id)
     line_number = next(ln.line_no for ln in order.lines if ln.line_id == line_id)
-    for a in plan.allocations:
-        if not inventory.reserve(
-            session,
-            node_id=node_ids[a.node],
-            product_id=product_id,
-            quantity=a.quantity,
-            who=who,
-            at=now,
-            order_line_id=line_id,
-            note=f"re-routed from {rejecting} for {order.reference}",
-        ):
-            raise ReservationLost(f"{a.node} no longer has {a.quantity} {sku}")
-        store.add_allocation(session, line_id, node_ids[a.node], a.quantity, now)
+    reserve_plan(
+        session,
+        order,
+        plan,
+        actor,
+        now,
+        f"re-routed from {rejecting} for {order.reference}",
+        new_packages=[code for code in plan.packages if code not in used],
+    )
     summary = (
         f"{order.reference}: {missing} x {sku} given back by {rejecting} ({reason}) now from "
         f"{', '.join(f'{a.node} ({a.quantity})' for a in plan.allocations)}"
@@ -277,34 +271,9 @@ def _reroute(
             "reason": reason,
             "written_off": written,
         },
-        "candidates": [
-            {
-                "node": o.code,
-                "miles": round(o.miles, 1),
-                "atp": dict(o.atp),
-                "package_cost": round(settings.cost.package(o.miles), 4),
-                "unit_cost": round(settings.cost.unit(o.miles), 4),
-                "priority": o.priority,
-            }
-            for o in sorted(options, key=lambda o: o.miles)
-            if any(o.atp.values())
-        ],
+        "candidates": candidates_detail(options, settings.cost),
         "excluded": excluded,
-        "plan": {
-            "packages": list(plan.packages),
-            "allocations": [
-                {
-                    "line_id": a.line_id,
-                    "line_no": line_number,
-                    "node": a.node,
-                    "quantity": a.quantity,
-                }
-                for a in plan.allocations
-            ],
-            "unfilled": {},
-            "shipping_cost": round(plan.shipping_cost, 4),
-            "opportunity_cost": 0.0,
-        },
+        "plan": plan_detail(plan, {line_id: line_number}),
     }
     store.add_decision(
         session,
@@ -365,7 +334,10 @@ def _hold_all(
         f"{missing} x {sku} given back by {rejecting} ({reason}) and no other eligible node "
         "can ship them within the order's split policy; its other reservations are released"
     )
-    transition(session, order.id, OrderStatus.HELD, actor, note=message)
+    # The order row is locked (reject_line), so it is still routed: nobody moved it.
+    transition(
+        session, order.id, OrderStatus.HELD, actor, note=message, expected=OrderStatus.ROUTED
+    )
     store.add_hold(session, order.id, "reroute_failed", "lines", message, now)
     detail = {
         "given_back": {
@@ -375,18 +347,7 @@ def _hold_all(
             "reason": reason,
             "written_off": written,
         },
-        "candidates": [
-            {
-                "node": o.code,
-                "miles": round(o.miles, 1),
-                "atp": dict(o.atp),
-                "package_cost": round(settings.cost.package(o.miles), 4),
-                "unit_cost": round(settings.cost.unit(o.miles), 4),
-                "priority": o.priority,
-            }
-            for o in sorted(options, key=lambda o: o.miles)
-            if any(o.atp.values())
-        ],
+        "candidates": candidates_detail(options, settings.cost),
         "excluded": excluded,
     }
     summary = f"{order.reference}: held — {message}"
@@ -467,27 +428,9 @@ def _move_whole_order(
     )
     if not plan.complete:
         return None
-    who = Who(actor.name, actor.user_id, actor.station_id)
-    all_nodes = store.nodes(session)
-    node_ids = {n.code: n.id for n in all_nodes}
-    capacity = {n.code: n.daily_capacity for n in all_nodes}
-    for code in plan.packages:
-        if not store.take_capacity(session, node_ids[code], now.date(), capacity[code]):
-            raise ReservationLost(f"{code} reached its daily capacity meanwhile")
-    product_of = {ln.line_id: ln.product_id for ln in order.lines}
-    for a in plan.allocations:
-        if not inventory.reserve(
-            session,
-            node_id=node_ids[a.node],
-            product_id=product_of[a.line_id],
-            quantity=a.quantity,
-            who=who,
-            at=now,
-            order_line_id=a.line_id,
-            note=f"moved whole from {rejecting} for {order.reference}",
-        ):
-            raise ReservationLost(f"{a.node} no longer has {a.quantity} to promise")
-        store.add_allocation(session, a.line_id, node_ids[a.node], a.quantity, now)
+    reserve_plan(
+        session, order, plan, actor, now, f"moved whole from {rejecting} for {order.reference}"
+    )
     summary = (
         f"{order.reference}: {missing} x {sku} given back by {rejecting} ({reason}); the "
         f"order may ship from at most {order.max_packages} node(s), so all of it now "
@@ -502,21 +445,7 @@ def _move_whole_order(
             "reason": reason,
             "written_off": written,
         },
-        "plan": {
-            "packages": list(plan.packages),
-            "allocations": [
-                {
-                    "line_id": a.line_id,
-                    "line_no": line_no[a.line_id],
-                    "node": a.node,
-                    "quantity": a.quantity,
-                }
-                for a in plan.allocations
-            ],
-            "unfilled": {},
-            "shipping_cost": round(plan.shipping_cost, 4),
-            "opportunity_cost": 0.0,
-        },
+        "plan": plan_detail(plan, line_no),
     }
     store.add_decision(
         session,

@@ -21,7 +21,7 @@ Rules, in the order they apply:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from app.dom.assign import (
     Criterion,
     LineDemand,
     NodeOption,
+    Plan,
     SplitPolicy,
     plan_order,
 )
@@ -152,6 +153,76 @@ def shipping_options(
     return options, excluded
 
 
+def candidates_detail(options: list[NodeOption], cost: ShippingCost) -> list[dict[str, object]]:
+    """The candidates holding any of the order, nearest first, as a decision stores them."""
+    return [
+        {
+            "node": o.code,
+            "miles": round(o.miles, 1),
+            "atp": dict(o.atp),
+            "package_cost": round(cost.package(o.miles), 4),
+            "unit_cost": round(cost.unit(o.miles), 4),
+            "priority": o.priority,
+        }
+        for o in sorted(options, key=lambda o: o.miles)
+        if any(o.atp.values())
+    ]
+
+
+def plan_detail(plan: Plan, line_no: Mapping[int, int]) -> dict[str, object]:
+    """A plan as a decision stores it (order line numbers, not ids, for people)."""
+    return {
+        "packages": list(plan.packages),
+        "allocations": [
+            {
+                "line_id": a.line_id,
+                "line_no": line_no[a.line_id],
+                "node": a.node,
+                "quantity": a.quantity,
+            }
+            for a in plan.allocations
+        ],
+        "unfilled": {str(line_no[k]): v for k, v in plan.unfilled.items()},
+        "shipping_cost": round(plan.shipping_cost, 4),
+        "opportunity_cost": round(plan.opportunity_cost, 4),
+    }
+
+
+def reserve_plan(
+    session: StoreSession,
+    order: OrderToRoute,
+    plan: Plan,
+    actor: Actor,
+    now: datetime,
+    note: str,
+    *,
+    new_packages: Sequence[str] | None = None,
+) -> None:
+    """Count the plan's new packages against their nodes' day, reserve every allocation
+    and record it; ReservationLost if stock or capacity went elsewhere meanwhile."""
+    who = Who(actor.name, actor.user_id, actor.station_id)
+    all_nodes = store.nodes(session)
+    node_id = {n.code: n.id for n in all_nodes}
+    capacity = {n.code: n.daily_capacity for n in all_nodes}
+    for code in plan.packages if new_packages is None else new_packages:
+        if not store.take_capacity(session, node_id[code], now.date(), capacity[code]):
+            raise ReservationLost(f"{code} reached its daily capacity meanwhile")
+    product_of = {ln.line_id: ln.product_id for ln in order.lines}
+    for a in plan.allocations:
+        if not inventory.reserve(
+            session,
+            node_id=node_id[a.node],
+            product_id=product_of[a.line_id],
+            quantity=a.quantity,
+            who=who,
+            at=now,
+            order_line_id=a.line_id,
+            note=note,
+        ):
+            raise ReservationLost(f"{a.node} no longer has {a.quantity} to promise")
+        store.add_allocation(session, a.line_id, node_id[a.node], a.quantity, now)
+
+
 def route_order(
     session: StoreSession,
     order_id: int,
@@ -231,36 +302,11 @@ def route_order(
             "max_packages": policy.max_packages,
             "ranking": [str(c) for c in settings.ranking],
         },
-        "candidates": [
-            {
-                "node": o.code,
-                "miles": round(o.miles, 1),
-                "atp": dict(o.atp),
-                "package_cost": round(settings.cost.package(o.miles), 4),
-                "unit_cost": round(settings.cost.unit(o.miles), 4),
-                "priority": o.priority,
-            }
-            for o in sorted(options, key=lambda o: o.miles)
-            if any(o.atp.values())
-        ],
+        "candidates": candidates_detail(options, settings.cost),
         "excluded": excluded,
         "bid_prices": bids_used,
         "bid_prices_set_aside": bids_set_aside,
-        "plan": {
-            "packages": list(plan.packages),
-            "allocations": [
-                {
-                    "line_id": a.line_id,
-                    "line_no": line_no[a.line_id],
-                    "node": a.node,
-                    "quantity": a.quantity,
-                }
-                for a in plan.allocations
-            ],
-            "unfilled": {str(line_no[k]): v for k, v in plan.unfilled.items()},
-            "shipping_cost": round(plan.shipping_cost, 4),
-            "opportunity_cost": round(plan.opportunity_cost, 4),
-        },
+        "plan": plan_detail(plan, line_no),
     }
     if not plan.complete and not any(any(o.atp.values()) for o in options) and excluded:
         reasons = "; ".join(f"{code}: {why}" for code, why in sorted(excluded.items()))
@@ -293,27 +339,15 @@ def route_order(
             detail,
         )
 
-    transition(session, order.id, OrderStatus.ROUTED, actor, note="routed by DOM")
-    who = Who(actor.name, actor.user_id, actor.station_id)
-    node_id = {n.code: n.id for n in all_nodes}
-    capacity = {n.code: n.daily_capacity for n in all_nodes}
-    product_of = {ln.line_id: ln.product_id for ln in order.lines}
-    for code in plan.packages:
-        if not store.take_capacity(session, node_id[code], now.date(), capacity[code]):
-            raise ReservationLost(f"{code} reached its daily capacity meanwhile")
-    for a in plan.allocations:
-        if not inventory.reserve(
-            session,
-            node_id=node_id[a.node],
-            product_id=product_of[a.line_id],
-            quantity=a.quantity,
-            who=who,
-            at=now,
-            order_line_id=a.line_id,
-            note=f"DOM for {order.reference}",
-        ):
-            raise ReservationLost(f"{a.node} no longer has {a.quantity} to promise")
-        store.add_allocation(session, a.line_id, node_id[a.node], a.quantity, now)
+    transition(
+        session,
+        order.id,
+        OrderStatus.ROUTED,
+        actor,
+        note="routed by DOM",
+        expected=OrderStatus.VERIFIED,
+    )
+    reserve_plan(session, order, plan, actor, now, f"DOM for {order.reference}")
     rule = "cheapest plan" + ("" if len(options) > 1 else " (only eligible node)")
     summary = (
         f"{order.reference}: {len(plan.packages)} package(s) from {', '.join(plan.packages)}, "
@@ -382,7 +416,14 @@ def _route_pickup(
             "never shipped from elsewhere without the customer agreeing",
             detail,
         )
-    transition(session, order.id, OrderStatus.ROUTED, actor, note=f"pickup at {node.code}")
+    transition(
+        session,
+        order.id,
+        OrderStatus.ROUTED,
+        actor,
+        note=f"pickup at {node.code}",
+        expected=OrderStatus.VERIFIED,
+    )
     who = Who(actor.name, actor.user_id, actor.station_id)
     allocations = []
     for ln in order.lines:
@@ -430,7 +471,9 @@ def _hold(
     message: str,
     detail: Mapping[str, object],
 ) -> RouteResult:
-    transition(session, order.id, OrderStatus.HELD, actor, note=message)
+    transition(
+        session, order.id, OrderStatus.HELD, actor, note=message, expected=OrderStatus.VERIFIED
+    )
     store.add_hold(session, order.id, code, field_name, message, now)
     summary = f"{order.reference}: held — {message}"
     store.add_decision(

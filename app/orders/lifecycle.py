@@ -59,17 +59,28 @@ def intake_path(verified: bool) -> tuple[tuple[OrderStatus | None, OrderStatus, 
 
 
 def transition(
-    session: Session, order_id: int, wanted: OrderStatus, actor: Actor, *, note: str = ""
+    session: Session,
+    order_id: int,
+    wanted: OrderStatus,
+    actor: Actor,
+    *,
+    note: str = "",
+    expected: OrderStatus | None = None,
 ) -> OrderStatus:
     """Move an order to `wanted`, recording who, where and when; returns the old status.
 
     The store update is conditional on the status just read, so two stations racing to
-    move the same order cannot both succeed: the loser gets TransitionRefused.
+    move the same order cannot both succeed: the loser gets TransitionRefused. A caller
+    that decided on the order as it was gives `expected`: if the order has moved since
+    (another station got there first), the move is refused even where the new status
+    would allow it.
     """
     row = order_rows.order_status(session, order_id)
     if row is None:
         raise OrderNotFound(f"no order with id {order_id}")
     ref = f"{row.channel}/{row.external_id}"
+    if expected is not None and row.status is not expected:
+        raise TransitionRefused(ref, row.status, wanted)
     if not can_transition(row.status, wanted):
         raise TransitionRefused(ref, row.status, wanted)
     moved = order_rows.change_status(

@@ -433,7 +433,7 @@ def test_two_routers_at_once_route_each_order_once_within_stock(
     routed = sum(r["routed"] for r in results)
     held = sum(r["held"] for r in results)
     assert routed == 20  # every unit that could be promised, and not one more
-    assert held == 20
+    assert held == 20  # each decided once: a router never overrides the other's decision
     decided = [o["order"] for r in results for o in r["orders"]]
     assert len(decided) == len(set(decided)) == 40
     assert reconcile(store) == []

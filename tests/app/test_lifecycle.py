@@ -118,3 +118,14 @@ def test_two_sessions_racing_cannot_both_move_the_order(store: Engine, tmp_path:
         assert moved is False
         with pytest.raises(TransitionRefused, match="is cancelled"):
             transition(second.session, order_id, S.HELD, Actor.system("two"))
+
+
+def test_a_move_decided_on_an_old_status_is_refused(store: Engine, tmp_path: Path) -> None:
+    order_id = _one_order(store, tmp_path)
+    with UnitOfWork(store) as uow:
+        transition(uow.session, order_id, S.ROUTED, Actor.system("router-a"))
+        uow.commit()
+    # Router B planned while the order was still verified: routed -> held is allowed by
+    # the table, but B's decision was about a verified order, so it must not land.
+    with UnitOfWork(store) as uow, pytest.raises(TransitionRefused, match="is routed"):
+        transition(uow.session, order_id, S.HELD, Actor.system("router-b"), expected=S.VERIFIED)
