@@ -475,7 +475,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_site(engine)
     out.print(
         "\nThe station UI is not built yet; this summary stands in for it. "
-        "Import orders with `shipfloor orders import FILE`; check stock with "
+        "Import orders with `shipfloor orders import FILE`, route them with "
+        "`shipfloor route` (and `shipfloor route explain ORDER`), check stock with "
         "`shipfloor inventory available SKU`."
     )
     return 0

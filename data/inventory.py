@@ -9,11 +9,14 @@ from sqlalchemy import and_, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from data.models import (
+    AllocationStatus,
     InventoryPosition,
+    LineAllocation,
     Location,
     MovementReason,
     Node,
     NodeKind,
+    OrderLine,
     Product,
     Reservation,
     ReservationKind,
@@ -387,7 +390,61 @@ def reconcile(session: Session) -> list[Drift]:
         Drift("location-vs-movements", n, s, kept, hist, location=loc, lot=lot)
         for n, s, loc, lot, kept, hist in rows
     ]
+    drifts += _allocations_against_ledger(session)
     return sorted(drifts, key=lambda d: (d.check, d.node_code, d.sku, d.location, d.lot))
+
+
+def _allocations_against_ledger(session: Session) -> list[Drift]:
+    """Units DOM holds for order lines (reserved allocations) against the ledger's
+    reservations for order lines, per node and SKU (both ways round)."""
+    held = (
+        select(
+            LineAllocation.node_id,
+            OrderLine.product_id,
+            func.sum(LineAllocation.quantity).label("total"),
+        )
+        .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
+        .where(LineAllocation.status == AllocationStatus.RESERVED)
+        .group_by(LineAllocation.node_id, OrderLine.product_id)
+        .subquery()
+    )
+    ledger = (
+        select(
+            Reservation.node_id,
+            Reservation.product_id,
+            func.sum(Reservation.quantity).label("total"),
+        )
+        .where(Reservation.order_line_id.is_not(None))
+        .group_by(Reservation.node_id, Reservation.product_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Node.code, Product.sku, func.coalesce(held.c.total, 0), ledger.c.total)
+        .select_from(ledger)
+        .join(Node, Node.id == ledger.c.node_id)
+        .join(Product, Product.id == ledger.c.product_id)
+        .outerjoin(
+            held,
+            and_(held.c.node_id == ledger.c.node_id, held.c.product_id == ledger.c.product_id),
+        )
+        .where(func.coalesce(held.c.total, 0) != ledger.c.total)
+    )
+    drifts = [
+        Drift("allocations-vs-ledger", n, s, int(kept), int(hist)) for n, s, kept, hist in rows
+    ]
+    orphans = session.execute(
+        select(Node.code, Product.sku, held.c.total)
+        .select_from(held)
+        .join(Node, Node.id == held.c.node_id)
+        .join(Product, Product.id == held.c.product_id)
+        .outerjoin(
+            ledger,
+            and_(held.c.node_id == ledger.c.node_id, held.c.product_id == ledger.c.product_id),
+        )
+        .where(ledger.c.node_id.is_(None))
+    )
+    drifts += [Drift("allocations-vs-ledger", n, s, int(total), 0) for n, s, total in orphans]
+    return drifts
 
 
 def write_off(

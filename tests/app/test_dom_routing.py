@@ -555,3 +555,19 @@ def test_a_ship_complete_order_moves_whole_when_its_node_gives_back(
     ]
     assert loads == {"WH1": 1, "WH2": 0}
     assert reconcile(store) == []
+
+
+def test_reconcile_sees_allocations_that_disagree_with_the_ledger(
+    store: Engine, tmp_path: Path
+) -> None:
+    site(store)
+    ids = place(store, tmp_path, order("W-1", lines=lines(("PEN-1", 2)), **chicago()))
+    assert route_one(store, ids["W-1"], DOM, SETTINGS) is not None
+    assert reconcile(store) == []
+    with UnitOfWork(store) as uow:
+        uow.session.execute(update(LineAllocation).values(quantity=5))
+        uow.commit()
+    drifts = reconcile(store)
+    assert [(d.check, d.node_code, d.sku, d.kept, d.from_history) for d in drifts] == [
+        ("allocations-vs-ledger", "WH2", "PEN-1", 5, 2)
+    ]
