@@ -468,6 +468,12 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     engine = _engine(args, create=True)
     upgrade(engine)
+    if demo.unfinished_seed(engine):
+        where = engine.url.render_as_string(hide_password=True)
+        raise CommandError(
+            f"a demo seed into {where} did not finish (the site is there, its orders are "
+            "not); delete that store (or choose another --db) and run `shipfloor demo` again"
+        )
     if demo.is_empty(engine):
         with _progress(err.is_terminal) as update:
             report = demo.seed(engine, "small", 1, update)

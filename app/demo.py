@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -12,13 +13,18 @@ from app.intake.importer import ImportSummary, import_records
 from app.intake.parse import FieldError, build_order
 from app.intake.records import ParsedOrder, Rejection
 from app.users import hash_pin
-from data import demo
+from data import demo, settings
 from data.demo import SCALES, SiteSummary
 from data.store import StoreEngine
+from data.types import utcnow
 from data.uow import UnitOfWork
 
 Progress = Callable[[str, int, int], None]
 """(stage, done, total)."""
+
+
+SEEDED_KEY = "demo.seeded"
+"""Written when a demo seed has finished, orders included."""
 
 
 class StoreNotEmpty(Exception):
@@ -84,7 +90,26 @@ def seed(
     )
     if orders.rejected:
         raise RuntimeError(f"demo orders were rejected: {orders.rejected[0]}")
+    with UnitOfWork(engine) as uow:
+        settings.put(
+            uow.session,
+            SEEDED_KEY,
+            json.dumps({"scale": scale, "seed": seed}),
+            actor="demo-seed",
+            at=utcnow(),
+        )
+        uow.commit()
     return SeedReport(scale, seed, time.perf_counter() - started, orders)
+
+
+def unfinished_seed(engine: StoreEngine) -> bool:
+    """True when a demo seed began (the site is there) but did not finish (no mark)."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        if demo.is_empty(uow.session):
+            return False
+        if settings.get(uow.session, SEEDED_KEY) is not None:
+            return False
+        return demo.summary(uow.session).orders_by_status == {}
 
 
 def site_summary(engine: StoreEngine) -> SiteSummary:

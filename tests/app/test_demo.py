@@ -156,3 +156,23 @@ def test_shipfloor_demo_seeds_the_default_store_once(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert "Seeded" not in second.stdout
     assert "1 warehouse" in second.stdout
+
+
+def test_an_unfinished_seed_is_named_not_silently_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import random
+
+    from app.cli import main
+    from app.users import hash_pin
+    from data import demo as site
+
+    url = f"sqlite:///{tmp_path / 'half.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with UnitOfWork(engine) as uow:  # the site, as an interrupted seed leaves it
+        site.seed_site(uow.session, site.SCALES["small"], random.Random(1), hash_pin)
+        uow.commit()
+    engine.dispose()
+    assert main(["--db", url, "demo"]) == 2
+    assert "did not finish" in capsys.readouterr().err
