@@ -72,17 +72,9 @@ def channels(session: Session) -> dict[str, ChannelRef]:
     return {r.code: ChannelRef(r.id, r.code, r.kind, r.active) for r in rows}
 
 
-def products_by_sku(session: Session, skus: set[str] | None = None) -> dict[str, ProductRef]:
-    """Products by SKU: all of them, or only those named."""
+def products_by_sku(session: Session) -> dict[str, ProductRef]:
+    """Every product by SKU."""
     stmt = select(Product.id, Product.sku, Product.name, Product.active)
-    if skus is not None:
-        found: dict[str, ProductRef] = {}
-        names = sorted(skus)
-        for start in range(0, len(names), 5000):
-            chunk = names[start : start + 5000]
-            for r in session.execute(stmt.where(Product.sku.in_(chunk))):
-                found[r.sku] = ProductRef(r.id, r.sku, r.name, r.active)
-        return found
     return {r.sku: ProductRef(r.id, r.sku, r.name, r.active) for r in session.execute(stmt)}
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_new_rows, insert_rows
@@ -352,18 +352,3 @@ def order_status(session: Session, order_id: int) -> OrderStatusRow | None:
     if row is None:
         return None
     return OrderStatusRow(row[0], row[1], row[2], row[3])
-
-
-def count_by_status(session: Session) -> dict[OrderStatus, int]:
-    """How many orders are in each status."""
-    rows = session.execute(select(Order.status, func.count()).group_by(Order.status))
-    return {status: n for status, n in rows}
-
-
-def history(session: Session, order_id: int) -> list[OrderEvent]:
-    """The order's status changes, oldest first."""
-    return list(
-        session.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
-        )
-    )
