@@ -304,38 +304,29 @@ def reconcile(session: Session) -> list[Drift]:
         .group_by(Reservation.node_id, Reservation.product_id)
         .subquery()
     )
-    rows = session.execute(
-        select(node_code, sku, InventoryPosition.reserved, func.coalesce(ledger.c.total, 0))
-        .select_from(InventoryPosition)
-        .outerjoin(
-            ledger,
-            and_(
-                ledger.c.node_id == InventoryPosition.node_id,
-                ledger.c.product_id == InventoryPosition.product_id,
-            ),
-        )
-        .where(InventoryPosition.reserved != func.coalesce(ledger.c.total, 0))
-    )
-    drifts += [Drift("reserved-vs-ledger", n, s, kept, hist) for n, s, kept, hist in rows]
-
     located = (
         select(Stock.node_id, Stock.product_id, func.sum(Stock.on_hand).label("total"))
         .group_by(Stock.node_id, Stock.product_id)
         .subquery()
     )
-    rows = session.execute(
-        select(node_code, sku, InventoryPosition.on_hand, func.coalesce(located.c.total, 0))
-        .select_from(InventoryPosition)
-        .outerjoin(
-            located,
-            and_(
-                located.c.node_id == InventoryPosition.node_id,
-                located.c.product_id == InventoryPosition.product_id,
-            ),
+    for check, kept_column, history in (
+        ("reserved-vs-ledger", InventoryPosition.reserved, ledger),
+        ("on-hand-vs-locations", InventoryPosition.on_hand, located),
+    ):
+        summed = func.coalesce(history.c.total, 0)
+        rows = session.execute(
+            select(node_code, sku, kept_column, summed)
+            .select_from(InventoryPosition)
+            .outerjoin(
+                history,
+                and_(
+                    history.c.node_id == InventoryPosition.node_id,
+                    history.c.product_id == InventoryPosition.product_id,
+                ),
+            )
+            .where(kept_column != summed)
         )
-        .where(InventoryPosition.on_hand != func.coalesce(located.c.total, 0))
-    )
-    drifts += [Drift("on-hand-vs-locations", n, s, kept, hist) for n, s, kept, hist in rows]
+        drifts += [Drift(check, n, s, kept, hist) for n, s, kept, hist in rows]
     # Stock with no position at all: the position is missing, not zero.
     orphan_rows = session.execute(
         select(Node.code, Product.sku, located.c.total)

@@ -3,6 +3,8 @@ the decisions with their reasons."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -272,9 +274,9 @@ def add_decision(
     outcome: DecisionOutcome,
     rule: str,
     summary: str,
-    detail: str,
+    detail: Mapping[str, object],
 ) -> None:
-    """Store why DOM did what it did."""
+    """Store why DOM did what it did (`detail` is kept as JSON)."""
     session.add(
         DomDecision(
             order_id=order_id,
@@ -283,7 +285,7 @@ def add_decision(
             outcome=outcome,
             rule=rule,
             summary=summary,
-            detail=detail,
+            detail=json.dumps(detail, sort_keys=True),
         )
     )
     session.flush()

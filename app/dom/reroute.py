@@ -9,7 +9,6 @@ and all its reservations are released for a person to decide (cancel, wait, subs
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -34,7 +33,7 @@ from data.models import (
     OrderStatus,
     ServiceLevel,
 )
-from data.routing import AllocationRow, OrderToRoute
+from data.routing import AllocationRow, NodeRow, OrderToRoute
 from data.types import utcnow
 from data.uow import StoreSession
 
@@ -146,33 +145,66 @@ def reject_line(
             note=note,
         )
     line = next(ln for ln in order.lines if ln.line_id == held[0].order_line_id)
-    return _reroute(
+    given = GivenBack(line.line_id, line.line_no, line.sku, missing, node_code, reason, written)
+    return _reroute(session, order, given, actor, settings, now)
+
+
+@dataclass(frozen=True)
+class GivenBack:
+    """Units of one line a node gave back, and what became of its stock."""
+
+    line_id: int
+    line_no: int
+    sku: str
+    quantity: int
+    node: str
+    reason: str
+    written_off: int
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku} given back by {self.node} ({self.reason})"
+
+    def detail(self) -> dict[str, object]:
+        return {
+            "node": self.node,
+            "sku": self.sku,
+            "quantity": self.quantity,
+            "reason": self.reason,
+            "written_off": self.written_off,
+        }
+
+
+def _decide(
+    session: StoreSession,
+    order: OrderToRoute,
+    given: GivenBack,
+    actor: Actor,
+    now: datetime,
+    outcome: DecisionOutcome,
+    rule: str,
+    summary: str,
+    detail: dict[str, object],
+) -> RerouteResult:
+    store.add_decision(
         session,
-        order,
-        line.line_id,
-        line.sku,
-        missing,
-        node_code,
-        actor,
-        settings,
-        now,
-        written,
-        reason,
+        order.id,
+        at=now,
+        actor=actor.name,
+        outcome=outcome,
+        rule=rule,
+        summary=summary,
+        detail={"given_back": given.detail(), **detail},
     )
+    return RerouteResult(order.reference, outcome, summary, given.written_off)
 
 
 def _reroute(
     session: StoreSession,
     order: OrderToRoute,
-    line_id: int,
-    sku: str,
-    missing: int,
-    rejecting: str,
+    given: GivenBack,
     actor: Actor,
     settings: RoutingSettings,
     now: datetime,
-    written: int,
-    reason: str,
 ) -> RerouteResult:
     if order.status is not OrderStatus.ROUTED:
         transition(
@@ -180,112 +212,83 @@ def _reroute(
             order.id,
             OrderStatus.ROUTED,
             actor,
-            note=f"re-routing {missing} x {sku} given back by {rejecting}",
+            note=f"re-routing {given}",
             expected=order.status,
         )
-    located = store.locate(session, order.country, order.postal_code)
     remaining = [
         a
         for a in store.allocations_for_order(session, order.id)
         if a.status is AllocationStatus.RESERVED
     ]
     used = sorted({a.node_code for a in remaining})
+    refused = set(store.rejected_nodes(session, given.line_id)) | {given.node}
+    withheld = frozenset((node, given.sku) for node in refused)
+    all_nodes = store.nodes(session)
+    # A pickup order is only ever served by its store: nobody else is asked.
+    located = (
+        None
+        if order.service_level is ServiceLevel.PICKUP
+        else store.locate(session, order.country, order.postal_code)
+    )
     plan: Plan | None = None
     options: list[NodeOption] = []
     excluded: dict[str, str] = {}
-    demand = [LineDemand(line_id, sku, missing)]
-    refused = set(store.rejected_nodes(session, line_id)) | {rejecting}
-    if order.service_level is ServiceLevel.PICKUP:
-        # A pickup order is only ever served by its store: nobody else is asked.
-        located = None
     if located is not None:
+        ship_to = (located[0], located[1])
         options, excluded = shipping_options(
-            session,
-            order,
-            store.nodes(session),
-            (located[0], located[1]),
-            now,
-            settings.cost,
-            withheld=frozenset((node, sku) for node in refused),
+            session, order, all_nodes, ship_to, now, settings.cost, withheld=withheld
         )
         options = [replace(o, package_paid=o.code in used) for o in options]
+        demand = [LineDemand(given.line_id, given.sku, given.quantity)]
         plan = _plan_missing(demand, options, used, order.max_packages, settings)
-    if (
-        (plan is None or not plan.complete)
-        and located is not None
-        and (order.max_packages is not None and order.status is OrderStatus.ROUTED)
-    ):
-        moved = _move_whole_order(
-            session,
-            order,
-            remaining,
-            located,
-            refused,
-            sku,
-            missing,
-            rejecting,
-            written,
-            reason,
-            actor,
-            settings,
-            now,
-        )
-        if moved is not None:
-            return moved
-        remaining = []  # released by the attempt; holding only has to say so
+        whole_may_move = order.max_packages is not None and order.status is OrderStatus.ROUTED
+        if (plan is None or not plan.complete) and whole_may_move:
+            moved = _move_whole_order(
+                session,
+                order,
+                given,
+                remaining,
+                all_nodes,
+                ship_to,
+                withheld,
+                actor,
+                settings,
+                now,
+            )
+            if moved is not None:
+                return moved
+            remaining = []  # released by the attempt; holding only has to say so
     if plan is None or not plan.complete:
-        return _hold_all(
-            session,
-            order,
-            remaining,
-            actor,
-            now,
-            sku,
-            missing,
-            rejecting,
-            written,
-            reason,
-            options,
-            excluded,
-            settings,
-        )
-    line_number = next(ln.line_no for ln in order.lines if ln.line_id == line_id)
+        return _hold_all(session, order, given, remaining, actor, now, options, excluded, settings)
     reserve_plan(
         session,
         order,
         plan,
+        all_nodes,
         actor,
         now,
-        f"re-routed from {rejecting} for {order.reference}",
+        f"re-routed from {given.node} for {order.reference}",
         new_packages=[code for code in plan.packages if code not in used],
     )
     summary = (
-        f"{order.reference}: {missing} x {sku} given back by {rejecting} ({reason}) now from "
+        f"{order.reference}: {given} now from "
         f"{', '.join(f'{a.node} ({a.quantity})' for a in plan.allocations)}"
     )
-    detail = {
-        "given_back": {
-            "node": rejecting,
-            "sku": sku,
-            "quantity": missing,
-            "reason": reason,
-            "written_off": written,
-        },
-        "candidates": candidates_detail(options, settings.cost),
-        "excluded": excluded,
-        "plan": plan_detail(plan, {line_id: line_number}),
-    }
-    store.add_decision(
+    return _decide(
         session,
-        order.id,
-        at=now,
-        actor=actor.name,
-        outcome=DecisionOutcome.ROUTED,
-        rule=f"re-routed ({reason})",
-        summary=summary,
-        detail=json.dumps(detail, sort_keys=True),
+        order,
+        given,
+        actor,
+        now,
+        DecisionOutcome.ROUTED,
+        f"re-routed ({given.reason})",
+        summary,
+        {
+            "candidates": candidates_detail(options, settings.cost),
+            "excluded": excluded,
+            "plan": plan_detail(plan, {given.line_id: given.line_no}),
+        },
     )
-    return RerouteResult(order.reference, DecisionOutcome.ROUTED, summary, written)
 
 
 def _plan_missing(
@@ -317,51 +320,35 @@ def _plan_missing(
 def _hold_all(
     session: StoreSession,
     order: OrderToRoute,
+    given: GivenBack,
     remaining: list[AllocationRow],
     actor: Actor,
     now: datetime,
-    sku: str,
-    missing: int,
-    rejecting: str,
-    written: int,
-    reason: str,
     options: list[NodeOption],
     excluded: dict[str, str],
     settings: RoutingSettings,
 ) -> RerouteResult:
-    _release_all(session, order, remaining, actor, now, f"{sku} cannot be re-routed")
+    _release_all(session, order, remaining, actor, now, f"{given.sku} cannot be re-routed")
     message = (
-        f"{missing} x {sku} given back by {rejecting} ({reason}) and no other eligible node "
-        "can ship them within the order's split policy; its other reservations are released"
+        f"{given} and no other eligible node can ship them within the order's split "
+        "policy; its other reservations are released"
     )
     # The order row is locked (reject_line), so it is still routed: nobody moved it.
     transition(
         session, order.id, OrderStatus.HELD, actor, note=message, expected=OrderStatus.ROUTED
     )
     store.add_hold(session, order.id, "reroute_failed", "lines", message, now)
-    detail = {
-        "given_back": {
-            "node": rejecting,
-            "sku": sku,
-            "quantity": missing,
-            "reason": reason,
-            "written_off": written,
-        },
-        "candidates": candidates_detail(options, settings.cost),
-        "excluded": excluded,
-    }
-    summary = f"{order.reference}: held — {message}"
-    store.add_decision(
+    return _decide(
         session,
-        order.id,
-        at=now,
-        actor=actor.name,
-        outcome=DecisionOutcome.HELD,
-        rule="reroute_failed",
-        summary=summary,
-        detail=json.dumps(detail, sort_keys=True),
+        order,
+        given,
+        actor,
+        now,
+        DecisionOutcome.HELD,
+        "reroute_failed",
+        f"{order.reference}: held — {message}",
+        {"candidates": candidates_detail(options, settings.cost), "excluded": excluded},
     )
-    return RerouteResult(order.reference, DecisionOutcome.HELD, summary, written)
 
 
 def _release_all(
@@ -394,29 +381,20 @@ def _release_all(
 def _move_whole_order(
     session: StoreSession,
     order: OrderToRoute,
+    given: GivenBack,
     remaining: list[AllocationRow],
-    located: tuple[float, float, str],
-    refused: set[str],
-    sku: str,
-    missing: int,
-    rejecting: str,
-    written: int,
-    reason: str,
+    all_nodes: list[NodeRow],
+    ship_to: tuple[float, float],
+    withheld: frozenset[tuple[str, str]],
     actor: Actor,
     settings: RoutingSettings,
     now: datetime,
 ) -> RerouteResult | None:
     """For an order with a package limit: release it and plan it whole again elsewhere.
     None (with its reservations released) if no plan fills it."""
-    _release_all(session, order, remaining, actor, now, f"moving whole: {sku} given back")
+    _release_all(session, order, remaining, actor, now, f"moving whole: {given.sku} given back")
     options, _excluded = shipping_options(
-        session,
-        order,
-        store.nodes(session),
-        (located[0], located[1]),
-        now,
-        settings.cost,
-        withheld=frozenset((node, sku) for node in refused),
+        session, order, all_nodes, ship_to, now, settings.cost, withheld=withheld
     )
     plan = plan_order(
         [LineDemand(ln.line_id, ln.sku, ln.quantity) for ln in order.lines],
@@ -429,32 +407,27 @@ def _move_whole_order(
     if not plan.complete:
         return None
     reserve_plan(
-        session, order, plan, actor, now, f"moved whole from {rejecting} for {order.reference}"
+        session,
+        order,
+        plan,
+        all_nodes,
+        actor,
+        now,
+        f"moved whole from {given.node} for {order.reference}",
     )
     summary = (
-        f"{order.reference}: {missing} x {sku} given back by {rejecting} ({reason}); the "
-        f"order may ship from at most {order.max_packages} node(s), so all of it now "
-        f"ships from {', '.join(plan.packages)}"
+        f"{order.reference}: {given}; the order may ship from at most {order.max_packages} "
+        f"node(s), so all of it now ships from {', '.join(plan.packages)}"
     )
     line_no = {ln.line_id: ln.line_no for ln in order.lines}
-    detail = {
-        "given_back": {
-            "node": rejecting,
-            "sku": sku,
-            "quantity": missing,
-            "reason": reason,
-            "written_off": written,
-        },
-        "plan": plan_detail(plan, line_no),
-    }
-    store.add_decision(
+    return _decide(
         session,
-        order.id,
-        at=now,
-        actor=actor.name,
-        outcome=DecisionOutcome.ROUTED,
-        rule=f"moved whole ({reason})",
-        summary=summary,
-        detail=json.dumps(detail, sort_keys=True),
+        order,
+        given,
+        actor,
+        now,
+        DecisionOutcome.ROUTED,
+        f"moved whole ({given.reason})",
+        summary,
+        {"plan": plan_detail(plan, line_no)},
     )
-    return RerouteResult(order.reference, DecisionOutcome.ROUTED, summary, written)

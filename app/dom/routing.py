@@ -20,7 +20,6 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -192,6 +191,7 @@ def reserve_plan(
     session: StoreSession,
     order: OrderToRoute,
     plan: Plan,
+    all_nodes: Sequence[NodeRow],
     actor: Actor,
     now: datetime,
     note: str,
@@ -201,7 +201,6 @@ def reserve_plan(
     """Count the plan's new packages against their nodes' day, reserve every allocation
     and record it; ReservationLost if stock or capacity went elsewhere meanwhile."""
     who = Who(actor.name, actor.user_id, actor.station_id)
-    all_nodes = store.nodes(session)
     node_id = {n.code: n.id for n in all_nodes}
     capacity = {n.code: n.daily_capacity for n in all_nodes}
     for code in plan.packages if new_packages is None else new_packages:
@@ -347,7 +346,7 @@ def route_order(
         note="routed by DOM",
         expected=OrderStatus.VERIFIED,
     )
-    reserve_plan(session, order, plan, actor, now, f"DOM for {order.reference}")
+    reserve_plan(session, order, plan, all_nodes, actor, now, f"DOM for {order.reference}")
     rule = "cheapest plan" + ("" if len(options) > 1 else " (only eligible node)")
     summary = (
         f"{order.reference}: {len(plan.packages)} package(s) from {', '.join(plan.packages)}, "
@@ -362,7 +361,7 @@ def route_order(
         outcome=DecisionOutcome.ROUTED,
         rule=rule,
         summary=summary,
-        detail=json.dumps(detail, sort_keys=True),
+        detail=detail,
     )
     return RouteResult(
         order.id, order.reference, DecisionOutcome.ROUTED, rule, summary, plan.allocations
@@ -424,22 +423,12 @@ def _route_pickup(
         note=f"pickup at {node.code}",
         expected=OrderStatus.VERIFIED,
     )
-    who = Who(actor.name, actor.user_id, actor.station_id)
-    allocations = []
-    for ln in order.lines:
-        if not inventory.reserve(
-            session,
-            node_id=node.id,
-            product_id=ln.product_id,
-            quantity=ln.quantity,
-            who=who,
-            at=now,
-            order_line_id=ln.line_id,
-            note=f"pickup {order.reference}",
-        ):
-            raise ReservationLost(f"{node.code} no longer has {ln.quantity} {ln.sku}")
-        store.add_allocation(session, ln.line_id, node.id, ln.quantity, now)
-        allocations.append(Allocation(ln.line_id, node.code, ln.quantity))
+    allocations = tuple(Allocation(ln.line_id, node.code, ln.quantity) for ln in order.lines)
+    pickup = Plan(allocations, {}, 0.0, 0.0, (node.code,))
+    # A pickup takes no shipping capacity: nothing leaves the store by carrier.
+    reserve_plan(
+        session, order, pickup, all_nodes, actor, now, f"pickup {order.reference}", new_packages=()
+    )
     summary = f"{order.reference}: pickup in store at {node.code}"
     store.add_decision(
         session,
@@ -449,7 +438,7 @@ def _route_pickup(
         outcome=DecisionOutcome.ROUTED,
         rule="pickup in store",
         summary=summary,
-        detail=json.dumps(detail, sort_keys=True),
+        detail=detail,
     )
     return RouteResult(
         order.id,
@@ -484,7 +473,7 @@ def _hold(
         outcome=DecisionOutcome.HELD,
         rule=code,
         summary=summary,
-        detail=json.dumps(detail, sort_keys=True),
+        detail=detail,
     )
     return RouteResult(order.id, order.reference, DecisionOutcome.HELD, code, summary)
 
