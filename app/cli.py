@@ -93,6 +93,13 @@ def _require_current(engine: StoreEngine) -> None:
         )
 
 
+def _current_engine(args: argparse.Namespace) -> StoreEngine:
+    """The store's engine, reachable and at this program's schema."""
+    engine = _engine(args)
+    _require_current(engine)
+    return engine
+
+
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar on stderr (stdout stays clean for --json); a no-op when disabled."""
@@ -135,8 +142,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_db_check(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     differences = schema_differences(engine)
     if differences:
         for diff in differences:
@@ -164,8 +170,7 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CommandError(f"{path} is not a file")
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     actor = Actor.system(f"import:{path.name}")
     try:
         with _progress(not args.json and err.is_terminal) as update:
@@ -199,8 +204,7 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
 
 
 def cmd_inventory_available(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     try:
         result = available(engine, args.sku, args.node)
     except (UnknownSKU, UnknownNode) as exc:
@@ -234,8 +238,7 @@ def cmd_inventory_available(args: argparse.Namespace) -> int:
 
 
 def cmd_inventory_reconcile(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     drifts = reconcile(engine)
     if args.json:
         _print_json(
@@ -278,8 +281,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     from app.dom import settings as dom_settings
     from app.dom.routing import backlog_bid_prices, route_backlog
 
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     try:
         settings = dom_settings.load(engine)
     except dom_settings.SettingsError as exc:
@@ -342,8 +344,7 @@ def cmd_route_reject(args: argparse.Namespace) -> int:
     from app.dom.service import give_back
     from app.dom.settings import load as load_settings
 
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     if args.reason not in REJECTION_REASONS:
         raise CommandError(
             f"unknown reason {args.reason!r}; use one of: {', '.join(sorted(REJECTION_REASONS))}"
@@ -372,8 +373,7 @@ def cmd_route_settings(args: argparse.Namespace) -> int:
     from app.dom import settings as dom
     from app.dom.costs import LinearShippingCost
 
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     try:
         current = dom.load(engine)
         changed = current
@@ -425,8 +425,7 @@ def cmd_route_areas(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CommandError(f"{path} is not a file")
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     try:
         result = import_areas(engine, path.read_text(encoding="utf-8"))
     except (AreaFileError, UnicodeDecodeError) as exc:
@@ -438,8 +437,7 @@ def cmd_route_areas(args: argparse.Namespace) -> int:
 def cmd_route_explain(args: argparse.Namespace) -> int:
     from app.dom.explain import OrderNotFoundError, explain
 
-    engine = _engine(args)
-    _require_current(engine)
+    engine = _current_engine(args)
     try:
         text = explain(engine, args.order)
     except OrderNotFoundError as exc:
