@@ -481,7 +481,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "\nThe station UI is not built yet; this summary stands in for it. "
         "Import orders with `shipfloor orders import FILE`, route them with "
         "`shipfloor route` (and `shipfloor route explain ORDER`), check stock with "
-        "`shipfloor inventory available SKU`."
+        "`shipfloor inventory available SKU`, then plan and release the warehouse's work "
+        "with `shipfloor wave plan` and `shipfloor wave release WAVE`."
     )
     return 0
 
@@ -507,8 +508,13 @@ def _print_site(engine: StoreEngine) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.name == "picking":
+        from app.picking.commands import bench_picking
+
+        with _progress(not args.json and err.is_terminal) as update:
+            return bench_picking(args, update)
     if args.name != "dom":
-        raise CommandError(f"unknown benchmark {args.name!r}; available: dom")
+        raise CommandError(f"unknown benchmark {args.name!r}; available: dom, picking")
     from app.dom import bench
 
     with _progress(not args.json and err.is_terminal) as update:
@@ -687,12 +693,22 @@ def build_parser() -> argparse.ArgumentParser:
     areas_cmd.add_argument("file", metavar="CSV")
     areas_cmd.set_defaults(run=cmd_route_areas)
 
+    from app.picking.commands import add_commands as add_picking_commands
+
+    add_picking_commands(commands, common)
+
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
-    bench_cmd.add_argument("name", metavar="NAME", choices=["dom"], help="dom")
+    bench_cmd.add_argument("name", metavar="NAME", choices=["dom", "picking"], help="dom, picking")
     bench_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     bench_cmd.add_argument("--instances", type=int, default=10, help="dom: instances (10)")
     bench_cmd.add_argument("--sequences", type=int, default=3, help="dom: arrival sequences (3)")
     bench_cmd.add_argument("--orders", type=int, default=10_000, help="dom: orders per run")
+    bench_cmd.add_argument(
+        "--lists", type=_positive, default=200, help="picking: random pick lists per size (200)"
+    )
+    bench_cmd.add_argument(
+        "--wave-orders", type=_positive, default=5000, help="picking: orders in the wave (5000)"
+    )
     bench_cmd.set_defaults(run=cmd_bench)
     return parser
 

@@ -6,15 +6,17 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.actor import Actor
 from app.intake.importer import ImportSummary, import_records
 from app.intake.parse import FieldError, build_order
 from app.intake.records import ParsedOrder, Rejection
+from app.picking import site as layouts
 from app.users import hash_pin
 from data import demo, settings
-from data.demo import SCALES, SiteSummary
+from data import picking as picking_rows
+from data.demo import SCALES, WAREHOUSE_CODE, Scale, SiteSummary
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import UnitOfWork
@@ -48,12 +50,19 @@ def is_empty(engine: StoreEngine) -> bool:
 
 
 def seed(
-    engine: StoreEngine, scale: str = "small", seed: int = 1, progress: Progress | None = None
+    engine: StoreEngine,
+    scale: str = "small",
+    seed: int = 1,
+    progress: Progress | None = None,
+    *,
+    orders: int | None = None,
 ) -> SeedReport:
-    """Build the demo site into an empty, migrated store. Same scale and seed, same site."""
+    """Build the demo site into an empty, migrated store. Same scale and seed, same site.
+
+    `orders` replaces the scale's number of orders (a busier day on the same site)."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
-    spec = SCALES[scale]
+    spec = SCALES[scale] if orders is None else replace(SCALES[scale], orders=orders)
     started = time.perf_counter()
     rng = random.Random(seed)
     # PINs get a salt drawn from the seeded generator, so a seed always gives the same store.
@@ -62,8 +71,19 @@ def seed(
             raise StoreNotEmpty(
                 "the store already holds a site; seed into an empty store (a new --db)"
             )
+        layout = layouts.from_dict(demo_layout(spec), where="demo layout")
         demo.seed_site(
-            uow.session, spec, rng, lambda pin: hash_pin(pin, salt=rng.randbytes(16)), progress
+            uow.session,
+            spec,
+            rng,
+            lambda pin: hash_pin(pin, salt=rng.randbytes(16)),
+            list(layout.location_rows()),
+            progress,
+        )
+        warehouse = picking_rows.node(uow.session, WAREHOUSE_CODE)
+        assert warehouse is not None
+        picking_rows.put_layout(
+            uow.session, warehouse.id, layout.to_json(), actor="demo-seed", at=utcnow()
         )
         uow.commit()
     if progress:
@@ -85,11 +105,11 @@ def seed(
 
     # One process: worker batches would commit in whatever order they finish, and the
     # same seed must give the same order ids.
-    orders = import_records(
+    imported = import_records(
         engine, records, Actor.system("demo-seed"), order_progress, parallel=False
     )
-    if orders.rejected:
-        raise RuntimeError(f"demo orders were rejected: {orders.rejected[0]}")
+    if imported.rejected:
+        raise RuntimeError(f"demo orders were rejected: {imported.rejected[0]}")
     with UnitOfWork(engine) as uow:
         settings.put(
             uow.session,
@@ -99,7 +119,31 @@ def seed(
             at=utcnow(),
         )
         uow.commit()
-    return SeedReport(scale, seed, time.perf_counter() - started, orders)
+    return SeedReport(scale, seed, time.perf_counter() - started, imported)
+
+
+def demo_layout(scale: Scale) -> dict[str, object]:
+    """The demo warehouse's layout file: blocks of parallel aisles 5 m apart with 3 m cross
+    aisles, 1 m cells on both sides, the depot in front of the leftmost aisle."""
+    depth = scale.bays_per_side * 1.0
+    ends = [3.0 * (b + 1) + (b + 1) * depth for b in range(scale.blocks)]
+    return {
+        "node": WAREHOUSE_CODE,
+        "depot_m": [2.5, 1.5],
+        "aisles": {"first_x_m": 2.5, "pitch_m": 5.0, "count": scale.aisles},
+        "cross_aisles_y_m": [1.5, *(end + 1.5 for end in ends)],
+        "cell_m": 1.0,
+        "levels": scale.levels,
+        "blocks": [
+            {
+                "zone": chr(ord("A") + b),
+                "first_cell_y_m": 3.0 * (b + 1) + b * depth + 0.5,
+                "cells_per_side": scale.bays_per_side,
+            }
+            for b in range(scale.blocks)
+        ],
+        "location_code": layouts.DEFAULT_CODE,
+    }
 
 
 def unfinished_seed(engine: StoreEngine) -> bool:

@@ -7,7 +7,7 @@ build the same site. Orders come out as intake records and go through the real i
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -102,11 +102,6 @@ SCALES = {
         levels=5,
     ),
 }
-
-# Warehouse geometry (millimetres): Henn-style parallel aisles with cross aisles.
-BAY_WIDTH_MM = 1_000
-AISLE_PITCH_MM = 5_000
-CROSS_AISLE_MM = 3_000
 
 
 @dataclass(frozen=True)
@@ -367,10 +362,11 @@ def seed_site(
     scale: Scale,
     rng: random.Random,
     hash_pin: Callable[[str], str],
+    warehouse_locations: Sequence[dict[str, Any]],
     progress: Progress | None = None,
 ) -> None:
     """Insert the site (everything but orders) into an empty store, in the caller's
-    transaction."""
+    transaction. The warehouse's locations come from its layout file (app.picking.site)."""
     now = DEMO_EPOCH
     session.execute(
         insert(Channel),
@@ -435,7 +431,7 @@ def seed_site(
     products = _seed_products(session, scale, rng)
     if progress:
         progress("catalog", scale.skus, scale.skus)
-    _seed_stock(session, scale, rng, node_ids, products, progress)
+    _seed_stock(session, rng, node_ids, products, warehouse_locations, progress)
 
 
 def _seed_promos(session: Session, channel_ids: dict[str, int]) -> None:
@@ -613,46 +609,16 @@ def _seed_products(session: Session, scale: Scale, rng: random.Random) -> list[_
     return [_Tracked(i, lot, expiry) for i, lot, expiry in rows_back]
 
 
-def warehouse_locations(node_id: int, scale: Scale) -> Iterator[dict[str, Any]]:
-    """The warehouse's pick locations: blocks of parallel aisles between cross aisles,
-    bays on both sides (odd bays left, even right), several levels, depot at (0, 0)."""
-    block_depth = scale.bays_per_side * BAY_WIDTH_MM
-    for block in range(scale.blocks):
-        letter = chr(ord("A") + block)
-        y0 = CROSS_AISLE_MM * (block + 1) + block * block_depth
-        for aisle in range(1, scale.aisles + 1):
-            x = AISLE_PITCH_MM // 2 + (aisle - 1) * AISLE_PITCH_MM
-            for position in range(scale.bays_per_side):
-                y = y0 + position * BAY_WIDTH_MM + BAY_WIDTH_MM // 2
-                for side, bay in (("L", 2 * position + 1), ("R", 2 * position + 2)):
-                    for level in range(1, scale.levels + 1):
-                        code = f"{letter}{aisle:02d}-{bay:02d}-{level}"
-                        yield {
-                            "node_id": node_id,
-                            "code": code,
-                            "barcode": f"LOC-{code}",
-                            "kind": LocationKind.PICK,
-                            "zone": letter,
-                            "block": block + 1,
-                            "aisle": aisle,
-                            "side": side,
-                            "bay": bay,
-                            "level": level,
-                            "x_mm": x,
-                            "y_mm": y,
-                        }
-
-
 def _seed_stock(
     session: Session,
-    scale: Scale,
     rng: random.Random,
     node_ids: dict[str, int],
     products: list[_Tracked],
+    warehouse_locations: Sequence[dict[str, Any]],
     progress: Progress | None,
 ) -> None:
     warehouse = node_ids[WAREHOUSE_CODE]
-    locations = list(warehouse_locations(warehouse, scale))
+    locations = [{**row, "node_id": warehouse} for row in warehouse_locations]
     insert_rows(session, Location, locations)
     other = [
         {
@@ -677,9 +643,14 @@ def _seed_stock(
         (n, c): i
         for i, n, c in session.execute(select(Location.id, Location.node_id, Location.code))
     }
-    pick_codes = [loc["code"] for loc in locations]
-    # Fast movers close to the depot: shuffle the SKUs onto locations sorted by distance.
-    pick_codes.sort(key=lambda c: location_distance_rank(c))
+    # Every SKU gets a face on the first level (the pick faces people reach without
+    # stretching), nearest the depot first; that spreads the range over every block.
+    pick_codes = [
+        loc["code"]
+        for loc in sorted(
+            locations, key=lambda loc: (loc["level"], loc["x_mm"] + loc["y_mm"], loc["code"])
+        )
+    ]
     stock: list[dict[str, Any]] = []
     received = DEMO_EPOCH - timedelta(days=7)
     for index, product in enumerate(products):
@@ -750,12 +721,6 @@ def _seed_stock(
         )
         if progress:
             progress("stock", min(start + chunk, total), total)
-
-
-def location_distance_rank(code: str) -> tuple[int, int, int]:
-    """Sort key putting locations near the depot (front-left, low level) first."""
-    head, bay, level = code.split("-")
-    return (int(bay) // 2 + (ord(head[0]) - ord("A")) * 100 + int(head[1:]), int(level), int(bay))
 
 
 def order_records(session: Session, scale: Scale, rng: random.Random) -> Iterator[dict[str, Any]]:

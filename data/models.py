@@ -694,3 +694,175 @@ class SiteSetting(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(80))
+
+
+class WaveStatus(enum.StrEnum):
+    """Where a wave stands: proposed by `wave plan`, then released to the floor."""
+
+    PLANNED = "planned"
+    RELEASED = "released"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class PickListStatus(enum.StrEnum):
+    """A pick list's place on the floor."""
+
+    RELEASED = "released"
+    CLAIMED = "claimed"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class PickTaskStatus(enum.StrEnum):
+    """One stop of a pick list."""
+
+    OPEN = "open"
+    DONE = "done"
+    SHORT = "short"
+    CANCELLED = "cancelled"
+
+
+class ShipmentStatus(enum.StrEnum):
+    """The part of an order one node sends out, from picking to the carrier."""
+
+    PICKING = "picking"
+    PICKED = "picked"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+class WarehouseLayout(Base):
+    """A node's walking geometry (aisles, cross aisles, depot) as its layout file gave it."""
+
+    __tablename__ = "layouts"
+
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), primary_key=True)
+    spec: Mapped[str] = mapped_column(Text)
+    """JSON: the layout file (see app.picking.site)."""
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80))
+
+
+class Wave(Base):
+    """A group of a node's orders picked together: proposed, then released as pick lists."""
+
+    __tablename__ = "waves"
+    __table_args__ = (
+        CheckConstraint("orders >= 0 AND lines >= 0 AND units >= 0", name="counts_non_negative"),
+        Index("ix_waves_node_status", "node_id", "status"),
+        # Re-planning deletes proposals; a wave number must never come back meaning others.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[IntPK]
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    status: Mapped[WaveStatus] = mapped_column(_enum(WaveStatus, "wave_status"))
+    carrier: Mapped[str] = mapped_column(String(40))
+    service: Mapped[str] = mapped_column(String(40))
+    cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    priority: Mapped[int] = mapped_column(Integer)
+    zone: Mapped[str] = mapped_column(String(20), default="")
+    """The one zone every pick of the wave lies in, or '' when it spans zones."""
+    orders: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    pick_lists: Mapped[int] = mapped_column(Integer)
+    est_distance_m: Mapped[float | None] = mapped_column(Float)
+    est_seconds: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class WaveOrder(Base):
+    """An order (its part at the wave's node) in a wave."""
+
+    __tablename__ = "wave_orders"
+
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True, index=True)
+
+
+class PickList(Base):
+    """One picker's trip with a cart of totes: its tasks follow the route in order."""
+
+    __tablename__ = "pick_lists"
+    __table_args__ = (
+        UniqueConstraint("wave_id", "seq"),
+        CheckConstraint("totes > 0", name="totes_positive"),
+        Index("ix_pick_lists_node_status", "node_id", "status"),
+    )
+
+    id: Mapped[IntPK]
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    status: Mapped[PickListStatus] = mapped_column(_enum(PickListStatus, "pick_list_status"))
+    zone: Mapped[str] = mapped_column(String(20), default="")
+    totes: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    volume_cm3: Mapped[int] = mapped_column(BigInteger)
+    weight_g: Mapped[int] = mapped_column(BigInteger)
+    oversize: Mapped[bool] = mapped_column(Boolean, default=False)
+    """One order bigger than the cart: picked on its own."""
+    routing: Mapped[str] = mapped_column(String(20))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    est_seconds: Mapped[float] = mapped_column(Float)
+    path: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON: the walk's waypoints [[x, y], ...] in metres, depot to depot."""
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Shipment(Base):
+    """An order's units leaving one node together: picked into one tote of a pick list."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("pick_list_id", "tote_slot"),)
+
+    id: Mapped[IntPK]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id"), index=True)
+    pick_list_id: Mapped[int] = mapped_column(ForeignKey("pick_lists.id"))
+    tote_slot: Mapped[int] = mapped_column(Integer)
+    """The tote's place on the cart (1 = first)."""
+    tote: Mapped[str | None] = mapped_column(String(64))
+    """The tote's barcode, scanned when the picker sets up the cart."""
+    status: Mapped[ShipmentStatus] = mapped_column(_enum(ShipmentStatus, "shipment_status"))
+    carrier: Mapped[str] = mapped_column(String(40))
+    service: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class PickTask(Base):
+    """One stop of a pick list: take `quantity` of a product from a location into a tote."""
+
+    __tablename__ = "pick_tasks"
+    __table_args__ = (
+        UniqueConstraint("pick_list_id", "seq"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("picked >= 0 AND picked <= quantity", name="picked_within_quantity"),
+    )
+
+    id: Mapped[IntPK]
+    pick_list_id: Mapped[int] = mapped_column(ForeignKey("pick_lists.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    lot: Mapped[str] = mapped_column(String(40), default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    picked: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[PickTaskStatus] = mapped_column(_enum(PickTaskStatus, "pick_task_status"))
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("line_allocations.id"), index=True)

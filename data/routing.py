@@ -26,6 +26,8 @@ from data.models import (
     OrderHold,
     OrderLine,
     OrderStatus,
+    PickTask,
+    PickTaskStatus,
     PostalArea,
     Product,
     ServiceLevel,
@@ -424,6 +426,14 @@ def close_allocation(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
+    # Its units are no longer this node's to pick: open pick tasks for them end here (the
+    # units kept, if any, become new work for the next wave).
+    session.execute(
+        update(PickTask)
+        .where(PickTask.allocation_id == allocation_id, PickTask.status == PickTaskStatus.OPEN)
+        .values(status=PickTaskStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
     if keep:
         session.add(
             LineAllocation(
@@ -471,4 +481,13 @@ def rejected_nodes(session: Session, order_line_id: int) -> list[str]:
             )
             .distinct()
         )
+    )
+
+
+def set_active_nodes(session: Session, codes: set[str]) -> None:
+    """Make exactly these nodes take orders; every other node stops (DOM skips it)."""
+    session.execute(
+        update(Node)
+        .values(active=Node.code.in_(codes))
+        .execution_options(synchronize_session=False)
     )

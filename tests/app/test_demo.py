@@ -164,6 +164,8 @@ def test_an_unfinished_seed_is_named_not_silently_kept(
     import random
 
     from app.cli import main
+    from app.demo import demo_layout
+    from app.picking import site as layouts
     from app.users import hash_pin
     from data import demo as site
 
@@ -171,7 +173,14 @@ def test_an_unfinished_seed_is_named_not_silently_kept(
     engine = make_engine(url)
     upgrade(engine)
     with UnitOfWork(engine) as uow:  # the site, as an interrupted seed leaves it
-        site.seed_site(uow.session, site.SCALES["small"], random.Random(1), hash_pin)
+        layout = layouts.from_dict(demo_layout(site.SCALES["small"]))
+        site.seed_site(
+            uow.session,
+            site.SCALES["small"],
+            random.Random(1),
+            hash_pin,
+            list(layout.location_rows()),
+        )
         uow.commit()
     engine.dispose()
     assert main(["--db", url, "demo"]) == 2

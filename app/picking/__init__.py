@@ -1,0 +1,1 @@
+"""Picking: warehouse layouts, pick-path routing, order batching and waves."""
