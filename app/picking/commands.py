@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -547,11 +551,30 @@ def cmd_picklist_show(args: argparse.Namespace) -> int:
 # --- benchmark ----------------------------------------------------------------------------
 
 
+@contextmanager
+def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
+    """Send anything written to file descriptor 1 to stderr meanwhile: the solver library
+    (HiGHS) can print progress lines from C, which would spoil a --json report."""
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def bench_picking(args: argparse.Namespace, progress: Any) -> int:
     """`shipfloor bench picking`: print the report as JSON, or as tables."""
     from app.picking import bench
 
-    report = bench.run(lists=args.lists, wave_orders=args.wave_orders, progress=progress)
+    with _stdout_to_stderr(args.json):
+        report = bench.run(lists=args.lists, wave_orders=args.wave_orders, progress=progress)
     if args.json:
         cli._print_json(report)
         return 0

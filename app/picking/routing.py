@@ -200,8 +200,8 @@ class _Picks:
             if k == 0 and abs(xs[a] - dx) <= EPSILON:
                 continue
             out.setdefault((max(k - 1, 0), a), []).append(cy[k])
-        for ys in out.values():
-            ys.sort()
+        for column in out.values():
+            column.sort()
         return out
 
     def sequence(self, path: Sequence[Point]) -> tuple[int, ...]:
@@ -409,8 +409,8 @@ def _columns(layout: Layout, picks: _Picks) -> _Columns:
         cols.x.append(x)
         cols.aisle.append(a)
         cols.required.append(node_mask.get(a, 0) | (1 if a == depot_aisle else 0))
-        costs = []
-        ys_all = []
+        costs: list[tuple[float, ...]] = []
+        ys_all: list[list[float]] = []
         for s in range(stretches):
             length = cy[s + 1] - cy[s]
             bucket = picks.interior.get((a, s))

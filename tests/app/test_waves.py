@@ -655,7 +655,7 @@ def test_two_waves_never_claim_the_same_units(routed_site: Engine) -> None:
             s.scalars(select(Stock).where(Stock.node_id == wh1, Stock.product_id == shared))
         )
         for index, row in enumerate(rows_of):
-            row.on_hand = first_needs if index == 0 else 0
+            row.on_hand = int(first_needs or 0) if index == 0 else 0
         s.flush()
         ref = s.scalar(
             select(Channel.code + "/" + Order.external_id)
@@ -670,6 +670,7 @@ def test_two_waves_never_claim_the_same_units(routed_site: Engine) -> None:
     second = waves.release(routed_site, pair[1].id, FAST, ACTOR)
     assert second.orders == 0
     assert second.pick_lists == []
+    assert ref is not None
     assert "than the node's pickable stock holds" in second.dropped[ref]
     with UnitOfWork(routed_site, read_only=True) as uow:
         s = uow.session
@@ -723,6 +724,7 @@ def test_a_wave_with_nothing_left_is_cancelled(routed_site: Engine) -> None:
     with UnitOfWork(routed_site) as uow:
         s = uow.session
         order_id = s.scalar(select(WaveOrder.order_id).where(WaveOrder.wave_id == wave_id))
+        assert order_id is not None
         at_wh1 = s.scalars(
             select(OrderLine.line_no)
             .join(LineAllocation, LineAllocation.order_line_id == OrderLine.id)
