@@ -36,7 +36,8 @@ def instances(draw: st.DrawFn, max_blocks: int = 1) -> tuple[Layout, list[Spot]]
         b = draw(st.integers(0, blocks - 1))
         y = draw(st.floats(cross[b] + 0.5, cross[b + 1] - 0.5))
         spots.append(Spot(aisle, round(y, 1)))
-    if spots and draw(st.booleans()):
+    repeat = draw(st.booleans())
+    if spots and repeat:
         spots.append(spots[0])  # two picks at one place
     return layout, spots
 
