@@ -365,7 +365,12 @@ def test_expired_and_missing_stock_is_reported_not_picked(routed_site: Engine) -
             .where(Stock.product_id == product_id)
             .values(expiry=datetime.now(UTC).date() - timedelta(days=1))
         )
-        ref = s.scalar(select(Order.external_id).where(Order.id == order_id))
+        ref = s.scalar(
+            select(Channel.code + "/" + Order.external_id)
+            .select_from(Order)
+            .join(Channel, Channel.id == Order.channel_id)
+            .where(Order.id == order_id)
+        )
         uow.commit()
     result = waves.release(routed_site, wave_id, FAST, ACTOR)
     assert ref in result.dropped
