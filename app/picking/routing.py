@@ -17,7 +17,10 @@ Policies (`POLICIES`):
   two-block algorithm), and its state count depends only on the number of blocks (112 for three
   blocks), not on the number of picks. A depot between two aisles is a required vertex on an
   extra aisle-less column at its x. The tour graph is rebuilt from the program's choices and an
-  Euler tour of it gives the walk and the visiting order.
+  Euler tour of it gives the walk and the visiting order. The single-block program runs over
+  dictionaries of reachable states in plain Python (fastest for six states); with more blocks
+  it runs over dense numpy cost vectors, one transition table per step kind, and recovers its
+  choices afterwards from the stored vectors.
 * ``"s_shape"``, ``"return"``, ``"midpoint"``, ``"largest_gap"``, ``"combined"`` - the classic
   walking patterns, as the picker follows them (their length is that of the pattern, not of
   shortest walks between consecutive picks). For several blocks S-shape, largest gap and
@@ -36,6 +39,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from app.picking.layout import EPSILON, Layout, Point, Spot
 
@@ -89,23 +94,15 @@ def route_length(layout: Layout, spots: Sequence[Spot], policy: str = "optimal")
 
 
 def estimate_length(layout: Layout, spots: Sequence[Spot]) -> float:
-    """A fast tour length for batching's inner loops; never below the shortest tour.
+    """The shortest tour's length, fast, for batching's inner loops.
 
-    Exact (the dynamic program without rebuilding the walk) on single-block layouts. On
-    layouts with more blocks the exact program is slower, so this returns the shortest of the
-    combined, largest-gap and S-shape walking patterns instead: a real tour, so never shorter
-    than the optimum, typically a few per cent above it.
+    The dynamic program's optimum without rebuilding the walk: exact on every layout (about
+    0.1 ms for 30 spots on a single block and 0.4 ms on three blocks).
     """
     picks = _Picks.of(layout, spots)
     if not picks.away:
         return 0.0
-    if layout.blocks == 1:
-        return _optimal_length(layout, picks)
-    return min(
-        _combined(layout, picks, walk=False)[0],
-        _gap_policy(layout, picks, _largest_gap_split, walk=False)[0],
-        _s_shape(layout, picks, walk=False)[0],
-    )
+    return _optimal_length(layout, picks)
 
 
 def _check_policy(policy: str) -> None:
@@ -448,11 +445,32 @@ def _has_picks(cols: _Columns, j: int) -> bool:
 # A step of the program's back-pointers: next state -> (previous state, choice).
 _Back = dict[int, tuple[int, int]]
 
+# The tour the program chose: its last column, then per column the configuration of each
+# stretch and the cross-aisle edge counts to the column on its left.
+_Choices = tuple[int, list[list[int]], list[tuple[int, ...]]]
+
+
+def _optimal_length(layout: Layout, picks: _Picks) -> float:
+    cols = _columns(layout, picks)
+    if len(layout.cross_y) == 2:
+        return _run(layout, cols, track=False)[0]
+    return _run_np(layout, cols, keep=False)[0]
+
+
+def _choose(layout: Layout, cols: _Columns) -> tuple[float, _Choices]:
+    """The optimum and the tour that reaches it (pure Python for a single block, whose few
+    states make numpy's overhead dominate; numpy for more blocks)."""
+    if len(layout.cross_y) == 2:
+        best, end, state, steps = _run(layout, cols, track=True)
+        return best, _back_py(layout, end, state, steps)
+    best, end, state, history = _run_np(layout, cols, keep=True)
+    return best, _back_np(layout, cols, end, state, history)
+
 
 def _run(layout: Layout, cols: _Columns, track: bool) -> tuple[float, int, int, list[_Back]]:
-    """The dynamic program. Returns the optimum, the column and state it ends in and, when
-    `track`, the back-pointers of every step (one across step per column after the first, then
-    one step per stretch)."""
+    """The dynamic program over sparse dictionaries of reachable states. Returns the
+    optimum, the column and state it ends in and, when `track`, the back-pointers of every
+    step (one across step per column after the first, then one step per stretch)."""
     m = _machine(len(layout.cross_y))
     across = m.across
     along = m.along
@@ -484,8 +502,9 @@ def _run(layout: Layout, cols: _Columns, track: bool) -> tuple[float, int, int, 
         costs_j = cols.costs[j]
         for st in range(stretches):
             oc = costs_j[st]
+            allowed = [(o, oc[o]) for o in range(1, len(_OPTIONS)) if oc[o] < INF]
             table = along[st]
-            none_ok = oc[0] == 0.0
+            none_ok = oc[_NONE] == 0.0
             nxt = {}
             back = {}
             for s, c in cost.items():
@@ -493,8 +512,10 @@ def _run(layout: Layout, cols: _Columns, track: bool) -> tuple[float, int, int, 
                     nxt[s] = c
                     if track:
                         back[s] = (s, _NONE)
-                for o, d in table[s]:
-                    v = c + oc[o]
+                row = table[s]
+                for o, w in allowed:
+                    d = row[o - 1][1]
+                    v = c + w
                     if v < nxt.get(d, INF):
                         nxt[d] = v
                         if track:
@@ -514,20 +535,11 @@ def _run(layout: Layout, cols: _Columns, track: bool) -> tuple[float, int, int, 
     return best, best_at[0], best_at[1], steps
 
 
-def _optimal_length(layout: Layout, picks: _Picks) -> float:
-    return _run(layout, _columns(layout, picks), track=False)[0]
-
-
-def _optimal(layout: Layout, picks: _Picks) -> tuple[float, tuple[Point, ...]]:
-    cols = _columns(layout, picks)
-    best, end, state, steps = _run(layout, cols, track=True)
+def _back_py(layout: Layout, end: int, state: int, steps: list[_Back]) -> _Choices:
     m = _machine(len(layout.cross_y))
-    cy = layout.cross_y
-    stretches = len(cy) - 1
-    # Walk the back-pointers from the end: per column its stretch options and the cross-aisle
-    # edges to the column on its left.
+    stretches = m.k - 1
     options: list[list[int]] = [[_NONE] * stretches for _ in range(end + 1)]
-    edges_left: list[tuple[int, ...]] = [(0,) * len(cy) for _ in range(end + 1)]
+    edges_left: list[tuple[int, ...]] = [(0,) * m.k for _ in range(end + 1)]
     # Steps past the end column are not part of the tour.
     pos = end * (stretches + 1) + stretches - 1
     for j in range(end, -1, -1):
@@ -540,6 +552,151 @@ def _optimal(layout: Layout, picks: _Picks) -> tuple[float, tuple[Point, ...]]:
             edges_left[j] = m.across[prev][t][4]
             state = prev
             pos -= 1
+    return end, options, edges_left
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """A `_Machine` as numpy arrays, each transition table sorted by its target state."""
+
+    states: int
+    # across: columns source, target, edges added, touched mask, spur mask, index in the
+    # source's row of `_Machine.across`
+    across: np.ndarray
+    across_start: np.ndarray  # across rows with target d: across_start[d]:across_start[d + 1]
+    # along, per stretch: columns source, option, target
+    along: tuple[np.ndarray, ...]
+    along_start: tuple[np.ndarray, ...]
+    final: np.ndarray
+    usable: dict[int, np.ndarray]  # required mask -> across rows allowed with it
+
+
+@lru_cache(maxsize=8)
+def _arrays(k: int) -> _Arrays:
+    m = _machine(k)
+    count = len(m.states)
+    rows = [
+        (s, d, edges, touched, spur, t)
+        for s, row in enumerate(m.across)
+        for t, (d, edges, touched, spur, _) in enumerate(row)
+    ]
+    across = np.array(sorted(rows, key=lambda r: (r[1], r[0], r[5])), dtype=np.int64)
+    along = []
+    for table in m.along:
+        moves = [(s, _NONE, s) for s in range(count)]
+        moves += [(s, o, d) for s in range(count) for o, d in table[s]]
+        along.append(np.array(sorted(moves, key=lambda r: (r[2], r[0], r[1])), dtype=np.int64))
+    bins = np.arange(count + 1)
+    return _Arrays(
+        count,
+        across,
+        np.searchsorted(across[:, 1], bins),
+        tuple(along),
+        tuple(np.searchsorted(t[:, 2], bins) for t in along),
+        np.array(m.final, dtype=np.int64),
+        {},
+    )
+
+
+def _usable(arr: _Arrays, req: int) -> np.ndarray:
+    rows = arr.usable.get(req)
+    if rows is None:
+        a = arr.across
+        ok = ((a[:, 3] & req) == req) & ((a[:, 4] & ~req) == 0)
+        rows = arr.usable[req] = np.flatnonzero(ok)
+    return rows
+
+
+def _run_np(layout: Layout, cols: _Columns, keep: bool) -> tuple[float, int, int, list[np.ndarray]]:
+    """The dynamic program over dense cost vectors (one entry per state). Returns the
+    optimum, the column and state it ends in and, when `keep`, the cost vector before every
+    step (in `_run`'s step order) followed by the last one."""
+    arr = _arrays(len(layout.cross_y))
+    size = arr.states
+    cost = np.full(size, INF)
+    cost[0] = 0.0
+    history: list[np.ndarray] = []
+    best = INF
+    best_at = (-1, -1)
+    for j in range(len(cols.x)):
+        if j:
+            rows = arr.across[_usable(arr, cols.required[j - 1])]
+            if keep:
+                history.append(cost)
+            vals = cost[rows[:, 0]] + (cols.x[j] - cols.x[j - 1]) * rows[:, 2]
+            cost = np.full(size, INF)
+            np.minimum.at(cost, rows[:, 1], vals)
+        for st, table in enumerate(arr.along):
+            if keep:
+                history.append(cost)
+            vals = cost[table[:, 0]] + np.asarray(cols.costs[j][st])[table[:, 1]]
+            cost = np.full(size, INF)
+            np.minimum.at(cost, table[:, 2], vals)
+        if j >= cols.last_required:
+            req = cols.required[j]
+            done = np.where((arr.final > 0) & ((arr.final & req) == req), cost, INF)
+            s = int(np.argmin(done))
+            if done[s] < best:
+                best = float(done[s])
+                best_at = (j, s)
+    if best_at[0] < 0:  # pragma: no cover - a tour always exists
+        raise RuntimeError("internal routing error: no tour found")
+    if keep:
+        history.append(cost)
+    return best, best_at[0], best_at[1], history
+
+
+def _back_np(
+    layout: Layout, cols: _Columns, end: int, state: int, history: list[np.ndarray]
+) -> _Choices:
+    """Recover the choices of `_run_np` from its cost vectors: at each step back, a
+    transition into the current state whose source cost plus step cost gives its cost."""
+    arr = _arrays(len(layout.cross_y))
+    m = _machine(len(layout.cross_y))
+    stretches = m.k - 1
+    options: list[list[int]] = [[_NONE] * stretches for _ in range(end + 1)]
+    edges_left: list[tuple[int, ...]] = [(0,) * m.k for _ in range(end + 1)]
+    pos = end * (stretches + 1) + stretches - 1
+    target = float(history[pos + 1][state])
+
+    def matches(got: float) -> bool:
+        return abs(got - target) <= 1e-9 * max(1.0, abs(target))
+
+    for j in range(end, -1, -1):
+        for st in range(stretches - 1, -1, -1):
+            before = history[pos]
+            oc = cols.costs[j][st]
+            table = arr.along[st]
+            for s, o, _ in table[arr.along_start[st][state] : arr.along_start[st][state + 1]]:
+                if matches(float(before[s]) + oc[o]):
+                    state, target = int(s), float(before[s])
+                    options[j][st] = int(o)
+                    break
+            else:  # pragma: no cover - the optimum came from some transition
+                raise RuntimeError("internal routing error: lost the optimal tour")
+            pos -= 1
+        if j:
+            before = history[pos]
+            width = cols.x[j] - cols.x[j - 1]
+            req = cols.required[j - 1]
+            rows = arr.across[arr.across_start[state] : arr.across_start[state + 1]]
+            for s, _, edges, touched, spur, t in rows:
+                if touched & req != req or spur & ~req:
+                    continue
+                if matches(float(before[s]) + width * edges):
+                    edges_left[j] = m.across[s][t][4]
+                    state, target = int(s), float(before[s])
+                    break
+            else:  # pragma: no cover - the optimum came from some transition
+                raise RuntimeError("internal routing error: lost the optimal tour")
+            pos -= 1
+    return end, options, edges_left
+
+
+def _optimal(layout: Layout, picks: _Picks) -> tuple[float, tuple[Point, ...]]:
+    cols = _columns(layout, picks)
+    best, (end, options, edges_left) = _choose(layout, cols)
+    cy = layout.cross_y
     # The tour graph, as a multigraph on points.
     vid: dict[Point, int] = {}
     ends: list[tuple[int, int]] = []

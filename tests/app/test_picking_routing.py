@@ -161,3 +161,81 @@ def test_bad_requests_are_explained() -> None:
         plan_route(layout, [Spot(10, 2.0)])
     with pytest.raises(RoutingError, match=r"y = 60.0 is not between 0.0 and 47.0"):
         plan_route(layout, [Spot(0, 60.0)])
+
+
+@st.composite
+def awkward_instances(draw: st.DrawFn) -> tuple[Layout, list[Spot]]:
+    """Up to three blocks of uneven depth, aisles at uneven spacing, the depot on an aisle or
+    between two, and spots on cross aisles (crossings), at the depot and repeated."""
+    aisles = draw(st.integers(1, 6))
+    xs = [0.0]
+    for _ in range(aisles - 1):
+        xs.append(xs[-1] + draw(st.sampled_from([1.0, 2.5, 5.0])))
+    cross = [0.0]
+    for _ in range(draw(st.integers(1, 3))):
+        cross.append(cross[-1] + draw(st.sampled_from([2.0, 4.0, 7.5])))
+    depot_x = draw(st.sampled_from(xs)) if draw(st.booleans()) else draw(st.floats(0, xs[-1]))
+    layout = Layout(tuple(xs), tuple(cross), (depot_x, 0.0))
+    spots: list[Spot] = []
+    for _ in range(draw(st.integers(0, 8))):
+        aisle = draw(st.integers(0, aisles - 1))
+        on_cross_aisle = draw(st.booleans())
+        y = draw(st.sampled_from(cross)) if on_cross_aisle else draw(st.floats(0, cross[-1]))
+        spots.append(Spot(aisle, round(y, 1)))
+    repeat = draw(st.booleans())
+    if spots and repeat:
+        spots.insert(draw(st.integers(0, len(spots))), draw(st.sampled_from(spots)))
+    return layout, spots
+
+
+@settings(max_examples=150, deadline=None)
+@given(awkward_instances())
+def test_crossings_depot_spots_and_repeats(case: tuple[Layout, list[Spot]]) -> None:
+    layout, spots = case
+    best = held_karp(layout, spots)
+    # The program is exact on every layout, so the batching estimate is too.
+    assert estimate_length(layout, spots) == pytest.approx(best, abs=1e-6)
+    for policy in POLICIES:
+        length = assert_real_walk(layout, spots, policy)
+        assert route_length(layout, spots, policy) == pytest.approx(length, abs=1e-6)
+        if policy == "optimal":
+            assert length == pytest.approx(best, abs=1e-6)
+        else:
+            assert length >= best - 1e-6
+    # Picks at one place are made one after the other.
+    places = [spots[i] for i in plan_route(layout, spots).sequence]
+    runs = [place for place, _ in itertools.groupby(places)]
+    assert len(runs) == len(set(places))
+
+
+@settings(max_examples=40, deadline=None)
+@given(awkward_instances())
+def test_integer_program_equals_held_karp(case: tuple[Layout, list[Spot]]) -> None:
+    layout, spots = case
+    assert milp_length(layout, spots) == pytest.approx(held_karp(layout, spots), abs=1e-6)
+
+
+def test_integer_program_on_larger_lists_equals_the_dynamic_program() -> None:
+    rng = random.Random(3)
+    for layout in (henn_layout(), multi_block_layout()):
+        for spots in random_pick_lists(layout, 40, 2, rng):
+            assert exact_length(layout, spots) == pytest.approx(
+                route_length(layout, spots), abs=1e-6
+            )
+
+
+def test_spots_at_the_depot_and_on_the_front_cross_aisle() -> None:
+    layout = Layout((0.0, 5.0, 10.0), (0.0, 10.0, 20.0), (2.5, 0.0))
+    # Only the depot's own place: nothing to walk, but the spot is still in the sequence.
+    between = Layout((0.0, 5.0), (0.0, 10.0), (0.0, 0.0))
+    route = plan_route(between, [Spot(0, 0.0), Spot(0, 0.0)])
+    assert route.length == 0.0
+    assert route.sequence == (0, 1)
+    assert route.path == (between.depot,)
+    # A spot on the front cross aisle at aisle 2: along the front and back (2 x 7.5 m).
+    assert route_length(layout, [Spot(2, 0.0)]) == pytest.approx(15.0)
+    # The depot between aisles 0 and 1; one spot on the middle cross aisle at aisle 1:
+    # 2.5 m across and 10 m up, and back.
+    assert route_length(layout, [Spot(1, 10.0)]) == pytest.approx(25.0)
+    for policy in POLICIES:
+        assert assert_real_walk(layout, [Spot(1, 10.0), Spot(0, 15.0)], policy) >= 0.0
