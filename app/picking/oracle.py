@@ -32,8 +32,8 @@ the matrix of shortest walking distances between the depot and the distinct spot
      optimum; otherwise the allowance becomes L - LB and the program is solved again.
 
   Each integer solve re-solves with the cuts of every subtour it found until its solution is
-  one tour. Every solve must report a proven optimum (no MIP gap) and land between the bound
-  and the tour it must beat, else `OracleError`.
+  one tour. Every solve must report a proven optimum (no MIP gap, HiGHS status optimal) and
+  no tour may come out below the LP bound, else `OracleError`.
 * `exact_length` - Held-Karp up to `HELD_KARP_MAX` distinct spots, the integer program beyond.
 """
 
@@ -54,7 +54,7 @@ _MAX_ROUNDS = 500
 _TOL = 1e-6
 _ON_CROSS_AISLE = 1e-9
 # First candidate pairs: reduced cost within this fraction of the LP bound.
-START_ALLOWANCE = 0.004
+START_ALLOWANCE = 0.015
 
 
 class OracleError(RuntimeError):

@@ -165,7 +165,9 @@ class _Picks:
             if node >= 0:
                 point = (xs[a], cy[node])
                 self.nodes.add((a, node))
-                if node != 0 or abs(xs[a] - dx) > EPSILON:
+                if node == 0 and abs(xs[a] - dx) <= EPSILON:
+                    point = layout.depot  # where every walk starts
+                else:
                     self.away = True
             else:
                 point = (xs[a], y)
@@ -210,6 +212,24 @@ class _Picks:
             if p in at and p not in seen:
                 seen.add(p)
                 order.extend(at[p])
+        if len(order) != self.spots_count:
+            # A waypoint can stand for a spot a rounding error away (a depot within EPSILON
+            # of an aisle, say): match the spots still missing with that tolerance.
+            missing = [q for q in at if q not in seen]
+            order = []
+            seen = set()
+            for p in path:
+                for q in missing:
+                    if (
+                        q not in seen
+                        and abs(p[0] - q[0]) <= EPSILON
+                        and abs(p[1] - q[1]) <= EPSILON
+                    ):
+                        seen.add(q)
+                        order.extend(at[q])
+                if p in at and p not in seen:
+                    seen.add(p)
+                    order.extend(at[p])
         if len(order) != self.spots_count:  # pragma: no cover - every walk passes every spot
             raise RuntimeError("internal routing error: the walk misses a spot")
         return tuple(order)
@@ -556,6 +576,17 @@ def _back_py(layout: Layout, end: int, state: int, steps: list[_Back]) -> _Choic
 
 
 @dataclass(frozen=True)
+class _Across:
+    """The across transitions allowed with one required mask, as contiguous columns: source,
+    edges added, the targets they reach, and where each target's rows start."""
+
+    source: np.ndarray
+    edges: np.ndarray
+    targets: np.ndarray
+    starts: np.ndarray
+
+
+@dataclass(frozen=True)
 class _Arrays:
     """A `_Machine` as numpy arrays, each transition table sorted by its target state."""
 
@@ -567,8 +598,10 @@ class _Arrays:
     # along, per stretch: columns source, option, target
     along: tuple[np.ndarray, ...]
     along_start: tuple[np.ndarray, ...]
+    along_source: tuple[np.ndarray, ...]  # contiguous copies of the along columns
+    along_option: tuple[np.ndarray, ...]
     final: np.ndarray
-    usable: dict[int, np.ndarray]  # required mask -> across rows allowed with it
+    usable: dict[int, _Across]  # required mask -> across rows allowed with it
 
 
 @lru_cache(maxsize=8)
@@ -593,18 +626,27 @@ def _arrays(k: int) -> _Arrays:
         np.searchsorted(across[:, 1], bins),
         tuple(along),
         tuple(np.searchsorted(t[:, 2], bins) for t in along),
+        tuple(np.ascontiguousarray(t[:, 0]) for t in along),
+        tuple(np.ascontiguousarray(t[:, 1]) for t in along),
         np.array(m.final, dtype=np.int64),
         {},
     )
 
 
-def _usable(arr: _Arrays, req: int) -> np.ndarray:
-    rows = arr.usable.get(req)
-    if rows is None:
+def _usable(arr: _Arrays, req: int) -> _Across:
+    got = arr.usable.get(req)
+    if got is None:
         a = arr.across
-        ok = ((a[:, 3] & req) == req) & ((a[:, 4] & ~req) == 0)
-        rows = arr.usable[req] = np.flatnonzero(ok)
-    return rows
+        rows = a[((a[:, 3] & req) == req) & ((a[:, 4] & ~req) == 0)]
+        # rows stay sorted by target; each target's run starts where the target changes
+        starts = np.flatnonzero(np.diff(rows[:, 1], prepend=-1))
+        got = arr.usable[req] = _Across(
+            np.ascontiguousarray(rows[:, 0]),
+            np.ascontiguousarray(rows[:, 2]).astype(float),
+            np.ascontiguousarray(rows[starts, 1]),
+            starts,
+        )
+    return got
 
 
 def _run_np(layout: Layout, cols: _Columns, keep: bool) -> tuple[float, int, int, list[np.ndarray]]:
@@ -613,6 +655,8 @@ def _run_np(layout: Layout, cols: _Columns, keep: bool) -> tuple[float, int, int
     step (in `_run`'s step order) followed by the last one."""
     arr = _arrays(len(layout.cross_y))
     size = arr.states
+    option_costs = np.array(cols.costs)  # column, stretch, option
+    finished = arr.final > 0
     cost = np.full(size, INF)
     cost[0] = 0.0
     history: list[np.ndarray] = []
@@ -620,21 +664,21 @@ def _run_np(layout: Layout, cols: _Columns, keep: bool) -> tuple[float, int, int
     best_at = (-1, -1)
     for j in range(len(cols.x)):
         if j:
-            rows = arr.across[_usable(arr, cols.required[j - 1])]
+            moves = _usable(arr, cols.required[j - 1])
             if keep:
                 history.append(cost)
-            vals = cost[rows[:, 0]] + (cols.x[j] - cols.x[j - 1]) * rows[:, 2]
+            vals = cost[moves.source] + (cols.x[j] - cols.x[j - 1]) * moves.edges
             cost = np.full(size, INF)
-            np.minimum.at(cost, rows[:, 1], vals)
-        for st, table in enumerate(arr.along):
+            cost[moves.targets] = np.minimum.reduceat(vals, moves.starts)
+        for st in range(len(arr.along)):
             if keep:
                 history.append(cost)
-            vals = cost[table[:, 0]] + np.asarray(cols.costs[j][st])[table[:, 1]]
-            cost = np.full(size, INF)
-            np.minimum.at(cost, table[:, 2], vals)
+            # every state keeps a _NONE row, so each target's run is non-empty
+            vals = cost[arr.along_source[st]] + option_costs[j, st][arr.along_option[st]]
+            cost = np.minimum.reduceat(vals, arr.along_start[st][:-1])
         if j >= cols.last_required:
             req = cols.required[j]
-            done = np.where((arr.final > 0) & ((arr.final & req) == req), cost, INF)
+            done = np.where(finished & ((arr.final & req) == req), cost, INF)
             s = int(np.argmin(done))
             if done[s] < best:
                 best = float(done[s])
