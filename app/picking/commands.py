@@ -194,6 +194,36 @@ def cmd_layout_show(args: argparse.Namespace) -> int:
 # --- waves --------------------------------------------------------------------------------
 
 
+def _wave_figures(w: rows.WaveRow | waves.WavePlanRow) -> dict[str, Any]:
+    """What a wave holds and takes, as `wave plan` and `wave list` print it."""
+    return {
+        "carrier": w.carrier,
+        "service": w.service,
+        "cutoff_at": _iso(w.cutoff_at),
+        "priority": w.priority,
+        "zone": w.zone,
+        "orders": w.orders,
+        "lines": w.lines,
+        "units": w.units,
+        "pick_lists": w.pick_lists,
+        "est_distance_m": w.est_distance_m,
+        "est_seconds": w.est_seconds,
+    }
+
+
+def _pick_list_figures(p: rows.PickListRow | waves.ReleasedPickList) -> dict[str, Any]:
+    """A pick list's size, walk and time, as `wave release` and `wave show` print them."""
+    return {
+        "zone": p.zone,
+        "totes": p.totes,
+        "lines": p.lines,
+        "units": p.units,
+        "distance_m": p.distance_m,
+        "est_seconds": p.est_seconds,
+        "oversize": p.oversize,
+    }
+
+
 def _plan_json(plan: waves.WavePlan) -> dict[str, Any]:
     return {
         "node": plan.node,
@@ -201,17 +231,7 @@ def _plan_json(plan: waves.WavePlan) -> dict[str, Any]:
         "waves": [
             {
                 "id": w.id,
-                "carrier": w.carrier,
-                "service": w.service,
-                "cutoff_at": _iso(w.cutoff_at),
-                "priority": w.priority,
-                "zone": w.zone,
-                "orders": w.orders,
-                "lines": w.lines,
-                "units": w.units,
-                "pick_lists": w.pick_lists,
-                "est_distance_m": w.est_distance_m,
-                "est_seconds": w.est_seconds,
+                **_wave_figures(w),
             }
             for w in plan.waves
         ],
@@ -297,13 +317,7 @@ def cmd_wave_release(args: argparse.Namespace) -> int:
                     {
                         "id": p.id,
                         "seq": p.seq,
-                        "zone": p.zone,
-                        "totes": p.totes,
-                        "lines": p.lines,
-                        "units": p.units,
-                        "distance_m": p.distance_m,
-                        "est_seconds": p.est_seconds,
-                        "oversize": p.oversize,
+                        **_pick_list_figures(p),
                     }
                     for p in result.pick_lists
                 ],
@@ -342,17 +356,7 @@ def _wave_json(w: rows.WaveRow) -> dict[str, Any]:
         "id": w.id,
         "node": w.node_code,
         "status": str(w.status),
-        "carrier": w.carrier,
-        "service": w.service,
-        "cutoff_at": _iso(w.cutoff_at),
-        "priority": w.priority,
-        "zone": w.zone,
-        "orders": w.orders,
-        "lines": w.lines,
-        "units": w.units,
-        "pick_lists": w.pick_lists,
-        "est_distance_m": w.est_distance_m,
-        "est_seconds": w.est_seconds,
+        **_wave_figures(w),
         "created_at": _iso(w.created_at),
         "released_at": _iso(w.released_at),
         "released_by": w.released_by,
@@ -414,13 +418,7 @@ def cmd_wave_show(args: argparse.Namespace) -> int:
                         "id": p.id,
                         "seq": p.seq,
                         "status": str(p.status),
-                        "zone": p.zone,
-                        "totes": p.totes,
-                        "lines": p.lines,
-                        "units": p.units,
-                        "distance_m": p.distance_m,
-                        "est_seconds": p.est_seconds,
-                        "oversize": p.oversize,
+                        **_pick_list_figures(p),
                     }
                     for p in lists
                 ],

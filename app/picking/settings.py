@@ -73,6 +73,14 @@ class WaveSettings:
     seconds_per_unit: float = 2.0
     batching_seconds: float = 3.0
 
+    def estimate_seconds(self, distance_m: float | None, stops: int, units: int) -> float:
+        """How long picking takes: walking (none known without a layout), stops, units."""
+        return (
+            (distance_m or 0.0) / self.walk_m_per_s
+            + stops * self.seconds_per_stop
+            + units * self.seconds_per_unit
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The settings as stored."""
         return {

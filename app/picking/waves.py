@@ -334,11 +334,7 @@ def _estimate(
     distance = sum(b.length for b in batches) if site is not None else None
     stops = sum(len({p.location_id for p in o.picks}) for o in orders)
     units = sum(o.units for o in orders)
-    seconds = (
-        (distance or 0.0) / settings.walk_m_per_s
-        + stops * settings.seconds_per_stop
-        + units * settings.seconds_per_unit
-    )
+    seconds = settings.estimate_seconds(distance, stops, units)
     return len(batches), distance, seconds
 
 
@@ -484,11 +480,7 @@ def _build_pick_list(
     zones = {p.zone for _, p in tagged}
     units = sum(o.units for o in members)
     stops = len({p.location_id for _, p in tagged})
-    seconds = (
-        (distance or 0.0) / settings.walk_m_per_s
-        + stops * settings.seconds_per_stop
-        + units * settings.seconds_per_unit
-    )
+    seconds = settings.estimate_seconds(distance, stops, units)
     rule_of = settings.services
     return rows.NewPickList(
         values={
