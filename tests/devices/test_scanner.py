@@ -35,11 +35,17 @@ def test_slow_typing_is_delivered_whole_but_marked_keyed() -> None:
     assert [(s.text, s.keyed) for s in scans] == [("LOC-A-01", True)]
 
 
-def test_one_slow_gap_inside_a_code_makes_it_keyed() -> None:
+def test_one_late_read_inside_a_burst_is_still_a_scan() -> None:
     decoder = WedgeDecoder(max_gap=0.05)
-    scans = type_text(decoder, "12345", 0.0, 0.01)
-    scans += decoder.feed("6", 0.2)
-    scans += decoder.feed("\r", 0.21)
+    scans = type_text(decoder, "0105012345000", 0.0, 0.002)
+    scans += type_text(decoder, "0115\r", 0.4, 0.002)
+    assert [(s.text, s.keyed) for s in scans] == [("01050123450000115", False)]
+
+
+def test_a_code_with_many_slow_gaps_is_keyed() -> None:
+    decoder = WedgeDecoder(max_gap=0.05)
+    scans = type_text(decoder, "1234", 0.0, 0.01)
+    scans += type_text(decoder, "56\r", 0.3, 0.2)
     assert [(s.text, s.keyed) for s in scans] == [("123456", True)]
 
 
@@ -209,8 +215,8 @@ def test_a_scanner_plugged_in_later_is_picked_up(tmp_path: Path) -> None:
             got.wait_connected()
             sim.scan("BADGE-0007")
             assert got.take(1) == ["BADGE-0007"]
-    # The same reason is reported once, not every half second.
-    assert sum(s.startswith("disconnected") for s in got.statuses) == 1
+    # The same reason is reported once, not every retry.
+    assert sum("cannot be opened" in s for s in got.statuses) == 1
 
 
 def test_serial_debounce_and_prefix(tmp_path: Path) -> None:
