@@ -463,6 +463,16 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scan_watch(args: argparse.Namespace) -> int:
+    """`shipfloor scan watch`: the scan log UI (the station UI's scanner capture, alone)."""
+    from app.hardware.commands import scan_feed
+
+    feed = scan_feed(args)
+    from stations.scanwatch import run_scan_watch
+
+    return run_scan_watch(feed, Path(args.log) if args.log else None)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     engine = _engine(args, create=True)
     upgrade(engine)
@@ -696,6 +706,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.picking.commands import add_commands as add_picking_commands
 
     add_picking_commands(commands, common)
+    from app.hardware.commands import add_commands as add_hardware_commands
+
+    add_hardware_commands(commands, common)
 
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument("name", metavar="NAME", choices=["dom", "picking"], help="dom, picking")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -866,3 +867,69 @@ class PickTask(Base):
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
     allocation_id: Mapped[int] = mapped_column(ForeignKey("line_allocations.id"), index=True)
+
+
+class PrintJobStatus(enum.StrEnum):
+    """A print job's way from the queue to paper.
+
+    ``sending`` is held while a station sends it; ``unknown`` means the printer may have
+    printed part or all of it (the connection broke mid-job, or the sender vanished): a
+    person looks before it is sent again, it is never resent on its own.
+    """
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    PRINTED = "printed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+class PrintJob(Base):
+    """A document for one printer of one station, kept until it is printed or given up."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        Index("ix_print_jobs_station_status", "station_id", "status", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[IntPK]
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    printer: Mapped[str] = mapped_column(String(40))
+    """The printer's name in the station's device configuration (``label``, ``documents``)."""
+    document: Mapped[str] = mapped_column(String(40))
+    """What it is: ``label``, ``packing_slip``, ``invoice``, ``manifest``, ``test``."""
+    title: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    """``application/zpl`` or ``application/pdf``."""
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[PrintJobStatus] = mapped_column(_enum(PrintJobStatus, "print_job_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    receipt: Mapped[str | None] = mapped_column(Text)
+    """What the transport reported: bytes sent and where, a CUPS request id, a file path."""
+    reference: Mapped[str | None] = mapped_column(String(80))
+    """What the document is for (``shipment 17``), for people looking for it."""
+    reprint_of: Mapped[int | None] = mapped_column(ForeignKey("print_jobs.id"))
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PrintJobEvent(Base):
+    """Every step of a print job, append-only: queued, sent, failed, retried, reprinted…"""
+
+    __tablename__ = "print_job_events"
+
+    id: Mapped[IntPK]
+    job_id: Mapped[int] = mapped_column(ForeignKey("print_jobs.id"), index=True)
+    event: Mapped[str] = mapped_column(String(24))
+    status: Mapped[PrintJobStatus] = mapped_column(_enum(PrintJobStatus, "event_status"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))

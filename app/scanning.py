@@ -1,0 +1,97 @@
+"""A station's scanners as one stream of whole, understood scans.
+
+The station UI hands every keystroke's character to :meth:`ScanFeed.key` (keyboard-wedge
+scanners type into the terminal) and starts the serial scanners with :meth:`ScanFeed.start`;
+both come out as :class:`ScanEvent` values, each with the resolver's reading of the code or
+its reason for refusing it. The UI never sees half a scan.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.barcodes import Barcode, BarcodeError, resolve
+from app.hardware import wiring
+from app.hardware.config import ScannerConfig, StationDevices
+from devices.scanner import Scan, SerialScanner, WedgeDecoder
+
+DEFAULT_WEDGE = ScannerConfig(name="keyboard", kind="wedge")
+
+
+@dataclass(frozen=True)
+class ScanEvent:
+    """One whole scan (or keyed entry) and what it means."""
+
+    text: str
+    source: str
+    keyed: bool
+    at: float
+    barcode: Barcode | None
+    error: str | None
+
+    @classmethod
+    def of(cls, scan: Scan) -> ScanEvent:
+        try:
+            found: Barcode | None = resolve(scan.text)
+            error = None
+        except BarcodeError as exc:
+            found, error = None, str(exc)
+        return cls(scan.text, scan.source, scan.keyed, scan.at, found, error)
+
+
+class ScanFeed:
+    """Keystrokes from the terminal and lines from serial scanners, as whole scans."""
+
+    def __init__(self, wedge: WedgeDecoder, serial: Sequence[SerialScanner] = ()) -> None:
+        self._wedge = wedge
+        self._serial = list(serial)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_station(cls, devices: StationDevices | None) -> ScanFeed:
+        """The station's configured scanners; a plain keyboard wedge if none are named."""
+        wedge_cfg = (devices.wedge if devices else None) or DEFAULT_WEDGE
+        serial = [s for s in devices.scanners if s.kind == "serial"] if devices else []
+        return cls(wiring.wedge(wedge_cfg), [wiring.serial_scanner(s) for s in serial])
+
+    @property
+    def serial_names(self) -> list[str]:
+        return [f"{s.name} ({s.url})" for s in self._serial]
+
+    @property
+    def pending(self) -> str:
+        """Characters typed or scanned since the last terminator."""
+        return self._wedge.pending
+
+    def key(self, char: str, at: float) -> list[ScanEvent]:
+        """One character from the terminal; the whole entries it completed."""
+        with self._lock:
+            return [ScanEvent.of(s) for s in self._wedge.feed(char, at)]
+
+    def backspace(self) -> None:
+        with self._lock:
+            self._wedge.backspace()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._wedge.clear()
+
+    def start(
+        self,
+        on_event: Callable[[ScanEvent], None],
+        on_status: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """Read the serial scanners in the background; ``on_status(name, status)``."""
+        for scanner in self._serial:
+
+            def status(text: str, name: str = scanner.name) -> None:
+                if on_status is not None:
+                    on_status(name, text)
+
+            scanner.start(lambda scan: on_event(ScanEvent.of(scan)), status)
+
+    def stop(self) -> None:
+        for scanner in self._serial:
+            scanner.stop()

@@ -1,0 +1,156 @@
+"""Wedge bursts through the real terminal path: `shipfloor scan watch` in tmux.
+
+A keyboard-wedge scanner is a keyboard, so the test types: tmux sends 1,000 scans as
+keystrokes, back to back, into the app running in a pseudo-terminal, and every scan must
+come out of the app whole, once, in order, group separators included. Pilot cannot show
+this: it skips the terminal, its input thread and the key parser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.barcodes import GS
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+
+
+def gtin(body: str) -> str:
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+def scans(n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        kind = i % 5
+        if kind == 0:
+            out.append(f"LOC-{'AB'[i % 2]}-{rng.randint(1, 40):02d}-{rng.randint(1, 60):02d}-1")
+        elif kind == 1:
+            out.append(gtin(f"501234500{rng.randint(0, 9999):04d}"))
+        elif kind == 2:
+            lot = "".join(rng.choice("ABCDEFGH0123456789") for _ in range(rng.randint(1, 12)))
+            out.append(
+                f"01{gtin(f'0501234500{rng.randint(0, 999):03d}')}10{lot}{GS}17{27 + i % 3}1231"
+            )
+        elif kind == 3:
+            out.append(f"TOTE-{i:04d}")
+        else:
+            out.append(f"00{gtin(f'05012345{i:09d}')}")
+    return out
+
+
+class Tmux:
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def __call__(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+
+@pytest.fixture
+def watch(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
+    log = tmp_path / "scans.jsonl"
+    devices = tmp_path / "devices.toml"
+    devices.write_text(
+        '[stations.PICK-01.scanners.hand]\nkind = "wedge"\nterminator = "enter"\n'
+        "max_gap_ms = 200\ndebounce_ms = 0\n"
+    )
+    tmux = Tmux(f"shipfloor-test-{uuid.uuid4().hex[:8]}")
+    command = (
+        f"{sys.executable} -m app.cli scan watch --station PICK-01 "
+        f"--devices {devices} --log {log}; sleep 30"
+    )
+    env = {**os.environ, "TERM": "xterm-256color"}
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            tmux.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "w",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            command,
+        ],
+        check=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "Scan a code" not in tmux("capture-pane", "-p", "-t", "w"):
+            assert time.monotonic() < deadline, tmux("capture-pane", "-p", "-t", "w")
+            time.sleep(0.1)
+        yield tmux, log
+    finally:
+        subprocess.run(["tmux", "-L", tmux.socket, "kill-server"], capture_output=True)
+
+
+def read_log(log: Path, n: int, timeout: float) -> list[dict[str, object]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = log.read_text().splitlines() if log.exists() else []
+        if len(lines) >= n or time.monotonic() > deadline:
+            return [json.loads(line) for line in lines]
+        time.sleep(0.2)
+
+
+def test_a_thousand_back_to_back_scans_arrive_whole_and_in_order(
+    watch: tuple[Tmux, Path],
+) -> None:
+    tmux, log = watch
+    sent = scans(1000)
+    chunk = 40
+    for i in range(0, len(sent), chunk):
+        tmux("send-keys", "-t", "w", "-l", "".join(code + "\r" for code in sent[i : i + chunk]))
+    got = read_log(log, len(sent), timeout=180)
+    assert len(got) == len(sent)
+    assert [g["text"] for g in got] == sent
+    # Told apart from typing by keystroke timing as the terminal's input thread saw it; on a
+    # starved machine a rare scan may read late enough to look typed (it still arrives whole).
+    assert sum(g["keyed"] is False for g in got) >= 990
+    assert all(g["error"] is None for g in got), [g for g in got if g["error"]][:3]
+    kinds = [g["kind"] for g in got[:5]]
+    assert kinds == ["location", "gtin", "gs1", "tote", "sscc"]
+    # The screen kept up and still says what it saw, at 80x24.
+    screen = tmux("capture-pane", "-p", "-t", "w")
+    assert "1000 scan(s)" in screen
+
+
+def test_slow_typing_is_delivered_as_keyed(watch: tuple[Tmux, Path]) -> None:
+    tmux, log = watch
+    for ch in "TOTE-7":
+        tmux("send-keys", "-t", "w", "-l", ch)
+        time.sleep(0.3)
+    tmux("send-keys", "-t", "w", "Enter")
+    tmux("send-keys", "-t", "w", "-l", "LOC-A-01-01-1\r")
+    got = read_log(log, 2, timeout=30)
+    assert [(g["text"], g["keyed"], g["kind"]) for g in got] == [
+        ("TOTE-7", True, "tote"),
+        ("LOC-A-01-01-1", False, "location"),
+    ]
