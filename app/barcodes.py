@@ -27,7 +27,7 @@ scanners configured to send one put first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,7 +38,7 @@ from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
-from biip.symbology import SymbologyIdentifier
+from biip.symbology import GS1Symbology, SymbologyIdentifier
 
 GS = "\x1d"
 
@@ -52,7 +52,14 @@ _AI_IN_ERROR = re.compile(r"Failed to match '([^']*)' with GS1 AI \((\d+)\)")
 _CHECK_DIGIT_ERROR = re.compile(r"Invalid (\w+) check digit for '(\d+)': Expected (\d), got (\d)")
 _GRAMS_PER_POUND = Decimal("453.59237")
 
-PRODUCT_AIS = {"01": "GTIN", "02": "GTIN of contained items"}
+GTIN_SYMBOLOGIES = frozenset(
+    {
+        GS1Symbology.EAN_13,
+        GS1Symbology.EAN_8,
+        GS1Symbology.EAN_13_WITH_ADD_ON,
+        GS1Symbology.ITF_14,
+    }
+)
 DATE_AIS = {"11": "production_date", "13": "packaging_date", "15": "best_before", "17": "expiry"}
 
 
@@ -154,6 +161,7 @@ def resolve(text: str) -> Barcode:
     if text != text.strip(" "):
         text = text.strip(" ")
     symbology: str | None = None
+    gs1_symbol: GS1Symbology | None = None
     body = text
     if text.startswith("]"):
         if len(text) < 3:
@@ -163,23 +171,43 @@ def resolve(text: str) -> Barcode:
         except biip.ParseError as exc:
             raise BarcodeError(text, f"unknown AIM symbology identifier ({exc})") from exc
         symbology = _symbology_name(ident)
+        gs1_symbol = ident.gs1_symbology
         body = text[len(ident.value) :]
         if not body:
             raise BarcodeError(text, f"nothing follows the symbology identifier {ident.value}")
+    try:
+        return _resolve(text, body, symbology, gs1_symbol)
+    except (ValueError, biip.ParseError) as exc:
+        if isinstance(exc, BarcodeError):
+            raise
+        # Whatever biip or a conversion refuses is still a refusal with a reason, never a
+        # crash in a scanner's thread.
+        raise BarcodeError(text, str(exc) or type(exc).__name__) from exc
+
+
+def _resolve(
+    text: str, body: str, symbology: str | None, gs1_symbol: GS1Symbology | None
+) -> Barcode:
     first = body[0]
     if first.isascii() and first.isalpha():
         if body.lower().startswith(("http://", "https://")):
             return _digital_link(text, body, symbology)
         return _site(text, body)
     if first == "(":
-        return _hri(text, body, symbology)
+        return _hri(text, body.replace(" ", ""), symbology)
+    if symbology is not None and gs1_symbol is None:
+        raise BarcodeError(
+            text,
+            f"a {symbology} symbol holding {show(body)}: it carries neither GS1 data nor a "
+            "site barcode (LOC-, TOTE-, BADGE-, PKG-)",
+        )
     if not (first.isascii() and first.isdigit()):
         raise BarcodeError(
             text,
             f"it starts with {show(first)}: GS1 data starts with a digit or '(', "
             "site barcodes with LOC-, TOTE-, BADGE- or PKG-",
         )
-    return _gs1(text, body, symbology)
+    return _gs1(text, body, symbology, gs1_symbol)
 
 
 def _symbology_name(ident: SymbologyIdentifier) -> str:
@@ -208,27 +236,33 @@ def _site(text: str, body: str) -> Barcode:
     return Barcode(text=text, kind=kind, value=value)
 
 
-def _gs1(text: str, body: str, symbology: str | None) -> Barcode:
+def _gs1(text: str, body: str, symbology: str | None, gs1_symbol: GS1Symbology | None) -> Barcode:
     digits_only = body.isdigit()
-    is_gs1_symbol = symbology is not None and not symbology.startswith(("EAN", "UPC"))
-    if digits_only and len(body) in (8, 12, 13, 14) and not is_gs1_symbol:
+    if gs1_symbol in GTIN_SYMBOLOGIES or (
+        gs1_symbol is None and digits_only and len(body) in (8, 12, 13, 14)
+    ):
+        # EAN/UPC and ITF-14 carry a GTIN and nothing else.
         return _plain_gtin(text, body, symbology)
-    if digits_only and len(body) == 18 and not is_gs1_symbol:
-        # An SSCC keyed from the human-readable line without its (00), when its check
-        # digit says so; otherwise the digits are read as element strings.
-        sscc = biip.parse("00" + body)
-        if sscc.sscc is not None:
-            body = "00" + body
     try:
-        message = GS1Message.parse(body)
-    except biip.ParseError as exc:
-        raise BarcodeError(text, _explain(str(exc), body)) from exc
-    return _from_elements(text, message.element_strings, symbology)
+        return _message(text, body, symbology, GS1Message.parse)
+    except BarcodeError:
+        if gs1_symbol is None and digits_only and len(body) == 18:
+            # An SSCC keyed from its human-readable line without the (00).
+            sscc = biip.parse("00" + body)
+            if sscc.sscc is not None or "SSCC check digit" in (sscc.sscc_error or ""):
+                return _message(text, "00" + body, symbology, GS1Message.parse)
+        raise
 
 
 def _hri(text: str, body: str, symbology: str | None) -> Barcode:
+    return _message(text, body, symbology, GS1Message.parse_hri)
+
+
+def _message(
+    text: str, body: str, symbology: str | None, parse: Callable[[str], GS1Message]
+) -> Barcode:
     try:
-        message = GS1Message.parse_hri(body)
+        message = parse(body)
     except biip.ParseError as exc:
         raise BarcodeError(text, _explain(str(exc), body)) from exc
     return _from_elements(text, message.element_strings, symbology)
@@ -275,6 +309,10 @@ def _from_elements(
         elif ai == "21":
             found["serial"] = element.value
         elif ai in ("30", "37"):
+            if not element.value.isdigit():
+                raise BarcodeError(
+                    text, f"truncated element string: AI ({ai}) needs a count, got nothing"
+                )
             found["count"] = int(element.value)
             meaning = f"{int(element.value)} units"
         elif element.decimal is not None and ai[:3] in ("310", "320"):
@@ -312,7 +350,7 @@ def _explain(error: str, body: str) -> str:
         what, number, expected, got = check.groups()
         return (
             f"wrong check digit in {what} {number}: the last digit should be {expected}, "
-            f"not {got} — scan again, or key the number printed under the bars"
+            f"not {got}; scan again, or key the number printed under the bars"
         )
     if "Expected 8, 12, 13, or 14 digits" in error:
         return f"a GTIN has 8, 12, 13 or 14 digits, this has {len(body)}"

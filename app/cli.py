@@ -492,7 +492,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "Import orders with `shipfloor orders import FILE`, route them with "
         "`shipfloor route` (and `shipfloor route explain ORDER`), check stock with "
         "`shipfloor inventory available SKU`, then plan and release the warehouse's work "
-        "with `shipfloor wave plan` and `shipfloor wave release WAVE`."
+        "with `shipfloor wave plan` and `shipfloor wave release WAVE`. Try the devices "
+        "without hardware: `shipfloor devices simulate --write-config "
+        "shipfloor-devices.toml` in one terminal, `shipfloor devices check` and "
+        "`shipfloor scan watch` in another."
     )
     return 0
 

@@ -61,6 +61,11 @@ class ScanFeed:
         return [f"{s.name} ({s.url})" for s in self._serial]
 
     @property
+    def control_chars(self) -> frozenset[str]:
+        """Control characters the wedge scanner sends as its prefix or terminator (STX…)."""
+        return frozenset(c for c in self._wedge.prefix + self._wedge.suffix if not c.isprintable())
+
+    @property
     def pending(self) -> str:
         """Characters typed or scanned since the last terminator."""
         return self._wedge.pending

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from data.models import PrintJob, PrintJobEvent, PrintJobStatus, Station
 
@@ -105,42 +105,38 @@ def add_job(
     return job_id
 
 
-def claim_next(session: Session, station_id: int, printer: str, who: Who) -> int | None:
-    """The printer's oldest queued job, moved to ``sending``; None if it must wait or is idle.
+def claim_next(session: Session, station_id: int, printer: str, who: Who) -> tuple[int, int] | None:
+    """The printer's oldest queued job moved to ``sending``, with its attempt number; None
+    when the printer is idle or held.
 
-    The row is locked (``FOR UPDATE``, not ``SKIP LOCKED``): a second sender for the same
-    printer waits, then finds the job taken and the printer busy, so jobs never overtake
-    each other.
+    Every active job of the printer is locked first (``FOR UPDATE``, not ``SKIP LOCKED``):
+    a second sender for the same printer waits, then sees the job it waited for
+    ``sending`` and takes nothing, so jobs never overtake each other.
     """
-    other = aliased(PrintJob)
-    held = exists().where(
-        other.station_id == station_id, other.printer == printer, other.status.in_(HOLDING)
-    )
-    job_id = session.scalar(
-        select(PrintJob.id)
+    active = session.execute(
+        select(PrintJob.id, PrintJob.status, PrintJob.attempts)
         .where(
             PrintJob.station_id == station_id,
             PrintJob.printer == printer,
-            PrintJob.status == PrintJobStatus.QUEUED,
-            ~held,
+            PrintJob.status.in_((PrintJobStatus.QUEUED, *HOLDING)),
         )
         .order_by(PrintJob.id)
-        .limit(1)
         .with_for_update()
-    )
-    if job_id is None:
+    ).all()
+    if not active or any(row.status in HOLDING for row in active):
         return None
-    moved = session.execute(
+    job_id, _, attempts = active[0]
+    session.execute(
         update(PrintJob)
-        .where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.QUEUED)
+        .where(PrintJob.id == job_id)
         .values(
             status=PrintJobStatus.SENDING,
-            attempts=PrintJob.attempts + 1,
+            attempts=attempts + 1,
             sending_since=who.at,
             updated_at=who.at,
         )
     )
-    return job_id if moved.rowcount == 1 else None  # type: ignore[attr-defined]
+    return job_id, attempts + 1
 
 
 def printers_with_work(session: Session, station_id: int) -> list[str]:
@@ -161,16 +157,29 @@ def content(session: Session, job_id: int) -> bytes:
 def finish(
     session: Session,
     job_id: int,
+    attempt: int,
     status: PrintJobStatus,
     who: Who,
     *,
     receipt: str | None = None,
     error: str | None = None,
 ) -> bool:
-    """Record how a send ended; False if the job was no longer ``sending`` (left alone)."""
+    """Record how send number ``attempt`` ended; False if the job has moved on since.
+
+    A send that outlived its claim (the job was marked unknown meanwhile) still records
+    its outcome, which is then known. A job a person re-queued after that is marked printed
+    if this send printed it, so the retry does not print it twice.
+    """
+    from_statuses = [PrintJobStatus.SENDING, PrintJobStatus.UNKNOWN]
+    if status is PrintJobStatus.PRINTED:
+        from_statuses.append(PrintJobStatus.QUEUED)
     moved = session.execute(
         update(PrintJob)
-        .where(PrintJob.id == job_id, PrintJob.status == PrintJobStatus.SENDING)
+        .where(
+            PrintJob.id == job_id,
+            PrintJob.attempts == attempt,
+            PrintJob.status.in_(from_statuses),
+        )
         .values(status=status, receipt=receipt, error=error, sending_since=None, updated_at=who.at)
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
@@ -182,24 +191,22 @@ def finish(
 
 def recover_stale(session: Session, station_id: int, before: datetime, who: Who) -> list[int]:
     """Jobs left ``sending`` since before ``before`` (their sender vanished) become unknown."""
-    stale = list(
-        session.scalars(
-            select(PrintJob.id)
-            .where(
-                PrintJob.station_id == station_id,
-                PrintJob.status == PrintJobStatus.SENDING,
-                PrintJob.sending_since < before,
-            )
-            .with_for_update()
+    stale = session.execute(
+        select(PrintJob.id, PrintJob.attempts)
+        .where(
+            PrintJob.station_id == station_id,
+            PrintJob.status == PrintJobStatus.SENDING,
+            PrintJob.sending_since < before,
         )
-    )
+        .with_for_update()
+    ).all()
     reason = (
         "the station sending this job stopped before it said whether the printer took it; "
         "check the printer, then retry or cancel"
     )
-    for job_id in stale:
-        finish(session, job_id, PrintJobStatus.UNKNOWN, who, error=reason)
-    return stale
+    for job_id, attempt in stale:
+        finish(session, job_id, attempt, PrintJobStatus.UNKNOWN, who, error=reason)
+    return [job_id for job_id, _ in stale]
 
 
 def move(

@@ -91,6 +91,8 @@ class PrinterStatus:
     ready: bool
     problems: tuple[str, ...]
     detail: str
+    verified: bool = True
+    """False when the printer could not be asked (a serial printer that never answers)."""
 
 
 @runtime_checkable
@@ -438,8 +440,14 @@ class SerialPrinter:
                 self._drain(port)
             except serial.SerialTimeoutException:
                 self.close()
+                # pyserial does not say how much of the timed-out write went out: at least
+                # one byte may have, so this is never "nothing was sent".
                 raise self._cut(
-                    written, total, title, f"stopped taking data for {self.timeout:g} s"
+                    written,
+                    total,
+                    title,
+                    f"stopped taking data for {self.timeout:g} s",
+                    unsure=written == 0,
                 ) from None
             except (serial.SerialException, OSError) as exc:
                 self.close()
@@ -473,6 +481,7 @@ class SerialPrinter:
                 (),
                 f"port {self.url} is open; the printer did not answer the status query "
                 f"(~HS) within {wait:g} s, so paper and head are not known",
+                verified=False,
             )
         try:
             return parse_host_status(bytes(reply))
@@ -537,7 +546,15 @@ class SerialPrinter:
                 raise serial.SerialTimeoutException("output not drained")
             time.sleep(0.01)
 
-    def _cut(self, written: int, total: int, title: str, how: str) -> PrinterError:
+    def _cut(
+        self, written: int, total: int, title: str, how: str, *, unsure: bool = False
+    ) -> PrinterError:
+        if unsure:
+            return PrinterError(
+                f"{self._who} {how} while {title!r} was being sent: check the printer before "
+                "printing again — part of the label may have printed",
+                sent="partial",
+            )
         if written == 0:
             return PrinterError(
                 f"{self._who} {how} before any of {title!r} was sent: check it is switched "

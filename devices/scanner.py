@@ -140,12 +140,38 @@ class WedgeDecoder:
         n = len(self.suffix)
         chars, times = self._chars[:-n], self._times
         self._chars, self._times = [], []
+        out: list[Scan] = []
+        split = self._typed_before_burst(times)
+        if split:
+            # Keys typed slowly and left unfinished, then a scan: two entries, not one.
+            out += self._entry(chars[:split], times[: split + 1], at, keyed=True)
+            chars, times = chars[split:], times[split:]
+        return out + self._entry(chars, times, at)
+
+    def _typed_before_burst(self, times: list[float]) -> int:
+        """Where a fast burst (a scan) starts after slowly typed keys; 0 when it does not."""
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        start = len(gaps)
+        while start > 0 and gaps[start - 1] <= self.max_gap:
+            start -= 1
+        if start == 0 or len(times) - start - len(self.suffix) < self.min_length:
+            return 0
+        before = gaps[: start - 1]
+        # The keys before the long gap must look typed (mostly slow), else the long gap is
+        # a late read in the middle of one burst.
+        if before and sum(g <= self.max_gap for g in before) * 4 >= len(before) * 3:
+            return 0
+        return start
+
+    def _entry(
+        self, chars: list[str], times: list[float], at: float, *, keyed: bool = False
+    ) -> list[Scan]:
         text = "".join(chars)
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         # Most gaps, not all: a busy terminal reads a burst in pieces, and one late read
         # must not turn a scan into typing; a person's keystrokes are nearly all slow.
         fast = sum(gap <= self.max_gap for gap in gaps)
-        scanned = bool(gaps) and fast * 4 >= len(gaps) * 3
+        scanned = not keyed and bool(gaps) and fast * 4 >= len(gaps) * 3
         if self.prefix:
             if text.startswith(self.prefix):
                 text = text[len(self.prefix) :]
@@ -199,6 +225,7 @@ class SerialScanner:
         self._thread: threading.Thread | None = None
         self._port: Any = None
         self.connected = threading.Event()
+        self._status: Callable[[str], None] = lambda _s: None
 
     def open(self) -> Any:
         """Open the port once, or raise :class:`ScannerError` saying why it cannot be."""
@@ -247,7 +274,7 @@ class SerialScanner:
     def _run(
         self, on_scan: Callable[[Scan], None], on_status: Callable[[str], None] | None
     ) -> None:
-        status = on_status or (lambda _s: None)
+        status = self._status = on_status or (lambda _s: None)
         last_error = ""
         while not self._stop.is_set():
             try:
@@ -310,4 +337,7 @@ class SerialScanner:
             return
         scan = Scan(text=text, source=self.name, at=time.monotonic())
         if self._debouncer.accept(scan):
-            on_scan(scan)
+            try:
+                on_scan(scan)
+            except Exception as exc:  # a handler's bug must not end the reader
+                self._status(f"error: scan {text!r} was read but not handled ({exc!r})")

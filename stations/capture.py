@@ -23,6 +23,23 @@ from textual.widgets import Input, TextArea
 
 from app.scanning import ScanEvent, ScanFeed
 
+CONTROL = frozenset("\r\t\n\x1d")
+"""Terminators and the GS1 group separator: control keys that belong to a scan."""
+
+
+NAMED = {"enter": "\r", "tab": "\t", "ctrl+right_square_bracket": "\x1d"}
+
+
+def key_char(event: events.Key) -> str | None:
+    """The character a key stands for; terminals send it, synthetic keys may not."""
+    if event.character is not None:
+        return event.character
+    if event.key in NAMED:
+        return NAMED[event.key]
+    if event.key.startswith("ctrl+") and len(event.key) == 6 and event.key[5].isalpha():
+        return chr(ord(event.key[5].lower()) - 96)
+    return None
+
 
 class Scanned(Message):
     """A whole scan or keyed entry, and what it means."""
@@ -74,7 +91,7 @@ class ScanCaptureApp(App[Any]):
     def _captures(self, event: events.Key) -> bool:
         if isinstance(self.focused, Input | TextArea):
             return False
-        char = event.character
+        char = key_char(event)
         if char is None:
             return False
         pending = self.feed.pending
@@ -82,7 +99,7 @@ class ScanCaptureApp(App[Any]):
             return bool(pending)
         if char in ("\r", "\t", "\n") and not pending:
             return False
-        return char.isprintable() or char in ("\r", "\t", "\n", "\x1d")
+        return char.isprintable() or char in CONTROL or char in self.feed.control_chars
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded and self._captures(event):
@@ -91,8 +108,9 @@ class ScanCaptureApp(App[Any]):
             elif event.key == "escape":
                 self.feed.clear()
             else:
-                assert event.character is not None
-                for scan in self.feed.key(event.character, event.time):
+                char = key_char(event)
+                assert char is not None
+                for scan in self.feed.key(char, event.time):
                     self.screen.post_message(Scanned(scan))
             self.screen.post_message(EntryChanged(self.feed.pending))
             event.stop()

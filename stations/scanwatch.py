@@ -44,14 +44,13 @@ class ScanWatchApp(ScanCaptureApp):
         yield Footer()
 
     def on_mount(self) -> None:
+        # Textual calls ScanCaptureApp.on_mount as well (it starts the serial scanners).
         if self._log_path is not None:
             self._log_file = self._log_path.open("a", encoding="utf-8")
-        super().on_mount()
         for name in self.feed.serial_names:
             self.query_one(RichLog).write(f"serial scanner {name}: connecting")
 
     def on_unmount(self) -> None:
-        super().on_unmount()
         if self._log_file is not None:
             self._log_file.close()
 

@@ -125,6 +125,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         p.add_argument("job", type=int, metavar="JOB")
         p.add_argument("--user", metavar="BADGE", required=True, help="who asks (their badge)")
         p.add_argument("--reason", default="", help="why (required for a reprint)")
+        p.add_argument("--station", metavar="ID", default=None, help="where the person is")
         p.set_defaults(run=cmd_print_person)
     ptest = print_sub.add_parser(
         "test", parents=[common, devices_file], help="queue a test page for a station's printer"
@@ -194,6 +195,14 @@ def _device_file(args: argparse.Namespace) -> config.DeviceFile:
         raise cli.CommandError(str(exc)) from None
 
 
+def _station_devices(args: argparse.Namespace) -> config.StationDevices:
+    """The devices of ``--station`` in the device file, or a command error saying why not."""
+    try:
+        return _device_file(args).station(args.station)
+    except config.DeviceConfigError as exc:
+        raise cli.CommandError(str(exc)) from None
+
+
 def cmd_devices_check(args: argparse.Namespace) -> int:
     device_file = _device_file(args)
     try:
@@ -205,27 +214,23 @@ def cmd_devices_check(args: argparse.Namespace) -> int:
     except config.DeviceConfigError as exc:
         raise cli.CommandError(str(exc)) from None
     results = [r for station in stations for r in wiring.check(station)]
+    failed = any(r.failed for r in results)
     if args.json:
-        sys.stdout.write(
-            json.dumps(
-                {
-                    "ok": all(r.ok for r in results),
-                    "devices": [
-                        {"station": r.station, "device": r.device, "ok": r.ok, "detail": r.detail}
-                        for r in results
-                    ],
-                }
-            )
-            + "\n"
-        )
+        devices = [
+            {"station": r.station, "device": r.device, "state": r.state, "detail": r.detail}
+            for r in results
+        ]
+        sys.stdout.write(json.dumps({"ok": not failed, "devices": devices}) + "\n")
     else:
+        marks = {"ok": "[green]ok  [/]", "fail": "[red]FAIL[/]", "unverified": "[yellow]??  [/]"}
         for r in results:
-            mark = "[green]ok  [/]" if r.ok else "[red]FAIL[/]"
-            cli.out.print(f"{mark} {r.station} {r.device}: ", end="")
+            cli.out.print(f"{marks[r.state]} {r.station} {r.device}: ", end="")
             cli.out.print(r.detail, markup=False, highlight=False)
         if not results:
             cli.out.print("No devices are configured for that station.")
-    return 0 if all(r.ok for r in results) else 1
+        elif any(r.state == "unverified" for r in results):
+            cli.out.print("?? = could not be tried from here; the detail says how to try it.")
+    return 1 if failed else 0
 
 
 def _actor(args: argparse.Namespace) -> Actor:
@@ -236,7 +241,13 @@ def _actor(args: argparse.Namespace) -> Actor:
         raise cli.CommandError(f"there is no user with badge {args.user!r}")
     if not user.active:
         raise cli.CommandError(f"user {args.user} ({user.name}) is not active")
-    return Actor(name=user.badge, user_id=user.id)
+    station_id = None
+    if args.station:
+        with UnitOfWork(engine, read_only=True) as uow:
+            station_id = rows.station_id(uow.session, args.station)
+        if station_id is None:
+            raise cli.CommandError(f"there is no station {args.station!r}")
+    return Actor(name=user.badge, user_id=user.id, station_id=station_id)
 
 
 def cmd_print_person(args: argparse.Namespace) -> int:
@@ -244,7 +255,7 @@ def cmd_print_person(args: argparse.Namespace) -> int:
     actor = _actor(args)
     try:
         if args.print_command == "retry":
-            printqueue.retry(engine, args.job, actor)
+            printqueue.retry(engine, args.job, actor, args.reason)
             cli.out.print(f"Print job {args.job} is queued again.")
         elif args.print_command == "cancel":
             printqueue.cancel(engine, args.job, actor, args.reason)
@@ -348,10 +359,7 @@ def cmd_print_show(args: argparse.Namespace) -> int:
 
 def cmd_print_deliver(args: argparse.Namespace) -> int:
     engine = cli._current_engine(args)
-    try:
-        station = _device_file(args).station(args.station)
-    except config.DeviceConfigError as exc:
-        raise cli.CommandError(str(exc)) from None
+    station = _station_devices(args)
     targets = wiring.targets(station)
     actor = Actor.system(f"print-{args.station}")
 
@@ -373,10 +381,7 @@ def cmd_print_deliver(args: argparse.Namespace) -> int:
 
 def cmd_print_test(args: argparse.Namespace) -> int:
     engine = cli._current_engine(args)
-    try:
-        station = _device_file(args).station(args.station)
-    except config.DeviceConfigError as exc:
-        raise cli.CommandError(str(exc)) from None
+    station = _station_devices(args)
     cfg = station.printers.get(args.printer)
     if cfg is None:
         known = ", ".join(station.printers) or "none"
@@ -410,7 +415,7 @@ def cmd_print_test(args: argparse.Namespace) -> int:
 
 def cmd_devices_simulate(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
-    (folder / "printed").mkdir(parents=True, exist_ok=True)
+    prepare_simulator_folder(folder)
     try:
         scanner = ScannerSimulator(folder / "scanner")
         scale = ScaleSimulator(args.scale, link=str(folder / "scale"))
@@ -439,7 +444,7 @@ def cmd_devices_simulate(args: argparse.Namespace) -> int:
         f"  {args.scale} scale      {folder / 'scale'}  (type 'w 1234' to put 1,234 g on it)\n"
         f"  ZPL printer     127.0.0.1:{printer.port}  (jobs land in {folder / 'printed'})\n"
         + (f"  device file     {args.write_config}\n" if args.write_config else "")
-        + "Ctrl-C or end of input stops.",
+        + "Ctrl-C (or SIGTERM) stops them; they keep running when input ends.",
         markup=False,
     )
     try:
@@ -458,6 +463,12 @@ def cmd_devices_simulate(args: argparse.Namespace) -> int:
         scale.close()
         printer.close()
     return 0
+
+
+def prepare_simulator_folder(folder: Path) -> None:
+    """Where the simulated label printer keeps jobs and the document printer writes PDFs."""
+    (folder / "printed").mkdir(parents=True, exist_ok=True)
+    (folder / "documents").mkdir(parents=True, exist_ok=True)
 
 
 def simulator_config(station: str, folder: Path, printer_port: int, scale_kind: str) -> str:
@@ -479,7 +490,4 @@ def scan_feed(args: argparse.Namespace) -> ScanFeed:
     """The scanners `scan watch` listens to: the station's, or a plain keyboard wedge."""
     if not args.station:
         return ScanFeed.for_station(None)
-    try:
-        return ScanFeed.for_station(_device_file(args).station(args.station))
-    except config.DeviceConfigError as exc:
-        raise cli.CommandError(str(exc)) from None
+    return ScanFeed.for_station(_station_devices(args))

@@ -162,6 +162,7 @@ def parse(data: Mapping[str, Any], path: Path) -> DeviceFile:
     stations: dict[str, StationDevices] = {}
     for code, body in stations_table.items():
         where = f"stations.{code}"
+        _name(code, where, path)
         table = _table(body, where, path)
         _keys(table, {"scanners", "scale", "printers"}, f"{path}: {where}")
         scanners = tuple(
@@ -170,6 +171,12 @@ def parse(data: Mapping[str, Any], path: Path) -> DeviceFile:
             )
             for name, t in _table(table.get("scanners", {}), f"{where}.scanners", path).items()
         )
+        wedges = [sc.name for sc in scanners if sc.kind == "wedge"]
+        if len(wedges) > 1:
+            raise DeviceConfigError(
+                f"{path}: {where} names {len(wedges)} wedge scanners ({', '.join(wedges)}); a "
+                "terminal has one keyboard input, so name one (any number of serial ones)"
+            )
         scale = None
         if "scale" in table:
             scale = _scale(_table(table["scale"], f"{where}.scale", path), f"{where}.scale", path)
@@ -222,16 +229,12 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 def _scanner(name: str, t: Mapping[str, Any], where: str, path: Path) -> ScannerConfig:
+    _name(name, where, path)
     kind = _kind(t, _SCANNER_KEYS, where, path)
     _keys(
         t, _SCANNER_KEYS[kind], f"{path}: {where}", required={"port"} if kind == "serial" else set()
     )
     values = _typed(t, where, path)
-    for key in ("max_gap_ms", "min_length", "baudrate"):
-        if key in values and values[key] <= 0:
-            raise DeviceConfigError(f"{path}: {where}.{key} must be above 0, not {values[key]}")
-    if values.get("debounce_ms", 0) < 0:
-        raise DeviceConfigError(f"{path}: {where}.debounce_ms cannot be negative")
     if values.get("terminator", "enter") == "":
         raise DeviceConfigError(f"{path}: {where}.terminator cannot be empty")
     return ScannerConfig(name=name, **values)
@@ -246,6 +249,7 @@ def _scale(t: Mapping[str, Any], where: str, path: Path) -> ScaleConfig:
 
 
 def _printer(name: str, t: Mapping[str, Any], where: str, path: Path) -> PrinterConfig:
+    _name(name, where, path)
     kind = _kind(t, {k: set() for k in _PRINTER_KEYS}, where, path)
     required, optional = _PRINTER_KEYS[kind]
     _keys(t, required | optional | {"kind", "language"}, f"{path}: {where}", required=required)
@@ -259,6 +263,11 @@ def _printer(name: str, t: Mapping[str, Any], where: str, path: Path) -> Printer
     if kind == "cups" and "options" in values:
         values["options"] = {str(k): str(v) for k, v in values["options"].items()}
     return PrinterConfig(name=name, kind=kind, language=language, options=values)
+
+
+def _name(name: str, where: str, path: Path) -> None:
+    if not 1 <= len(name) <= 40:
+        raise DeviceConfigError(f"{path}: {where}: a name is 1 to 40 characters long")
 
 
 def _kind(t: Mapping[str, Any], kinds: Mapping[str, object], where: str, path: Path) -> str:
@@ -288,6 +297,17 @@ def _keys(
         raise DeviceConfigError(f"{where}: {missing[0]!r} is missing")
 
 
+_RANGES: dict[str, tuple[float, float]] = {
+    "max_gap_ms": (1, 10_000),
+    "min_length": (1, 1_000),
+    "debounce_ms": (0, 60_000),
+    "baudrate": (50, 4_000_000),
+    "timeout_s": (0.01, 600),
+    "stable_frames": (1, 100),
+    "tolerance_g": (0, 100_000),
+}
+
+
 def _typed(t: Mapping[str, Any], where: str, path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in t.items():
@@ -300,6 +320,20 @@ def _typed(t: Mapping[str, Any], where: str, path: Path) -> dict[str, Any]:
             names = expected if isinstance(expected, tuple) else (expected,)
             want = " or ".join(_TYPE_WORDS[n] for n in names)
             raise DeviceConfigError(f"{path}: {where}.{key} must be {want}, not {value!r}")
+        if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
+            low, high = _RANGES[key]
+            raise DeviceConfigError(
+                f"{path}: {where}.{key} is {value}; it must be from {low:g} to {high:g}"
+            )
+        if key == "port" and isinstance(value, int) and not 1 <= value <= 65_535:
+            raise DeviceConfigError(
+                f"{path}: {where}.port is {value}; a TCP port is from 1 to 65535"
+            )
+        if key in ("host", "queue", "folder") and (not value.strip() or value != value.strip()):
+            raise DeviceConfigError(
+                f"{path}: {where}.{key} is {value!r}; it cannot be empty or start or end with "
+                "a space"
+            )
         out[key] = value
     return out
 

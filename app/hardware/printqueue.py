@@ -25,8 +25,10 @@ from data.uow import UnitOfWork
 from devices.errors import PrinterError
 
 CONTENT_TYPES = ("application/zpl", "application/pdf")
-STALE_AFTER = timedelta(minutes=2)
-"""A job ``sending`` for longer than this has lost its sender (sends time out in seconds)."""
+STALE_AFTER = timedelta(minutes=10)
+"""A job ``sending`` for longer than this has lost its sender. Sends time out in seconds;
+a big job to a slow serial printer takes minutes. Should a send outlive this after all,
+its outcome is still recorded when it ends (``finish`` matches the attempt)."""
 
 
 class PrintQueueError(ValueError):
@@ -140,9 +142,10 @@ def _deliver_printer(
 ) -> None:
     while True:
         with UnitOfWork(engine) as uow:
-            job_id = rows.claim_next(uow.session, station_id, printer, _who(actor))
-            if job_id is None:
+            claim = rows.claim_next(uow.session, station_id, printer, _who(actor))
+            if claim is None:
                 return
+            job_id, attempt = claim
             job = rows.job(uow.session, job_id)
             data = rows.content(uow.session, job_id)
             uow.commit()
@@ -150,10 +153,18 @@ def _deliver_printer(
         status, text = _send(job, data, printer, target)
         with UnitOfWork(engine) as uow:
             if status is PrintJobStatus.PRINTED:
-                rows.finish(uow.session, job_id, status, _who(actor), receipt=text)
+                kept = rows.finish(uow.session, job_id, attempt, status, _who(actor), receipt=text)
             else:
-                rows.finish(uow.session, job_id, status, _who(actor), error=text)
+                kept = rows.finish(uow.session, job_id, attempt, status, _who(actor), error=text)
             uow.commit()
+        if not kept:
+            status, text = (
+                PrintJobStatus.UNKNOWN,
+                (
+                    f"the send ended ({status.value}: {text}) after a person changed the job; "
+                    "check the printer and the job's history"
+                ),
+            )
         if status is PrintJobStatus.PRINTED:
             report.printed.append(job_id)
         elif status is PrintJobStatus.FAILED:
@@ -188,7 +199,7 @@ def _send(
     return PrintJobStatus.PRINTED, receipt
 
 
-def retry(engine: StoreEngine, job_id: int, actor: Actor) -> None:
+def retry(engine: StoreEngine, job_id: int, actor: Actor, reason: str = "") -> None:
     """Put a failed or unknown job back in the queue (a person decided to)."""
     _person_move(
         engine,
@@ -198,6 +209,7 @@ def retry(engine: StoreEngine, job_id: int, actor: Actor) -> None:
         to=PrintJobStatus.QUEUED,
         event="retried",
         refusal="only a failed or unknown job can be retried",
+        detail=reason,
     )
 
 
@@ -252,9 +264,12 @@ def reprint(engine: StoreEngine, job_id: int, actor: Actor, reason: str) -> int:
         job = rows.job(uow.session, job_id)
         if job is None:
             raise PrintQueueError(f"there is no print job {job_id}")
-        if job.status in (PrintJobStatus.QUEUED, PrintJobStatus.SENDING):
+        if job.status not in (PrintJobStatus.PRINTED, PrintJobStatus.CANCELLED):
+            # A failed or unknown job still holds its printer: a reprint would queue behind
+            # it, and a later retry would print the document twice.
             raise PrintQueueError(
-                f"print job {job_id} is {job.status.value}: it has not been printed yet"
+                f"print job {job_id} is {job.status.value}: only a printed or cancelled job "
+                "is reprinted (retry or cancel a failed or unknown one)"
             )
         who = _who(actor)
         new_id = rows.add_job(

@@ -66,10 +66,16 @@ def serial_scanner(cfg: ScannerConfig) -> SerialScanner:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """``state`` is ``ok``, ``fail``, or ``unverified`` (it could not be asked from here)."""
+
     station: str
     device: str
-    ok: bool
+    state: str
     detail: str
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "fail"
 
 
 def check(devices: StationDevices) -> Iterator[CheckResult]:
@@ -81,7 +87,7 @@ def check(devices: StationDevices) -> Iterator[CheckResult]:
             yield CheckResult(
                 station,
                 name,
-                True,
+                "unverified",
                 "keyboard wedge: it types into the station's terminal, so it cannot be reached "
                 "from here; scan a code in `shipfloor scan watch` on that terminal to try it",
             )
@@ -89,31 +95,32 @@ def check(devices: StationDevices) -> Iterator[CheckResult]:
         try:
             port = serial_scanner(cfg).open()
             port.close()
-        except DeviceError as exc:
-            yield CheckResult(station, name, False, str(exc))
+        except (DeviceError, ValueError) as exc:
+            yield CheckResult(station, name, "fail", str(exc))
         else:
             yield CheckResult(
-                station, name, True, f"serial port {cfg.port} opens at {cfg.baudrate} baud"
+                station, name, "ok", f"serial port {cfg.port} opens at {cfg.baudrate} baud"
             )
     if devices.scale is not None:
         try:
             with scale(devices.scale) as s:
                 who = s.identify()
                 reading = s.read_now()
-        except DeviceError as exc:
-            yield CheckResult(station, "scale", False, str(exc))
+        except (DeviceError, ValueError) as exc:
+            yield CheckResult(station, "scale", "fail", str(exc))
         else:
             state = "stable" if reading.stable else "moving"
-            yield CheckResult(station, "scale", True, f"{who}; reads {reading.grams} g ({state})")
+            yield CheckResult(station, "scale", "ok", f"{who}; reads {reading.grams} g ({state})")
     for pcfg in devices.printers.values():
         name = f"printer {pcfg.name}"
         try:
             status = printer(pcfg).check()
-        except DeviceError as exc:
-            yield CheckResult(station, name, False, str(exc))
+        except (DeviceError, ValueError) as exc:
+            yield CheckResult(station, name, "fail", str(exc))
             continue
         if status.ready:
-            yield CheckResult(station, name, True, f"{pcfg.where()}: {status.detail}")
+            state = "ok" if status.verified else "unverified"
+            yield CheckResult(station, name, state, f"{pcfg.where()}: {status.detail}")
         else:
             problems = ", ".join(status.problems) or status.detail
-            yield CheckResult(station, name, False, f"{pcfg.where()} is not ready: {problems}")
+            yield CheckResult(station, name, "fail", f"{pcfg.where()} is not ready: {problems}")

@@ -63,6 +63,14 @@ def test_variable_count_and_weight() -> None:
     assert found.net_weight_g == 1134
 
 
+def test_itf14_carton_codes_and_element_strings_of_eighteen_digits() -> None:
+    found = resolve("]I110012345678902")
+    assert (found.kind, found.gtin) == ("gtin", "10012345678902")
+    found = resolve("172712311012345679")  # expiry and lot, scanned without an identifier
+    assert (found.kind, found.expiry, found.lot) == ("gs1", date(2027, 12, 31), "12345679")
+    assert resolve("(00) 340123450000000000").sscc == "340123450000000000"
+
+
 def test_human_readable_form_and_digital_link() -> None:
     found = resolve("(01)05901234123457(10)ABC(17)251231")
     assert (found.gtin, found.lot, found.expiry) == ("05901234123457", "ABC", date(2025, 12, 31))
@@ -105,6 +113,10 @@ def test_site_barcodes() -> None:
         ("]C", "needs 3 characters"),
         ("https://example.com/x", "not a GS1 Digital Link URI"),
         ("(01)123", "truncated element string: AI (01) GTIN needs 14 digits, only 3 follow"),
+        ("30", "truncated element string: AI (30) needs a count, got nothing"),
+        ("0105012345000015\x1d30", "AI (30) needs a count"),
+        ("]C012345678", "a CODE 128 (]C0) symbol holding '12345678': it carries neither"),
+        ("123456789012345678", "wrong check digit in SSCC 123456789012345678"),
     ],
 )
 def test_every_refusal_says_why(text: str, reason: str) -> None:
@@ -195,7 +207,7 @@ def test_scan_parse_command(capsys: pytest.CaptureFixture[str]) -> None:
         "valid": False,
         "text": "0105901234123458",
         "reason": "wrong check digit in GTIN 05901234123458: the last digit should be 7, "
-        "not 8 — scan again, or key the number printed under the bars",
+        "not 8; scan again, or key the number printed under the bars",
     }
     assert main(["scan", "parse", "LOC-A-01-02-1"]) == 0
     assert "site location barcode: location A-01-02-1" in capsys.readouterr().out

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from app.cli import main
 from app.hardware import config
-from app.hardware.commands import simulator_config
+from app.hardware.commands import prepare_simulator_folder, simulator_config
 from app.users import hash_pin
 from data.models import Role, Station, StationRole, User, UserRole
 from data.uow import UnitOfWork
@@ -70,13 +70,27 @@ def test_the_documented_example_is_a_valid_device_file(tmp_path: Path) -> None:
         ("[stations.P.scanners.s]\nkind = 'serial'\n", "'port' is missing"),
         (
             "[stations.P.scanners.s]\nkind = 'wedge'\nmax_gap_ms = 0\n",
-            "max_gap_ms must be above 0, not 0",
+            "max_gap_ms is 0; it must be from 1 to 10000",
         ),
         ("[stations.P.scanners.s]\nkind = 'wedge'\nterminator = ''\n", "cannot be empty"),
         ("[stations.P]\nscanner = 1\n", "unknown key 'scanner'"),
         ("stations = 3\n", "stations must be a table, not 3"),
         ("[printers]\n", "unknown key 'printers'"),
         ("stations = [\n", "is not valid TOML"),
+        (
+            "[stations.P.printers.l]\nkind = 'tcp'\nhost = 'h'\nport = 70000\n",
+            "port is 70000; a TCP port is from 1 to 65535",
+        ),
+        (
+            "[stations.P.scale]\nkind = 'continuous'\nport = 'x'\nstable_frames = 0\n",
+            "stable_frames is 0; it must be from 1 to 100",
+        ),
+        ("[stations.P.printers.l]\nkind = 'cups'\nqueue = ' q'\n", "cannot be empty or start"),
+        (
+            "[stations.P.scanners.a]\nkind = 'wedge'\n[stations.P.scanners.b]\nkind = 'wedge'\n",
+            "names 2 wedge scanners (a, b)",
+        ),
+        (f"[stations.P.printers.{'x' * 41}]\nkind = 'folder'\nfolder = 'f'\n", "1 to 40"),
     ],
 )
 def test_device_file_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
@@ -109,8 +123,8 @@ def simulated(tmp_path: Path) -> Iterator[tuple[Path, PrinterSimulator, ScaleSim
         ScannerSimulator(tmp_path / "scanner"),
     ):
         path = tmp_path / "devices.toml"
+        prepare_simulator_folder(tmp_path)
         path.write_text(simulator_config("PACK-01", tmp_path, printer.port, "sics"))
-        (tmp_path / "documents").mkdir()
         yield path, printer, scale
 
 
@@ -129,7 +143,14 @@ def test_devices_check_reports_every_device(
         "printer label",
         "printer documents",
     }
-    assert all(d["ok"] for d in devices.values())
+    assert out["ok"] is True
+    assert {name: d["state"] for name, d in devices.items()} == {
+        "scanner hand": "unverified",
+        "scanner serial": "ok",
+        "scale": "ok",
+        "printer label": "ok",
+        "printer documents": "ok",
+    }
     assert "reads 1234 g (stable)" in devices["scale"]["detail"]
     assert "keyboard wedge" in devices["scanner hand"]["detail"]
     printer.paper_out(True)
@@ -143,7 +164,7 @@ def test_devices_check_reports_every_device(
     assert main(["devices", "check", "--devices", str(path), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     label = next(d for d in out["devices"] if d["device"] == "printer label")
-    assert not label["ok"]
+    assert label["state"] == "fail"
     assert "refused" in label["detail"]
     assert main(["devices", "check", "--devices", str(path), "--station", "NOPE"]) == 2
     assert "no devices are configured for station 'NOPE'" in capsys.readouterr().err
@@ -257,7 +278,6 @@ def test_devices_simulate_runs_all_three(
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        (sim_dir / "documents").mkdir()
         assert main(["devices", "check", "--devices", str(cfg), "--json"]) == 0
         capsys.readouterr()
         got: list[Scan] = []

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
 from collections.abc import Iterator
+from multiprocessing.queues import Queue
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,6 +15,7 @@ from app.hardware import printqueue
 from app.hardware.printqueue import PrintQueueError, Target
 from data import printjobs as rows
 from data.models import PrintJobStatus, Station, StationRole
+from data.store import make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork
 from devices.printers import TcpPrinter
@@ -189,7 +191,7 @@ def test_a_job_for_an_unconfigured_printer_or_wrong_language_fails_with_why(
 
 def test_reprint_is_a_new_audited_job(site: Engine, printer: PrinterSimulator) -> None:
     job = queue(site, 7)
-    with pytest.raises(PrintQueueError, match="has not been printed yet"):
+    with pytest.raises(PrintQueueError, match="is queued: only a printed or cancelled job"):
         printqueue.reprint(site, job, Actor("U2001"), "torn")
     printqueue.deliver(site, "PACK-01", targets(printer), Actor("PACK-01"))
     with pytest.raises(PrintQueueError, match="give a reason"):
@@ -249,7 +251,7 @@ def test_a_vanished_sender_leaves_the_job_unknown(site: Engine, printer: Printer
         station_id = rows.station_id(uow.session, "PACK-01")
         assert station_id is not None
         old = rows.Who("PACK-01", None, None, utcnow() - printqueue.STALE_AFTER * 2)
-        assert rows.claim_next(uow.session, station_id, "label", old) == job
+        assert rows.claim_next(uow.session, station_id, "label", old) == (job, 1)
         uow.commit()
     report = printqueue.deliver(site, "PACK-01", targets(printer), Actor("PACK-01"))
     assert report.recovered == [job]
@@ -265,24 +267,73 @@ def test_print_history_is_append_only(site: Engine) -> None:
         uow.session.execute(text(f"DELETE FROM print_job_events WHERE job_id = {job}"))
 
 
-def test_two_senders_at_once_print_each_job_once_in_order(
+def _deliver_rounds(url: str, port: int, rounds: int, out: Queue[list[int]]) -> None:
+    engine = make_engine(url)
+    printed: list[int] = []
+    for _ in range(rounds):
+        sender = TcpPrinter("label", "127.0.0.1", port, timeout=5.0)
+        target = {"label": Target(sender=sender, content_type=ZPL, where=f"127.0.0.1:{port}")}
+        printed += printqueue.deliver(engine, "PACK-01", target, Actor("PACK-01")).printed
+    engine.dispose()
+    out.put(printed)
+
+
+def test_two_sender_processes_print_each_job_once_in_order(
     site: Engine, printer: PrinterSimulator
 ) -> None:
     ids = [queue(site, n) for n in range(20)]
-    barrier = threading.Barrier(2)
-    printed: list[list[int]] = []
-
-    def run() -> None:
-        barrier.wait()
-        got: list[int] = []
-        for _ in range(10):
-            got += printqueue.deliver(site, "PACK-01", targets(printer), Actor("PACK-01")).printed
-        printed.append(got)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(printed[0] + printed[1]) == ids
+    ctx = multiprocessing.get_context("spawn")
+    out: Queue[list[int]] = ctx.Queue()
+    url = site.url.render_as_string(hide_password=False)
+    procs = [
+        ctx.Process(target=_deliver_rounds, args=(url, printer.port, 40, out)) for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    assert sorted(results[0] + results[1]) == ids
+    # One at a time per printer, in queue order: what the printer got is the queue's order.
     assert printer.wait_for_jobs(20, 5.0) == [label(n) for n in range(20)]
+    with UnitOfWork(site, read_only=True) as uow:
+        assert {j.attempts for j in rows.jobs(uow.session, limit=None)} == {1}
+
+
+def test_a_send_that_outlives_its_claim_still_records_what_happened(site: Engine) -> None:
+    first, second = queue(site, 1), queue(site, 2)
+    long_ago = utcnow() - printqueue.STALE_AFTER * 2
+    with UnitOfWork(site) as uow:
+        station_id = rows.station_id(uow.session, "PACK-01")
+        assert station_id is not None
+        claimed = rows.claim_next(
+            uow.session, station_id, "label", rows.Who("a", None, None, long_ago)
+        )
+        assert claimed == (first, 1)
+        uow.commit()
+    with UnitOfWork(site) as uow:
+        now = rows.Who("b", None, None, utcnow())
+        assert rows.recover_stale(
+            uow.session, station_id, utcnow() - printqueue.STALE_AFTER, now
+        ) == [first]
+        uow.commit()
+    # A person re-queues it while the slow send is still going; then the send ends well.
+    printqueue.retry(site, first, Actor("U5001"), "printer looked idle")
+    with UnitOfWork(site) as uow:
+        assert rows.finish(uow.session, first, 1, PrintJobStatus.PRINTED, now, receipt="ok")
+        uow.commit()
+    assert status(site, first) is PrintJobStatus.PRINTED  # not printed a second time
+    with UnitOfWork(site) as uow:
+        claimed = rows.claim_next(uow.session, station_id, "label", now)
+        assert claimed == (second, 1)
+        # A stale outcome of an older attempt never overwrites a newer one.
+        assert not rows.finish(uow.session, second, 0, PrintJobStatus.FAILED, now, error="x")
+        uow.commit()
+    with UnitOfWork(site, read_only=True) as uow:
+        history = [(e.event, e.detail) for e in rows.events(uow.session, first)]
+    assert history == [
+        ("queued", ""),
+        ("unknown", history[1][1]),
+        ("retried", "printer looked idle"),
+        ("sent", "ok"),
+    ]

@@ -242,3 +242,28 @@ def test_opening_a_missing_port_says_what_to_check(tmp_path: Path) -> None:
         scanner.start(lambda _s: None)
         scanner.start(lambda _s: None)
     scanner.stop()
+
+
+def test_keys_typed_before_a_scan_do_not_merge_with_it() -> None:
+    decoder = WedgeDecoder(max_gap=0.05)
+    scans = type_text(decoder, "12", 0.0, 0.4)
+    scans += type_text(decoder, "LOC-A-03-12-2\r", 2.0, 0.003)
+    assert [(s.text, s.keyed) for s in scans] == [("12", True), ("LOC-A-03-12-2", False)]
+
+
+def test_a_handler_that_fails_does_not_stop_the_reader(tmp_path: Path) -> None:
+    with ScannerSimulator(tmp_path / "scanner") as sim:
+        got = Collector()
+
+        def handler(scan: Scan) -> None:
+            if scan.text == "BAD":
+                raise ValueError("handler bug")
+            got.on_scan(scan)
+
+        with SerialScanner(sim.port) as scanner:
+            scanner.start(handler, got.on_status)
+            got.wait_connected()
+            sim.scan("BAD")
+            sim.scan("TOTE-1")
+            assert got.take(1) == ["TOTE-1"]
+    assert any("'BAD' was read but not handled" in s for s in got.statuses)
