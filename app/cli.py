@@ -526,8 +526,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         with _progress(not args.json and err.is_terminal) as update:
             return bench_picking(args, update)
+    if args.name == "labels":
+        from app.shipping.commands import bench_labels
+
+        figures = bench_labels(args)
+        if args.json:
+            _print_json(figures)
+        else:
+            table = Table("document", "median ms", title="Rendering labels and documents")
+            for name, ms in figures.items():
+                table.add_row(name.removesuffix("_ms").replace("_", " "), f"{ms:.3f}")
+            out.print(table)
+        return 0
     if args.name != "dom":
-        raise CommandError(f"unknown benchmark {args.name!r}; available: dom, picking")
+        raise CommandError(f"unknown benchmark {args.name!r}; available: dom, labels, picking")
     from app.dom import bench
 
     with _progress(not args.json and err.is_terminal) as update:
@@ -712,9 +724,14 @@ def build_parser() -> argparse.ArgumentParser:
     from app.hardware.commands import add_commands as add_hardware_commands
 
     add_hardware_commands(commands, common)
+    from app.shipping.commands import add_commands as add_shipping_commands
+
+    add_shipping_commands(commands, common)
 
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
-    bench_cmd.add_argument("name", metavar="NAME", choices=["dom", "picking"], help="dom, picking")
+    bench_cmd.add_argument(
+        "name", metavar="NAME", choices=["dom", "labels", "picking"], help="dom, labels, picking"
+    )
     bench_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     bench_cmd.add_argument("--instances", type=int, default=10, help="dom: instances (10)")
     bench_cmd.add_argument("--sequences", type=int, default=3, help="dom: arrival sequences (3)")

@@ -13,6 +13,7 @@ from app.intake.importer import ImportSummary, import_records
 from app.intake.parse import FieldError, build_order
 from app.intake.records import ParsedOrder, Rejection
 from app.picking import site as layouts
+from app.shipping import settings as ship_settings
 from app.users import hash_pin
 from data import demo, settings
 from data import picking as picking_rows
@@ -24,6 +25,29 @@ from data.uow import UnitOfWork
 Progress = Callable[[str, int, int], None]
 """(stage, done, total)."""
 
+
+DEMO_SHIPPING = {
+    "gs1_company_prefix": demo.GS1_COMPANY_PREFIX,
+    "sscc_extension_digit": 0,
+    "carriers": {
+        "GROUND": {"name": "Ground Parcel", "tracking_prefix": "GP", "account": "SF-GP-0001"},
+        "EXPRESS": {"name": "Express Courier", "tracking_prefix": "EX", "account": "SF-EX-0001"},
+        "PICKUP": {"name": "Store Pickup", "tracking_prefix": "PU", "account": ""},
+    },
+    "seller": {
+        "name": "Shipfloor Demo Co.",
+        "lines": ["100 Commerce Way"],
+        "city": "Columbus",
+        "region": "OH",
+        "postal_code": "43215",
+        "country": "US",
+        "email": "orders@shipfloor.example",
+        "tax_id": "US-00-0000000",
+    },
+    "tax_rates": {"default": "0", "US-OH": "0.0575", "US-CA": "0.0725", "US-NY": "0.04"},
+    "invoice_prefix": "INV-",
+}
+"""The demo site's shipping settings: its GS1 prefix, carriers, seller and tax rates."""
 
 SEEDED_KEY = "demo.seeded"
 """Written when a demo seed has finished, orders included."""
@@ -110,6 +134,7 @@ def seed(
     )
     if imported.rejected:
         raise RuntimeError(f"demo orders were rejected: {imported.rejected[0]}")
+    ship_settings.save(engine, DEMO_SHIPPING, Actor.system("demo-seed"))
     with UnitOfWork(engine) as uow:
         settings.put(
             uow.session,

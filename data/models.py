@@ -933,3 +933,52 @@ class PrintJobEvent(Base):
     actor: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+
+
+class Sequence(Base):
+    """A named counter that never gives a number twice (SSCC serials, tracking numbers)."""
+
+    __tablename__ = "sequences"
+    __table_args__ = (CheckConstraint("next_value >= 1", name="next_value_positive"),)
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Manifest(Base):
+    """A carrier's end-of-day close-out: the packages handed over together."""
+
+    __tablename__ = "manifests"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[IntPK]
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    carrier: Mapped[str] = mapped_column(String(40))
+    closed_at: Mapped[Timestamp]
+    closed_by: Mapped[str] = mapped_column(String(80))
+
+
+class Package(Base):
+    """One box of a shipment, with its own SSCC and tracking number for life."""
+
+    __tablename__ = "packages"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint("weight_g IS NULL OR weight_g >= 0", name="weight_non_negative"),
+        CheckConstraint("length(sscc) = 18", name="sscc_length"),
+        UniqueConstraint("carrier", "tracking_number"),
+    )
+
+    id: Mapped[IntPK]
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    """n in "package n of m"; m is the shipment's package count."""
+    sscc: Mapped[str] = mapped_column(String(18), unique=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    tracking_number: Mapped[str] = mapped_column(String(40))
+    weight_g: Mapped[int | None] = mapped_column(Integer)
+    box: Mapped[str | None] = mapped_column(String(40))
+    manifest_id: Mapped[int | None] = mapped_column(ForeignKey("manifests.id"), index=True)
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))

@@ -1,0 +1,1 @@
+"""Packages, shipping labels, packing slips, invoices and carrier manifests."""

@@ -1,0 +1,362 @@
+"""The `shipfloor label`, `document`, `package`, `manifest` and `shipping` commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from app import cli
+from app.actor import Actor
+from app.hardware import config, printqueue
+from app.shipping import labelspec, service
+from app.shipping import settings as ship_settings
+from app.shipping.service import ShippingError
+from app.shipping.settings import ShippingSettingsError
+from data.types import utcnow
+from printing import documents, label
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    out_file = argparse.ArgumentParser(add_help=False)
+    out_file.add_argument("-o", "--output", metavar="OUT", required=True, help="file to write")
+    devices_file = argparse.ArgumentParser(add_help=False)
+    devices_file.add_argument(
+        "--devices",
+        metavar="FILE",
+        default=None,
+        help=f"the station device file (default: ${config.ENV}, else {config.DEFAULT_FILE})",
+    )
+
+    label_cmd = commands.add_parser("label", parents=[common], help="shipping labels")
+    label_sub = label_cmd.add_subparsers(
+        dest="label_command", required=True, metavar="render|print"
+    )
+    render = label_sub.add_parser(
+        "render", parents=[common, out_file], help="a shipping label as ZPL or PDF"
+    )
+    source = render.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-json", metavar="FILE", help="a label described in JSON")
+    source.add_argument("--shipment", type=int, metavar="ID", help="a shipment's labels")
+    render.add_argument("--package", type=int, metavar="N", help="only package N")
+    render.add_argument("--format", choices=["zpl", "pdf"], required=True)
+    render.add_argument("--dpi", type=int, choices=[203, 300], default=203, help="ZPL only")
+    render.set_defaults(run=cmd_label_render)
+    lprint = label_sub.add_parser(
+        "print", parents=[common, devices_file], help="queue a shipment's labels for a printer"
+    )
+    lprint.add_argument("--shipment", type=int, metavar="ID", required=True)
+    lprint.add_argument("--package", type=int, metavar="N", help="only package N")
+    lprint.add_argument("--station", metavar="ID", required=True)
+    lprint.add_argument("--printer", metavar="NAME", default="label")
+    lprint.add_argument("--dpi", type=int, choices=[203, 300], default=203)
+    lprint.set_defaults(run=cmd_label_print)
+
+    doc_cmd = commands.add_parser("document", parents=[common], help="packing slips, invoices")
+    doc_sub = doc_cmd.add_subparsers(dest="document_command", required=True, metavar="render|print")
+    drender = doc_sub.add_parser("render", parents=[common, out_file], help="write a PDF")
+    drender.add_argument("kind", choices=["invoice", "slip"])
+    drender.add_argument("--shipment", type=int, metavar="ID", required=True)
+    drender.set_defaults(run=cmd_document_render)
+    dprint = doc_sub.add_parser(
+        "print", parents=[common, devices_file], help="queue a document for a printer"
+    )
+    dprint.add_argument("kind", choices=["invoice", "slip"])
+    dprint.add_argument("--shipment", type=int, metavar="ID", required=True)
+    dprint.add_argument("--station", metavar="ID", required=True)
+    dprint.add_argument("--printer", metavar="NAME", default="documents")
+    dprint.set_defaults(run=cmd_document_print)
+
+    pkg_cmd = commands.add_parser("package", parents=[common], help="a shipment's packages")
+    pkg_sub = pkg_cmd.add_subparsers(dest="package_command", required=True, metavar="add|list")
+    padd = pkg_sub.add_parser("add", parents=[common], help="add a package (SSCC, tracking)")
+    padd.add_argument("--shipment", type=int, metavar="ID", required=True)
+    padd.add_argument("--weight", type=int, metavar="GRAMS", help="default: the contents")
+    padd.add_argument("--box", metavar="CODE")
+    padd.add_argument("--json", action="store_true", help="print one JSON object")
+    padd.set_defaults(run=cmd_package_add)
+    plist = pkg_sub.add_parser("list", parents=[common], help="a shipment's packages")
+    plist.add_argument("--shipment", type=int, metavar="ID", required=True)
+    plist.add_argument("--json", action="store_true", help="print one JSON object")
+    plist.set_defaults(run=cmd_package_list)
+
+    man_cmd = commands.add_parser("manifest", parents=[common], help="carrier manifests")
+    man_sub = man_cmd.add_subparsers(dest="manifest_command", required=True, metavar="close|render")
+    mclose = man_sub.add_parser(
+        "close", parents=[common, out_file], help="close out a carrier's packages"
+    )
+    mclose.add_argument("--carrier", required=True)
+    mclose.add_argument("--node", default="WH1")
+    mclose.set_defaults(run=cmd_manifest_close)
+    mrender = man_sub.add_parser("render", parents=[common, out_file], help="a manifest again")
+    mrender.add_argument("manifest", type=int, metavar="ID")
+    mrender.set_defaults(run=cmd_manifest_render)
+
+    set_cmd = commands.add_parser("shipping", parents=[common], help="shipping settings")
+    set_sub = set_cmd.add_subparsers(dest="shipping_command", required=True, metavar="settings")
+    sset = set_sub.add_parser("settings", parents=[common], help="show or change them")
+    sset.add_argument("--file", metavar="JSON", help="apply the settings in this JSON file")
+    sset.set_defaults(run=cmd_shipping_settings)
+
+
+def _settings(args: argparse.Namespace) -> ship_settings.ShippingSettings:
+    try:
+        return ship_settings.load(cli._current_engine(args))
+    except ShippingSettingsError as exc:
+        raise cli.CommandError(f"the stored shipping settings are wrong: {exc}") from None
+
+
+def _write(path: str, data: bytes) -> None:
+    target = Path(path)
+    try:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        raise cli.CommandError(f"cannot write {target}: {exc.strerror}") from None
+    cli.err.print(f"Wrote {target} ({len(data):,} bytes).", markup=False)
+
+
+def _labels(args: argparse.Namespace) -> list[label.ShippingLabel]:
+    if getattr(args, "from_json", None):
+        path = Path(args.from_json)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise cli.CommandError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            return [labelspec.parse(text, str(path))]
+        except labelspec.LabelSpecError as exc:
+            raise cli.CommandError(str(exc)) from None
+    engine = cli._current_engine(args)
+    try:
+        doc = service.shipment(engine, args.shipment)
+        return service.labels(doc, _settings(args), args.package)
+    except ShippingError as exc:
+        raise cli.CommandError(str(exc)) from None
+
+
+def _render(labels: list[label.ShippingLabel], fmt: str, dpi: int) -> bytes:
+    if fmt == "zpl":
+        return b"".join(label.to_zpl(one, dpi) for one in labels)
+    if len(labels) > 1:
+        raise cli.CommandError(
+            f"{len(labels)} labels: a PDF holds one; choose one with --package N, or render "
+            "ZPL (one file, every label)"
+        )
+    return label.to_pdf(labels[0])
+
+
+def cmd_label_render(args: argparse.Namespace) -> int:
+    _write(args.output, _render(_labels(args), args.format, args.dpi))
+    return 0
+
+
+def _printer(args: argparse.Namespace) -> config.PrinterConfig:
+    try:
+        station = config.load(config.config_path(args.devices)).station(args.station)
+    except config.DeviceConfigError as exc:
+        raise cli.CommandError(str(exc)) from None
+    found = station.printers.get(args.printer)
+    if found is None:
+        known = ", ".join(station.printers) or "none"
+        raise cli.CommandError(
+            f"station {args.station} has no printer {args.printer!r} (its printers: {known})"
+        )
+    return found
+
+
+def _queue(
+    args: argparse.Namespace, document: str, title: str, content: bytes, content_type: str
+) -> int:
+    try:
+        return printqueue.submit(
+            cli._current_engine(args),
+            station=args.station,
+            printer=args.printer,
+            document=document,
+            title=title,
+            content=content,
+            content_type=content_type,
+            actor=Actor.system(f"{document}-print"),
+            reference=f"shipment {args.shipment}",
+        )
+    except printqueue.PrintQueueError as exc:
+        raise cli.CommandError(str(exc)) from None
+
+
+def cmd_label_print(args: argparse.Namespace) -> int:
+    printer = _printer(args)
+    jobs = []
+    for one in _labels(args):
+        content = _render([one], printer.language, args.dpi)
+        title = f"Label {one.shipment_ref} package {one.package_number} of {one.package_count}"
+        jobs.append(_queue(args, "label", title, content, printer.content_type))
+    cli.out.print(
+        f"Queued print job(s) {', '.join(map(str, jobs))} for {args.station}/{args.printer}."
+    )
+    return 0
+
+
+def _document(args: argparse.Namespace) -> tuple[str, bytes]:
+    engine = cli._current_engine(args)
+    settings = _settings(args)
+    try:
+        doc = service.shipment(engine, args.shipment)
+        today = utcnow().date()
+        if args.kind == "invoice":
+            number = service.invoice_number(engine, settings)
+            return f"Invoice {number}", documents.invoice_pdf(
+                service.invoice(doc, settings, number, today)
+            )
+        return f"Packing slip {service.shipment_ref(doc.shipment_id)}", (
+            documents.packing_slip_pdf(service.packing_slip(doc, settings, today))
+        )
+    except (ShippingError, ValueError) as exc:
+        raise cli.CommandError(str(exc)) from None
+
+
+def cmd_document_render(args: argparse.Namespace) -> int:
+    _, data = _document(args)
+    _write(args.output, data)
+    return 0
+
+
+def cmd_document_print(args: argparse.Namespace) -> int:
+    printer = _printer(args)
+    if printer.language != "pdf":
+        raise cli.CommandError(
+            f"printer {args.printer!r} of {args.station} takes {printer.language}; packing "
+            "slips and invoices are PDF: choose a PDF printer with --printer"
+        )
+    title, data = _document(args)
+    job = _queue(
+        args,
+        "invoice" if args.kind == "invoice" else "packing_slip",
+        title,
+        data,
+        printer.content_type,
+    )
+    cli.out.print(f"Queued print job {job}: {title} for {args.station}/{args.printer}.")
+    return 0
+
+
+def _package_json(p: Any) -> dict[str, Any]:
+    return {
+        "number": p.number,
+        "sscc": p.sscc,
+        "carrier": p.carrier,
+        "tracking_number": p.tracking_number,
+        "weight_g": p.weight_g,
+        "box": p.box,
+        "manifest": p.manifest_id,
+    }
+
+
+def cmd_package_add(args: argparse.Namespace) -> int:
+    engine = cli._current_engine(args)
+    try:
+        package = service.add_package(
+            engine,
+            _settings(args),
+            args.shipment,
+            Actor.system("package-add"),
+            weight_g=args.weight,
+            box=args.box,
+        )
+    except ShippingError as exc:
+        raise cli.CommandError(str(exc)) from None
+    if args.json:
+        sys.stdout.write(json.dumps(_package_json(package)) + "\n")
+    else:
+        cli.out.print(
+            f"Package {package.number} of shipment {args.shipment}: SSCC {package.sscc}, "
+            f"{package.carrier} tracking {package.tracking_number}, {package.weight_g:,} g."
+        )
+    return 0
+
+
+def cmd_package_list(args: argparse.Namespace) -> int:
+    engine = cli._current_engine(args)
+    try:
+        doc = service.shipment(engine, args.shipment)
+    except ShippingError as exc:
+        raise cli.CommandError(str(exc)) from None
+    if args.json:
+        sys.stdout.write(json.dumps({"packages": [_package_json(p) for p in doc.packages]}) + "\n")
+        return 0
+    table = Table("package", "SSCC", "carrier", "tracking", "weight g", "manifest")
+    for p in doc.packages:
+        table.add_row(
+            f"{p.number} of {len(doc.packages)}",
+            p.sscc,
+            p.carrier,
+            p.tracking_number,
+            f"{p.weight_g:,}" if p.weight_g is not None else "",
+            str(p.manifest_id or ""),
+        )
+    cli.out.print(table if doc.packages else f"Shipment {args.shipment} has no packages.")
+    return 0
+
+
+def _manifest(args: argparse.Namespace, make: Callable[[], documents.Manifest]) -> int:
+    try:
+        manifest = make()
+    except ShippingError as exc:
+        raise cli.CommandError(str(exc)) from None
+    _write(args.output, documents.manifest_pdf(manifest))
+    cli.out.print(
+        f"Manifest {manifest.number}: {len(manifest.packages)} {manifest.carrier} package(s)."
+    )
+    return 0
+
+
+def cmd_manifest_close(args: argparse.Namespace) -> int:
+    engine = cli._current_engine(args)
+    settings = _settings(args)
+    return _manifest(
+        args,
+        lambda: (
+            service.close_manifest(
+                engine, settings, args.node, args.carrier, Actor.system("manifest-close")
+            ).document
+        ),
+    )
+
+
+def cmd_manifest_render(args: argparse.Namespace) -> int:
+    engine = cli._current_engine(args)
+    settings = _settings(args)
+    return _manifest(args, lambda: service.manifest_document(engine, settings, args.manifest))
+
+
+def cmd_shipping_settings(args: argparse.Namespace) -> int:
+    engine = cli._current_engine(args)
+    if args.file:
+        path = Path(args.file)
+        try:
+            changes = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise cli.CommandError(f"cannot read {path}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise cli.CommandError(f"{path} is not JSON: {exc}") from None
+        try:
+            current = ship_settings.save(engine, changes, Actor.system("shipping-settings"))
+        except ShippingSettingsError as exc:
+            raise cli.CommandError(f"{path}: {exc}") from None
+    else:
+        current = _settings(args)
+    sys.stdout.write(json.dumps(current.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+def bench_labels(args: argparse.Namespace) -> dict[str, float]:
+    from app.shipping import bench
+
+    del args
+    return bench.run()

@@ -1,0 +1,333 @@
+"""Packages and their numbers, and the documents a shipment prints, built from the store.
+
+Every package gets an SSCC (the site's GS1 company prefix and a serial from the store
+sequence ``sscc``) and a tracking number (the carrier's prefix and a serial from the
+sequence ``tracking:<carrier>``, with a GS1 mod-10 check digit) when it is added; both stay
+with it for good, so a reprinted label carries the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from app.actor import Actor
+from app.shipping.settings import ShippingSettings, ShippingSettingsError
+from data import picking
+from data import shipping as rows
+from data.store import StoreEngine
+from data.types import utcnow
+from data.uow import UnitOfWork
+from printing import documents, label
+from printing.money import round_money
+
+TRACKING_DIGITS = 10
+
+
+class ShippingError(ValueError):
+    """A shipping request that cannot be done; the message says why and what to do."""
+
+
+def check_digit(body: str) -> int:
+    """The GS1 mod-10 check digit of a string of digits (weights 3, 1 from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def sscc(settings: ShippingSettings, serial: int) -> str:
+    """The SSCC for a serial: extension digit, company prefix, serial reference, check."""
+    prefix = settings.company_prefix()
+    width = 16 - len(prefix)
+    if not 1 <= serial < 10**width:
+        raise ShippingError(
+            f"SSCC serial {serial} does not fit the {width} digits company prefix {prefix} "
+            "leaves: the prefix's SSCC range is used up; ask GS1 for another prefix"
+        )
+    body = f"{settings.sscc_extension_digit}{prefix}{serial:0{width}d}"
+    return body + str(check_digit(body))
+
+
+def tracking_number(prefix: str, serial: int) -> str:
+    if not 1 <= serial < 10**TRACKING_DIGITS:
+        raise ShippingError(f"tracking serial {serial} is outside the carrier's range")
+    digits = f"{serial:0{TRACKING_DIGITS}d}"
+    return f"{prefix}{digits}{check_digit(digits)}"
+
+
+def add_package(
+    engine: StoreEngine,
+    settings: ShippingSettings,
+    shipment_id: int,
+    actor: Actor,
+    *,
+    weight_g: int | None = None,
+    box: str | None = None,
+) -> rows.PackageRow:
+    """A new package for a shipment, with its SSCC and tracking number."""
+    if weight_g is not None and weight_g < 0:
+        raise ShippingError(f"a package cannot weigh {weight_g} g")
+    with UnitOfWork(engine) as uow:
+        if not rows.lock_shipment(uow.session, shipment_id):
+            raise ShippingError(f"there is no shipment {shipment_id}")
+        doc = rows.shipment_doc(uow.session, shipment_id)
+        assert doc is not None
+        try:
+            carrier = settings.carrier(doc.carrier)
+            code = sscc(settings, rows.take_numbers(uow.session, "sscc"))
+        except ShippingSettingsError as exc:
+            raise ShippingError(str(exc)) from None
+        tracking = tracking_number(
+            carrier.tracking_prefix, rows.take_numbers(uow.session, f"tracking:{carrier.code}")
+        )
+        package = rows.add_package(
+            uow.session,
+            shipment_id=shipment_id,
+            sscc=code,
+            carrier=carrier.code,
+            tracking_number=tracking,
+            weight_g=weight_g if weight_g is not None else contents_weight(doc),
+            box=box,
+            actor=actor.name,
+            at=utcnow(),
+        )
+        uow.commit()
+    return package
+
+
+def contents_weight(doc: rows.ShipmentDoc) -> int:
+    """What the shipment's items weigh (the pack station replaces it with the scale's)."""
+    return sum(line.quantity * line.weight_g for line in doc.contents)
+
+
+def shipment(engine: StoreEngine, shipment_id: int) -> rows.ShipmentDoc:
+    with UnitOfWork(engine, read_only=True) as uow:
+        try:
+            doc = rows.shipment_doc(uow.session, shipment_id)
+        except LookupError as exc:
+            raise ShippingError(str(exc)) from None
+    if doc is None:
+        raise ShippingError(f"there is no shipment {shipment_id}")
+    return doc
+
+
+def _address(place: rows.Place) -> label.Address:
+    return label.Address(
+        name=place.name,
+        company=place.company,
+        lines=place.lines,
+        city=place.city,
+        region=place.region,
+        postal_code=place.postal_code,
+        country=place.country,
+        phone=place.phone,
+    )
+
+
+def shipment_ref(shipment_id: int) -> str:
+    return f"S-{shipment_id}"
+
+
+def labels(
+    doc: rows.ShipmentDoc, settings: ShippingSettings, package: int | None = None
+) -> list[label.ShippingLabel]:
+    """The shipping labels of a shipment's packages (all, or package number ``package``)."""
+    if not doc.packages:
+        raise ShippingError(
+            f"shipment {doc.shipment_id} has no packages yet: add one with "
+            f"`shipfloor package add --shipment {doc.shipment_id}` (the pack station does)"
+        )
+    chosen = [p for p in doc.packages if package is None or p.number == package]
+    if not chosen:
+        numbers = ", ".join(str(p.number) for p in doc.packages)
+        raise ShippingError(
+            f"shipment {doc.shipment_id} has no package {package} (its packages: {numbers})"
+        )
+    seller = settings.seller
+    ship_from = _address(doc.ship_from)
+    if seller.get("name"):
+        ship_from = label.Address(
+            name=str(seller["name"]),
+            company=doc.ship_from.name,
+            lines=doc.ship_from.lines,
+            city=doc.ship_from.city,
+            region=doc.ship_from.region,
+            postal_code=doc.ship_from.postal_code,
+            country=doc.ship_from.country,
+            phone=str(seller.get("phone", "")),
+        )
+    try:
+        service = f"{settings.carrier(doc.carrier).name} {doc.service}".strip()
+    except ShippingSettingsError:
+        service = doc.service
+    out = []
+    for p in chosen:
+        out.append(
+            label.ShippingLabel(
+                ship_from=ship_from,
+                ship_to=_address(doc.ship_to),
+                carrier=p.carrier,
+                service=service,
+                weight_g=p.weight_g if p.weight_g is not None else contents_weight(doc),
+                package_number=p.number,
+                package_count=len(doc.packages),
+                order_ref=doc.order_ref,
+                shipment_ref=shipment_ref(doc.shipment_id),
+                tracking_number=p.tracking_number,
+                sscc=p.sscc,
+            )
+        )
+    return out
+
+
+def _party(values: Mapping[str, object] | rows.Place) -> documents.Party:
+    if isinstance(values, rows.Place):
+        return documents.Party(
+            name=values.name,
+            company=values.company,
+            lines=values.lines,
+            city=values.city,
+            region=values.region,
+            postal_code=values.postal_code,
+            country=values.country,
+            email=values.email,
+            phone=values.phone,
+        )
+    lines = values.get("lines", [])
+    return documents.Party(
+        name=str(values.get("name", "")),
+        company=str(values.get("company", "")),
+        lines=tuple(str(x) for x in lines) if isinstance(lines, list) else (),
+        city=str(values.get("city", "")),
+        region=str(values.get("region", "")),
+        postal_code=str(values.get("postal_code", "")),
+        country=str(values.get("country", "")),
+        email=str(values.get("email", "")),
+        phone=str(values.get("phone", "")),
+        tax_id=str(values.get("tax_id", "")),
+    )
+
+
+def _seller(doc: rows.ShipmentDoc, settings: ShippingSettings) -> documents.Party:
+    if settings.seller.get("name"):
+        return _party(dict(settings.seller))
+    return _party(doc.ship_from)
+
+
+def document_lines(
+    doc: rows.ShipmentDoc, settings: ShippingSettings
+) -> tuple[documents.DocumentLine, ...]:
+    """The shipment's lines with prices; a line shipped in part gets its share of the
+    line's discount (rounded half up to the cent)."""
+    rate = settings.tax_rate(doc.ship_to.country, doc.ship_to.region)
+    out = []
+    for line in doc.contents:
+        discount = line.discount
+        if line.quantity != line.ordered:
+            discount = round_money(line.discount * line.quantity / line.ordered)
+        out.append(
+            documents.DocumentLine(
+                sku=line.sku,
+                description=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=discount,
+                tax_rate=rate,
+                promo=(doc.promo_code or "") if discount else "",
+            )
+        )
+    return tuple(out)
+
+
+def invoice(
+    doc: rows.ShipmentDoc, settings: ShippingSettings, number: str, issued: date
+) -> documents.Invoice:
+    return documents.Invoice(
+        number=number,
+        issued=issued,
+        order_ref=doc.order_ref,
+        currency=doc.currency,
+        seller=_seller(doc, settings),
+        bill_to=_party(doc.ship_to),
+        ship_to=_party(doc.ship_to),
+        lines=document_lines(doc, settings),
+    )
+
+
+def packing_slip(
+    doc: rows.ShipmentDoc, settings: ShippingSettings, packed: date
+) -> documents.PackingSlip:
+    return documents.PackingSlip(
+        order_ref=doc.order_ref,
+        shipment_ref=shipment_ref(doc.shipment_id),
+        packed=packed,
+        seller=_seller(doc, settings),
+        ship_to=_party(doc.ship_to),
+        lines=document_lines(doc, settings),
+        currency=doc.currency,
+        package_count=max(1, len(doc.packages)),
+    )
+
+
+def invoice_number(engine: StoreEngine, settings: ShippingSettings) -> str:
+    """A new invoice number from the store sequence ``invoice``."""
+    with UnitOfWork(engine) as uow:
+        number = rows.take_numbers(uow.session, "invoice")
+        uow.commit()
+    return f"{settings.invoice_prefix}{number:06d}"
+
+
+@dataclass(frozen=True)
+class ClosedManifest:
+    id: int
+    document: documents.Manifest
+
+
+def close_manifest(
+    engine: StoreEngine, settings: ShippingSettings, node_code: str, carrier: str, actor: Actor
+) -> ClosedManifest:
+    """Put every package of ``carrier`` at ``node_code`` not yet handed over on a manifest."""
+    with UnitOfWork(engine) as uow:
+        node = picking.node(uow.session, node_code)
+        if node is None:
+            raise ShippingError(f"there is no node {node_code!r}")
+        ids = rows.unmanifested(uow.session, node.id, carrier)
+        if not ids:
+            raise ShippingError(f"no {carrier} packages at {node_code} are waiting for a manifest")
+        manifest_id = rows.close_manifest(uow.session, node.id, carrier, ids, actor.name, utcnow())
+        uow.commit()
+    return ClosedManifest(manifest_id, manifest_document(engine, settings, manifest_id))
+
+
+def manifest_document(
+    engine: StoreEngine, settings: ShippingSettings, manifest_id: int
+) -> documents.Manifest:
+    with UnitOfWork(engine, read_only=True) as uow:
+        found = rows.manifest(uow.session, manifest_id)
+    if found is None:
+        raise ShippingError(f"there is no manifest {manifest_id}")
+    head, lines = found
+    try:
+        account = settings.carrier(head.carrier).account
+    except ShippingSettingsError:
+        account = ""
+    seller = dict(settings.seller) if settings.seller.get("name") else {"name": head.node_code}
+    return documents.Manifest(
+        number=f"M-{head.id}",
+        carrier=head.carrier,
+        closed_at=head.closed_at,
+        ship_from=_party(seller),
+        packages=tuple(
+            documents.ManifestPackage(
+                sscc=line.package.sscc,
+                tracking_number=line.package.tracking_number,
+                order_ref=line.order_ref,
+                ship_to_name=line.ship_to_name,
+                postal_code=line.postal_code,
+                country=line.country,
+                weight_g=line.package.weight_g or 0,
+            )
+            for line in lines
+        ),
+        account=account,
+    )

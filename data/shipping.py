@@ -1,0 +1,383 @@
+"""What labels, slips, invoices and manifests are made from: shipments, their packages and
+contents, the order behind them, the sending node; and named sequences for SSCC serials,
+tracking numbers and invoice numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from data.models import (
+    Address,
+    Channel,
+    Customer,
+    Manifest,
+    Node,
+    Order,
+    OrderLine,
+    Package,
+    PickTask,
+    PickTaskStatus,
+    Product,
+    Shipment,
+    ShipmentStatus,
+)
+from data.models import Sequence as SequenceRow
+from data.upsert import insert_on_conflict
+
+
+def take_numbers(session: Session, name: str, count: int = 1) -> int:
+    """The first of ``count`` consecutive numbers from sequence ``name`` (starting at 1).
+
+    One conditional UPDATE holds the sequence's row until commit, so two transactions
+    never get the same number; a number handed out in a transaction that rolls back is
+    given out again (nothing printed it).
+    """
+    if count < 1:
+        raise ValueError(f"take at least one number, not {count}")
+    session.execute(
+        insert_on_conflict(session, SequenceRow)
+        .values(name=name, next_value=1)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    first: int = session.execute(
+        update(SequenceRow)
+        .where(SequenceRow.name == name)
+        .values(next_value=SequenceRow.next_value + count)
+        .returning(SequenceRow.next_value - count)
+    ).scalar_one()
+    return first
+
+
+@dataclass(frozen=True)
+class Place:
+    """A name and postal address."""
+
+    name: str
+    company: str
+    lines: tuple[str, ...]
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    id: int
+    number: int
+    sscc: str
+    carrier: str
+    tracking_number: str
+    weight_g: int | None
+    box: str | None
+    manifest_id: int | None
+
+
+@dataclass(frozen=True)
+class ContentLine:
+    """One order line's units in a shipment."""
+
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    ordered: int
+    unit_price: Decimal
+    discount: Decimal
+    """The order line's whole discount (for all ``ordered`` units)."""
+    weight_g: int
+
+
+@dataclass(frozen=True)
+class ShipmentDoc:
+    """Everything a shipment's documents print."""
+
+    shipment_id: int
+    order_id: int
+    order_ref: str
+    placed_at: datetime
+    promo_code: str | None
+    currency: str
+    status: ShipmentStatus
+    carrier: str
+    service: str
+    node_code: str
+    ship_from: Place
+    ship_to: Place
+    contents: tuple[ContentLine, ...]
+    packages: tuple[PackageRow, ...]
+
+
+_PACKAGE_COLUMNS = (
+    Package.id,
+    Package.number,
+    Package.sscc,
+    Package.carrier,
+    Package.tracking_number,
+    Package.weight_g,
+    Package.box,
+    Package.manifest_id,
+)
+
+
+def packages(session: Session, shipment_id: int) -> list[PackageRow]:
+    rows = session.execute(
+        select(*_PACKAGE_COLUMNS).where(Package.shipment_id == shipment_id).order_by(Package.number)
+    )
+    return [PackageRow(*row) for row in rows]
+
+
+def shipment_doc(session: Session, shipment_id: int) -> ShipmentDoc | None:
+    head = session.execute(
+        select(
+            Shipment.id,
+            Shipment.order_id,
+            Channel.code,
+            Order.external_id,
+            Order.placed_at,
+            Order.promo_code,
+            Order.currency,
+            Shipment.status,
+            Shipment.carrier,
+            Shipment.service,
+            Node.code,
+            Node.name,
+            Node.address_line1,
+            Node.city,
+            Node.region,
+            Node.postal_code,
+            Node.country,
+            Customer.email,
+        )
+        .join(Order, Order.id == Shipment.order_id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .join(Customer, Customer.id == Order.customer_id)
+        .join(Node, Node.id == Shipment.node_id)
+        .where(Shipment.id == shipment_id)
+    ).one_or_none()
+    if head is None:
+        return None
+    address = session.execute(
+        select(
+            Address.name,
+            Address.company,
+            Address.line1,
+            Address.line2,
+            Address.city,
+            Address.region,
+            Address.postal_code,
+            Address.country,
+            Address.phone,
+        ).where(Address.order_id == head[1], Address.role == "ship_to")
+    ).first()
+    if address is None:
+        raise LookupError(f"order {head[2]}/{head[3]} has no ship-to address")
+    ship_to = Place(
+        name=address.name,
+        company=address.company,
+        lines=tuple(line for line in (address.line1, address.line2) if line),
+        city=address.city,
+        region=address.region,
+        postal_code=address.postal_code,
+        country=address.country,
+        phone=address.phone or "",
+        email=head[17] or "",
+    )
+    ship_from = Place(
+        name=head[11],
+        company="",
+        lines=(head[12],) if head[12] else (),
+        city=head[13],
+        region=head[14],
+        postal_code=head[15],
+        country=head[16],
+        phone="",
+        email="",
+    )
+    contents = session.execute(
+        select(
+            OrderLine.line_no,
+            Product.sku,
+            Product.name,
+            func.sum(PickTask.quantity),
+            OrderLine.quantity,
+            OrderLine.unit_price,
+            OrderLine.discount,
+            Product.weight_g,
+        )
+        .join(OrderLine, OrderLine.id == PickTask.order_line_id)
+        .join(Product, Product.id == PickTask.product_id)
+        .where(
+            PickTask.shipment_id == shipment_id,
+            PickTask.status != PickTaskStatus.CANCELLED,
+        )
+        .group_by(
+            OrderLine.line_no,
+            Product.sku,
+            Product.name,
+            OrderLine.quantity,
+            OrderLine.unit_price,
+            OrderLine.discount,
+            Product.weight_g,
+        )
+        .order_by(OrderLine.line_no)
+    )
+    return ShipmentDoc(
+        shipment_id=head[0],
+        order_id=head[1],
+        order_ref=f"{head[2]}/{head[3]}",
+        placed_at=head[4],
+        promo_code=head[5],
+        currency=head[6],
+        status=head[7],
+        carrier=head[8],
+        service=head[9],
+        node_code=head[10],
+        ship_from=ship_from,
+        ship_to=ship_to,
+        contents=tuple(ContentLine(*row) for row in contents),
+        packages=tuple(packages(session, shipment_id)),
+    )
+
+
+def add_package(
+    session: Session,
+    *,
+    shipment_id: int,
+    sscc: str,
+    carrier: str,
+    tracking_number: str,
+    weight_g: int | None,
+    box: str | None,
+    actor: str,
+    at: datetime,
+) -> PackageRow:
+    """The shipment's next package (numbers run 1, 2, …)."""
+    number = (
+        session.scalar(
+            select(func.coalesce(func.max(Package.number), 0)).where(
+                Package.shipment_id == shipment_id
+            )
+        )
+        or 0
+    ) + 1
+    package_id: int = session.execute(
+        insert(Package)
+        .values(
+            shipment_id=shipment_id,
+            number=number,
+            sscc=sscc,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            weight_g=weight_g,
+            box=box,
+            created_at=at,
+            created_by=actor,
+        )
+        .returning(Package.id)
+    ).scalar_one()
+    return PackageRow(package_id, number, sscc, carrier, tracking_number, weight_g, box, None)
+
+
+def lock_shipment(session: Session, shipment_id: int) -> bool:
+    """Hold the shipment row (package numbers are given out under it); False if missing."""
+    found = session.execute(
+        select(Shipment.id).where(Shipment.id == shipment_id).with_for_update()
+    ).first()
+    return found is not None
+
+
+@dataclass(frozen=True)
+class ManifestLine:
+    package: PackageRow
+    order_ref: str
+    ship_to_name: str
+    postal_code: str
+    country: str
+
+
+def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
+    """Packages of ``carrier`` leaving ``node_id`` not yet on a manifest (oldest first)."""
+    return list(
+        session.scalars(
+            select(Package.id)
+            .join(Shipment, Shipment.id == Package.shipment_id)
+            .where(
+                Shipment.node_id == node_id,
+                Package.carrier == carrier,
+                Package.manifest_id.is_(None),
+            )
+            .order_by(Package.id)
+            .with_for_update()
+        )
+    )
+
+
+def close_manifest(
+    session: Session, node_id: int, carrier: str, package_ids: list[int], actor: str, at: datetime
+) -> int:
+    manifest_id: int = session.execute(
+        insert(Manifest)
+        .values(node_id=node_id, carrier=carrier, closed_at=at, closed_by=actor)
+        .returning(Manifest.id)
+    ).scalar_one()
+    session.execute(
+        update(Package)
+        .where(Package.id.in_(package_ids), Package.manifest_id.is_(None))
+        .values(manifest_id=manifest_id)
+    )
+    return manifest_id
+
+
+@dataclass(frozen=True)
+class ManifestHead:
+    id: int
+    carrier: str
+    closed_at: datetime
+    closed_by: str
+    node_code: str
+
+
+def manifest(session: Session, manifest_id: int) -> tuple[ManifestHead, list[ManifestLine]] | None:
+    found = session.execute(
+        select(Manifest.id, Manifest.carrier, Manifest.closed_at, Manifest.closed_by, Node.code)
+        .join(Node, Node.id == Manifest.node_id)
+        .where(Manifest.id == manifest_id)
+    ).one_or_none()
+    if found is None:
+        return None
+    head = ManifestHead(*found)
+    rows = session.execute(
+        select(
+            *_PACKAGE_COLUMNS,
+            Channel.code,
+            Order.external_id,
+            Address.name,
+            Address.postal_code,
+            Address.country,
+        )
+        .join(Shipment, Shipment.id == Package.shipment_id)
+        .join(Order, Order.id == Shipment.order_id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .join(Address, (Address.order_id == Order.id) & (Address.role == "ship_to"))
+        .where(Package.manifest_id == manifest_id)
+        .order_by(Package.id)
+    )
+    lines = [
+        ManifestLine(
+            package=PackageRow(*row[:8]),
+            order_ref=f"{row[8]}/{row[9]}",
+            ship_to_name=row[10],
+            postal_code=row[11],
+            country=row[12],
+        )
+        for row in rows
+    ]
+    return head, lines

@@ -1,0 +1,335 @@
+"""Packages, their SSCC and tracking numbers, shipping settings, and a shipment's documents
+built from the store and read back."""
+
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing
+from multiprocessing.queues import Queue
+from pathlib import Path
+
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from sqlalchemy import Engine, select
+
+from app.actor import Actor
+from app.barcodes import resolve
+from app.cli import main
+from app.demo import DEMO_SHIPPING, seed
+from app.dom.routing import RoutingSettings, route_backlog
+from app.picking import waves
+from app.picking.settings import WaveSettings
+from app.shipping import service
+from app.shipping import settings as ship_settings
+from app.shipping.service import ShippingError
+from app.shipping.settings import ShippingSettings, ShippingSettingsError, from_dict
+from data import shipping as rows
+from data.models import Shipment
+from data.store import make_engine
+from data.uow import UnitOfWork
+from devices.sim_printer import PrinterSimulator
+
+ACTOR = Actor.system("test")
+SETTINGS = from_dict(DEMO_SHIPPING)
+
+
+def test_sscc_is_extension_prefix_serial_and_check_digit() -> None:
+    # extension 0, prefix 5012345, serial reference 000000017 (9 digits), check digit 6
+    code = service.sscc(SETTINGS, 17)
+    assert code == "050123450000000176"
+    assert resolve("00" + code).sscc == code  # the resolver agrees it is valid
+    with pytest.raises(ShippingError, match="used up"):
+        service.sscc(SETTINGS, 10**9)
+    with pytest.raises(ShippingSettingsError, match="no GS1 company prefix"):
+        service.sscc(ShippingSettings(), 1)
+    assert service.tracking_number("GP", 17) == "GP00000000178"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"gs1_company_prefix": "12345"}, "7 to 10 digits"),
+        ({"gs1_company_prefix": 5012345}, "7 to 10 digits"),
+        ({"sscc_extension_digit": 10}, "expected 0 to 9"),
+        ({"carriers": {"X": {"tracking_prefix": "gp"}}}, "capital letters or digits"),
+        ({"carriers": {"X": {"nme": "x"}}}, "unknown field(s) nme"),
+        ({"tax_rates": {"GB": 0.2}}, "as text"),
+        ({"tax_rates": {"GB": "1.5"}}, "below"),
+        ({"tax_rates": {"GB": "0.123456"}}, "at most 4"),
+        ({"seller": {"city": "x"}}, "needs a name"),
+        ({"colour": "red"}, "unknown field(s) colour"),
+    ],
+)
+def test_shipping_settings_mistakes_are_named(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ShippingSettingsError) as caught:
+        from_dict(raw)
+    assert message in str(caught.value)
+
+
+def test_tax_rate_lookup_and_round_trip(store: Engine) -> None:
+    assert SETTINGS.tax_rate("US", "OH") == SETTINGS.tax_rates["US-OH"]
+    assert SETTINGS.tax_rate("US", "TX") == 0
+    saved = ship_settings.save(store, DEMO_SHIPPING, ACTOR)
+    assert ship_settings.load(store) == saved
+    assert ship_settings.load(store).to_dict() == from_dict(DEMO_SHIPPING).to_dict()
+
+
+def _take(url: str, n: int, out: Queue[list[int]]) -> None:
+    engine = make_engine(url)
+    got = []
+    for _ in range(n):
+        with UnitOfWork(engine) as uow:
+            got.append(rows.take_numbers(uow.session, "sscc"))
+            uow.commit()
+    engine.dispose()
+    out.put(got)
+
+
+def test_sequence_numbers_are_never_given_twice_across_processes(store: Engine) -> None:
+    url = store.url.render_as_string(hide_password=False)
+    ctx = multiprocessing.get_context("spawn")
+    out: Queue[list[int]] = ctx.Queue()
+    procs = [ctx.Process(target=_take, args=(url, 40, out)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    taken = [n for _ in procs for n in out.get(timeout=120)]
+    for p in procs:
+        p.join(30)
+    assert sorted(taken) == list(range(1, 121))
+    # A number taken in a transaction that rolled back was never printed: it comes again.
+    with UnitOfWork(store) as uow:
+        assert rows.take_numbers(uow.session, "sscc", 5) == 121
+    with UnitOfWork(store) as uow:
+        assert rows.take_numbers(uow.session, "sscc") == 121
+        uow.commit()
+
+
+@pytest.fixture
+def released(store: Engine) -> tuple[Engine, list[int]]:
+    """The small demo site with one wave of routed orders released: shipments to pack."""
+    seed(store, "small", 1)
+    route_backlog(store, ACTOR, RoutingSettings(), limit=40)
+    fast = WaveSettings(batching_seconds=0.2)
+    for wave in waves.plan(store, "WH1", fast, ACTOR).waves:
+        waves.release(store, wave.id, fast, ACTOR)
+    with UnitOfWork(store, read_only=True) as uow:
+        ids = list(uow.session.scalars(select(Shipment.id).order_by(Shipment.id)))
+    assert len(ids) >= 3
+    return store, ids
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def pdf_barcodes(data: bytes) -> list[zxingcpp.Barcode]:
+    found = []
+    for page in pdfium.PdfDocument(data):
+        found += zxingcpp.read_barcodes(page.render(scale=300 / 72).to_pil())
+    return found
+
+
+def test_a_shipment_from_package_to_label_slip_invoice_and_manifest(
+    released: tuple[Engine, list[int]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine, ids = released
+    settings = ship_settings.load(engine)
+    first, second = ids[0], ids[1]
+    with pytest.raises(ShippingError, match="has no packages yet"):
+        service.labels(service.shipment(engine, first), settings)
+    one = service.add_package(engine, settings, first, ACTOR, weight_g=1234)
+    two = service.add_package(engine, settings, first, ACTOR)
+    other = service.add_package(engine, settings, second, ACTOR, weight_g=800)
+    assert (one.number, two.number, other.number) == (1, 2, 1)
+    assert len({one.sscc, two.sscc, other.sscc}) == 3
+    assert len({one.tracking_number, two.tracking_number}) == 2
+    doc = service.shipment(engine, first)
+    assert two.weight_g == service.contents_weight(doc) > 0
+    labels = service.labels(doc, settings)
+    assert [(x.package_number, x.package_count) for x in labels] == [(1, 2), (2, 2)]
+    assert labels[0].ship_to.name == doc.ship_to.name
+    assert labels[0].order_ref == doc.order_ref
+
+    db = ["--db", engine.url.render_as_string(hide_password=False)]
+    out = tmp_path / "label.pdf"
+    assert (
+        main(
+            [
+                "label",
+                "render",
+                "--shipment",
+                str(first),
+                "--package",
+                "2",
+                "--format",
+                "pdf",
+                "-o",
+                str(out),
+                *db,
+            ]
+        )
+        == 0
+    )
+    codes = {b.text for b in pdf_barcodes(out.read_bytes())}
+    assert two.tracking_number in codes
+    assert any(two.sscc in c for c in codes)
+    zpl = tmp_path / "labels.zpl"
+    assert (
+        main(["label", "render", "--shipment", str(first), "--format", "zpl", "-o", str(zpl), *db])
+        == 0
+    )
+    text = zpl.read_text()
+    assert text.count("^XA") == 2
+    assert one.tracking_number in text
+    assert two.sscc in text
+    assert (
+        main(["label", "render", "--shipment", str(first), "--format", "pdf", "-o", str(out), *db])
+        == 2
+    )
+    assert "choose one with --package N" in capsys.readouterr().err
+
+    invoice = tmp_path / "invoice.pdf"
+    assert (
+        main(["document", "render", "invoice", "--shipment", str(first), "-o", str(invoice), *db])
+        == 0
+    )
+    words = pdf_text(invoice.read_bytes())
+    assert "INV-000001" in words
+    for line in doc.contents:
+        assert line.sku in words
+    slip = tmp_path / "slip.pdf"
+    assert main(["document", "render", "slip", "--shipment", str(first), "-o", str(slip), *db]) == 0
+    assert f"S-{first}" in pdf_text(slip.read_bytes())
+
+    # Printing goes through the print queue to the station's printers.
+    with PrinterSimulator() as printer:
+        devices = tmp_path / "devices.toml"
+        (tmp_path / "docs").mkdir()
+        devices.write_text(
+            f'[stations.PACK-01.printers.label]\nkind = "tcp"\nhost = "127.0.0.1"\n'
+            f"port = {printer.port}\n"
+            f'[stations.PACK-01.printers.documents]\nkind = "folder"\n'
+            f'folder = "{tmp_path / "docs"}"\n'
+            'language = "pdf"\n'
+        )
+        at = ["--station", "PACK-01", "--devices", str(devices), *db]
+        assert main(["label", "print", "--shipment", str(first), *at]) == 0
+        assert main(["document", "print", "slip", "--shipment", str(first), *at]) == 0
+        assert (
+            main(
+                [
+                    "document",
+                    "print",
+                    "invoice",
+                    "--shipment",
+                    str(first),
+                    "--printer",
+                    "label",
+                    *at,
+                ]
+            )
+            == 2
+        )
+        assert "packing slips and invoices are PDF" in capsys.readouterr().err
+        assert main(["print", "deliver", *at]) == 0
+        jobs = printer.wait_for_jobs(2, 5.0)
+        assert one.sscc in jobs[0].decode()
+        assert two.sscc in jobs[1].decode()
+        [slip_file] = (tmp_path / "docs").iterdir()
+        assert f"S-{first}" in pdf_text(slip_file.read_bytes())
+
+    manifest = tmp_path / "manifest.pdf"
+    assert main(["manifest", "close", "--carrier", one.carrier, "-o", str(manifest), *db]) == 0
+    decoded = {b.text for b in pdf_barcodes(manifest.read_bytes())}
+    on_manifest = {p.tracking_number for p in (one, two, other) if p.carrier == one.carrier}
+    assert on_manifest <= decoded
+    assert main(["manifest", "close", "--carrier", one.carrier, "-o", str(manifest), *db]) == 2
+    assert "waiting for a manifest" in capsys.readouterr().err
+    assert main(["package", "list", "--shipment", str(first), "--json", *db]) == 0
+    listed = json.loads(capsys.readouterr().out)["packages"]
+    assert [p["sscc"] for p in listed] == [one.sscc, two.sscc]
+    assert all(p["manifest"] is not None for p in listed)
+
+
+README_LABEL = {
+    "ship_from": {
+        "name": "Shipfloor Demo Co.",
+        "lines": ["100 Commerce Way"],
+        "city": "Columbus",
+        "region": "OH",
+        "postal_code": "43215",
+        "country": "US",
+    },
+    "ship_to": {
+        "name": "Zoë Łukasiewicz",
+        "company": "",
+        "lines": ["Flat 2", "5 High St"],
+        "city": "York",
+        "region": "",
+        "postal_code": "YO1 7HH",
+        "country": "GB",
+        "phone": "+44 1904 000000",
+    },
+    "carrier": "GROUND",
+    "service": "Ground Parcel standard",
+    "weight_g": 2500,
+    "package_number": 1,
+    "package_count": 2,
+    "order_ref": "web/W-1001",
+    "shipment_ref": "S-17",
+    "tracking_number": "GP00000000017",
+    "sscc": "050123450000000015",
+}
+
+
+def test_label_render_from_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "label.json"
+    spec.write_text(json.dumps(README_LABEL), encoding="utf-8")
+    pdf, zpl = tmp_path / "label.pdf", tmp_path / "label.zpl"
+    assert (
+        main(["label", "render", "--from-json", str(spec), "--format", "pdf", "-o", str(pdf)]) == 0
+    )
+    codes = {b.text for b in pdf_barcodes(pdf.read_bytes())}
+    assert "GP00000000017" in codes
+    assert any("050123450000000015" in c for c in codes)
+    assert "Zoë Łukasiewicz" in pdf_text(pdf.read_bytes())
+    for dpi in ("203", "300"):
+        assert (
+            main(
+                [
+                    "label",
+                    "render",
+                    "--from-json",
+                    str(spec),
+                    "--format",
+                    "zpl",
+                    "--dpi",
+                    dpi,
+                    "-o",
+                    str(zpl),
+                ]
+            )
+            == 0
+        )
+        assert zpl.read_text().startswith("^XA")
+    bad = dict(README_LABEL, sscc="050123450000000016")
+    spec.write_text(json.dumps(bad), encoding="utf-8")
+    assert (
+        main(["label", "render", "--from-json", str(spec), "--format", "zpl", "-o", str(zpl)]) == 2
+    )
+    assert "sscc" in capsys.readouterr().err
+    for broken, message in (
+        ({**README_LABEL, "weight": 1}, "unknown field 'weight'"),
+        ({k: v for k, v in README_LABEL.items() if k != "carrier"}, "'carrier' is missing"),
+        ({**README_LABEL, "weight_g": "2500"}, "weight_g must be a whole number"),
+        ({**README_LABEL, "ship_to": {"city": "York"}}, "every address needs a name"),
+    ):
+        spec.write_text(json.dumps(broken), encoding="utf-8")
+        assert (
+            main(["label", "render", "--from-json", str(spec), "--format", "zpl", "-o", str(zpl)])
+            == 2
+        )
+        assert message in capsys.readouterr().err
