@@ -50,6 +50,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -512,22 +513,24 @@ def _line_widths() -> list[float]:
 
 
 def _cell(text: str, width: float, style: ParagraphStyle) -> str | Paragraph:
-    """Plain text (the table's FONT and ALIGN) when it fits on one line, else a Paragraph
-    that wraps inside the cell. Plain text is cheaper to lay out."""
-    if len(text.splitlines()) <= 1:
-        plain = " ".join(_clean(text).split())  # spaces collapse, as in a Paragraph
-        if fonts.text_width(plain, fonts.REGULAR, 8) <= width - _LINE_PADDING:
-            return plain
+    """Plain text (the table's FONT and ALIGN), wrapped at word boundaries onto as many
+    lines as it needs; a Paragraph only when a single word is wider than the cell. Plain
+    text is several times cheaper to lay out than a Paragraph."""
+    room = width - _LINE_PADDING
+    lines: list[str] = []
+    for part in _clean(text).splitlines() or [""]:
+        plain = " ".join(part.split())  # spaces collapse, as in a Paragraph
+        lines += simpleSplit(plain, fonts.REGULAR, 8, room) or [""]
+    if all(fonts.text_width(line, fonts.REGULAR, 8) <= room for line in lines):
+        return "\n".join(lines)
     return _p(text, style)
 
 
-def _right_cell(
-    text: str, width: float, styles: _Styles, note: str = ""
-) -> str | Paragraph | list[Flowable]:
-    """A right-aligned amount; ``note`` (a promo code, a tax rate) goes small beneath."""
+def _right_cell(text: str, width: float, styles: _Styles, note: str = "") -> str | Paragraph:
+    """A right-aligned amount; ``note`` (a promo code, a tax rate) goes on the line beneath."""
     if not note:
         return _cell(text, width, styles.right)
-    return [_p(text, styles.right), _p(note, styles.small_right)]
+    return _cell(f"{text}\n{note}", width, styles.right)
 
 
 def _line_rows(lines: Sequence[DocumentLine], currency: str, styles: _Styles) -> list[list[Any]]:
@@ -535,7 +538,7 @@ def _line_rows(lines: Sequence[DocumentLine], currency: str, styles: _Styles) ->
     rows: list[list[Any]] = []
     for line in lines:
         amounts = line.amounts
-        discount: str | Paragraph | list[Flowable] = ""
+        discount: str | Paragraph = ""
         if amounts.discount or line.promo:
             discount = _right_cell(
                 format_money(_minus(amounts.discount), currency), widths[4], styles, line.promo
