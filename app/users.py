@@ -5,6 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.actor import Actor
+from data import users as user_rows
+from data.models import Role
+from data.store import StoreEngine
+from data.types import utcnow
+from data.uow import UnitOfWork
 
 # scrypt cost parameters (RFC 7914): N=2^14, r=8, p=1 takes ~50 ms and 16 MiB, which
 # makes guessing a 4-6 digit PIN from a stolen store slow while a login stays quick.
@@ -38,3 +47,158 @@ def verify_pin(pin: str, stored: str) -> bool:
         dklen=len(digest_hex) // 2,
     )
     return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+# --- logging in at a station ----------------------------------------------------------
+
+MAX_FAILURES = 5
+"""Wrong PINs in a row that lock a badge."""
+LOCK_FOR = timedelta(minutes=15)
+
+STATION_ROLES = {
+    "pick": Role.PICKER,
+    "pack": Role.PACKER,
+    "ship": Role.SHIPPER,
+    "returns": Role.RETURNS,
+    "supervisor": Role.SUPERVISOR,
+}
+"""The user role each station role needs."""
+
+
+class LoginError(ValueError):
+    """A refused login; ``outcome`` is the word recorded in the login history."""
+
+    def __init__(self, outcome: str, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    """A person logged in at a station: everything they do is attributed to both."""
+
+    user_id: int
+    badge: str
+    name: str
+    roles: frozenset[Role]
+    station_id: int
+    station_code: str
+    station_role: str
+    node_id: int
+    node_code: str
+    node_timezone: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(name=self.badge, user_id=self.user_id, station_id=self.station_id)
+
+
+def badge_of(scan: str) -> str:
+    """The badge id in a badge scan (``BADGE-U1001``) or typed alone (``U1001``)."""
+    text = scan.strip()
+    if text.upper().startswith("BADGE-"):
+        return text[6:].upper()
+    return text.upper()
+
+
+def login(
+    engine: StoreEngine,
+    station_code: str,
+    station_role: str,
+    badge_scan: str,
+    pin: str,
+    *,
+    now: datetime | None = None,
+) -> LoggedIn:
+    """Check badge and PIN at a station; every try, good or bad, is recorded."""
+    now = now or utcnow()
+    badge = badge_of(badge_scan)
+    needed = STATION_ROLES.get(station_role)
+    if needed is None:
+        raise LoginError(
+            "wrong_role", f"no station role {station_role!r}: use {', '.join(STATION_ROLES)}"
+        )
+    with UnitOfWork(engine) as uow:
+        station = user_rows.station(uow.session, station_code)
+        if station is None or not station.active:
+            raise LoginError("unknown_station", f"there is no active station {station_code!r}")
+        user = user_rows.for_login(uow.session, badge)
+
+        def refuse(outcome: str, message: str) -> LoginError:
+            user_rows.add_login_event(
+                uow.session,
+                badge=badge,
+                user_id=user.id if user else None,
+                station_id=station.id,
+                outcome=outcome,
+                at=now,
+            )
+            uow.commit()
+            return LoginError(outcome, message)
+
+        if user is None:
+            raise refuse("unknown_badge", f"badge {badge} is not known here: see a supervisor")
+        if not user.active:
+            raise refuse("inactive", f"{user.name} ({badge}) is not active: see a supervisor")
+        if user.locked_until is not None and user.locked_until > now:
+            raise refuse(
+                "locked",
+                f"badge {badge} is locked after {MAX_FAILURES} wrong PINs until "
+                f"{user.locked_until:%H:%M} UTC: try again then, or see a supervisor",
+            )
+        if not pin:
+            raise refuse("blank_pin", "enter your PIN (4 to 12 digits), then Enter")
+        if not verify_pin(pin, user.pin_hash):
+            failures = 0 if user.locked_until is not None else user.failed_logins
+            failures += 1
+            locked = now + LOCK_FOR if failures >= MAX_FAILURES else None
+            user_rows.set_failures(uow.session, user.id, 0 if locked else failures, locked)
+            if locked:
+                raise refuse(
+                    "locked",
+                    f"wrong PIN {MAX_FAILURES} times: badge {badge} is locked for "
+                    f"{int(LOCK_FOR.total_seconds() // 60)} minutes",
+                )
+            left = MAX_FAILURES - failures
+            raise refuse("wrong_pin", f"wrong PIN for {badge}: {left} tries left before it locks")
+        if needed not in user.roles:
+            raise refuse(
+                "wrong_role",
+                f"{user.name} may not use a {station_role} station (it needs the "
+                f"{needed.value} role)",
+            )
+        if station.role.value != station_role:
+            raise refuse(
+                "wrong_role",
+                f"station {station_code} is a {station.role.value} station, not {station_role}",
+            )
+        user_rows.set_failures(uow.session, user.id, 0, None)
+        user_rows.add_login_event(
+            uow.session, badge=badge, user_id=user.id, station_id=station.id, outcome="ok", at=now
+        )
+        uow.commit()
+    return LoggedIn(
+        user_id=user.id,
+        badge=user.badge,
+        name=user.name,
+        roles=user.roles,
+        station_id=station.id,
+        station_code=station.code,
+        station_role=station_role,
+        node_id=station.node_id,
+        node_code=station.node_code,
+        node_timezone=station.node_timezone,
+    )
+
+
+def logout(engine: StoreEngine, who: LoggedIn, *, idle: bool = False) -> None:
+    with UnitOfWork(engine) as uow:
+        user_rows.add_login_event(
+            uow.session,
+            badge=who.badge,
+            user_id=who.user_id,
+            station_id=who.station_id,
+            outcome="idle_logout" if idle else "logout",
+            at=utcnow(),
+        )
+        uow.commit()

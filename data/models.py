@@ -311,6 +311,9 @@ class User(Base):
     name: Mapped[Name]
     pin_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Wrong PINs in a row; the badge locks at five."""
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
 
@@ -982,3 +985,41 @@ class Package(Base):
     manifest_id: Mapped[int | None] = mapped_column(ForeignKey("manifests.id"), index=True)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))
+
+
+class LoginEvent(Base):
+    """Every login try at a station, append-only: who, where, when, and how it ended."""
+
+    __tablename__ = "login_events"
+
+    id: Mapped[IntPK]
+    badge: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    outcome: Mapped[str] = mapped_column(String(24))
+    """``ok``, ``wrong_pin``, ``blank_pin``, ``locked``, ``unknown_badge``, ``wrong_role``,
+    ``inactive``, ``logout``, ``idle_logout``."""
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
+class PickEvent(Base):
+    """What happened on a pick list, append-only: claims, picks, short picks, skips, pauses."""
+
+    __tablename__ = "pick_events"
+    __table_args__ = (Index("ix_pick_events_list", "pick_list_id", "id"),)
+
+    id: Mapped[IntPK]
+    pick_list_id: Mapped[int] = mapped_column(ForeignKey("pick_lists.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("pick_tasks.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    lot: Mapped[str] = mapped_column(String(40), default="")
+    serials: Mapped[str] = mapped_column(Text, default="")
+    """Serial numbers scanned, one per line."""
+    expiry: Mapped[date | None] = mapped_column(Date)
+    tote: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))

@@ -1,0 +1,615 @@
+"""The pick station's work: claim a pick list, set up the cart's totes, and confirm every
+pick, short pick, skip and pause, each in one transaction attributed to user and station.
+
+The screen checks each scan against the task with the pure ``check_*`` functions (a
+refusal says what was expected and what was scanned, and nothing is written); the tote
+scan that completes a pick calls :func:`confirm_pick`, which checks everything again under
+the pick list's lock and commits the pick.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.actor import Actor
+from app.barcodes import Barcode, BarcodeError, gtin14, resolve
+from app.dom.routing import NotRoutable
+from app.dom.service import give_back
+from app.dom.settings import load as load_routing_settings
+from app.orders import lifecycle
+from app.users import LoggedIn
+from data import orders as order_rows
+from data import picks as rows
+from data.inventory import Who
+from data.models import OrderStatus, PickListStatus, PickTaskStatus
+from data.store import StoreEngine
+from data.types import utcnow
+from data.uow import UnitOfWork
+
+STALE_AFTER = timedelta(minutes=2)
+"""A claim whose terminal has not sent a heartbeat for this long can be taken over."""
+HEARTBEAT_EVERY = 15.0
+"""Seconds between a station's heartbeats."""
+
+SHORT_REASONS = {"empty": "no_stock", "damaged": "damaged", "not_found": "not_found"}
+"""A picker's short-pick reasons and the DOM reason each gives the units back with."""
+
+
+class StationError(ValueError):
+    """A refusal for the picker: what was expected and what was scanned or asked."""
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    seq: int
+    location_id: int
+    location: str
+    location_barcode: str
+    x_mm: int
+    y_mm: int
+    sku: str
+    product: str
+    gtin: str | None
+    track_lot: bool
+    track_serial: bool
+    track_expiry: bool
+    lot: str
+    quantity: int
+    picked: int
+    status: PickTaskStatus
+    tote_slot: int
+    tote: str | None
+    order_ref: str
+
+    @property
+    def left(self) -> int:
+        return self.quantity - self.picked
+
+
+@dataclass(frozen=True)
+class Tote:
+    slot: int
+    tote: str | None
+    order_ref: str
+    status: str
+
+
+@dataclass(frozen=True)
+class PickListView:
+    """A pick list as the picker sees it."""
+
+    id: int
+    wave_id: int
+    node: str
+    status: PickListStatus
+    zone: str
+    claimed_by: int | None
+    totes: tuple[Tote, ...]
+    tasks: tuple[Task, ...]
+    distance_m: float | None
+    est_seconds: float
+    path: tuple[tuple[float, float], ...]
+
+    @property
+    def current(self) -> Task | None:
+        """The next open task along the route."""
+        return next((t for t in self.tasks if t.status is PickTaskStatus.OPEN), None)
+
+    @property
+    def totes_ready(self) -> bool:
+        return all(t.tote for t in self.totes if t.status == "picking")
+
+    @property
+    def lines_done(self) -> int:
+        return sum(t.status is not PickTaskStatus.OPEN for t in self.tasks)
+
+    @property
+    def lines_left(self) -> int:
+        return sum(t.status is PickTaskStatus.OPEN for t in self.tasks)
+
+    @property
+    def units_left(self) -> int:
+        return sum(t.left for t in self.tasks if t.status is PickTaskStatus.OPEN)
+
+    def distance_left_m(self) -> float | None:
+        """Along the stored walk, from the current task's spot back to the depot."""
+        if self.distance_m is None or not self.path:
+            return None
+        current = self.current
+        if current is None:
+            return 0.0
+        spot = (current.x_mm / 1000, current.y_mm / 1000)
+        legs = list(zip(self.path, self.path[1:], strict=False))
+        # The walk passes the current task's location: measure from the leg nearest it.
+        best = min(range(len(legs)), key=lambda i: _point_leg(spot, *legs[i]), default=0)
+        rest = sum(_dist(a, b) for a, b in legs[best + 1 :])
+        return rest + _dist(_closest(spot, *legs[best]), legs[best][1]) if legs else 0.0
+
+
+def _dist(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return abs(a[0] - b[0]) + abs(a[1] - b[1])
+
+
+def _closest(
+    p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]
+) -> tuple[float, float]:
+    # Walk legs are axis-parallel (aisles and cross aisles).
+    return (
+        min(max(p[0], min(a[0], b[0])), max(a[0], b[0])),
+        min(max(p[1], min(a[1], b[1])), max(a[1], b[1])),
+    )
+
+
+def _point_leg(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    return _dist(p, _closest(p, a, b))
+
+
+def _who(session: LoggedIn) -> Who:
+    return Who(session.badge, session.user_id, session.station_id)
+
+
+def view(engine: StoreEngine, list_id: int) -> PickListView:
+    with UnitOfWork(engine, read_only=True) as uow:
+        found = _view(uow, list_id)
+    if found is None:
+        raise StationError(f"there is no pick list {list_id}")
+    return found
+
+
+def _view(uow: UnitOfWork, list_id: int, *, lock: bool = False) -> PickListView | None:
+    head = rows.head(uow.session, list_id, lock=lock)
+    if head is None:
+        return None
+    tasks = tuple(
+        Task(
+            id=t.id,
+            seq=t.seq,
+            location_id=t.location_id,
+            location=t.location_code,
+            location_barcode=t.location_barcode,
+            x_mm=t.x_mm,
+            y_mm=t.y_mm,
+            sku=t.sku,
+            product=t.product_name,
+            gtin=t.gtin,
+            track_lot=t.track_lot,
+            track_serial=t.track_serial,
+            track_expiry=t.track_expiry,
+            lot=t.lot,
+            quantity=t.quantity,
+            picked=t.picked,
+            status=t.status,
+            tote_slot=t.tote_slot,
+            tote=t.tote,
+            order_ref=t.order_ref,
+        )
+        for t in rows.task_lines(uow.session, list_id)
+    )
+    totes = tuple(
+        Tote(s.slot, s.tote, s.order_ref, s.status.value)
+        for s in rows.tote_slots(uow.session, list_id)
+    )
+    path = tuple((float(x), float(y)) for x, y in json.loads(head.path or "[]"))
+    return PickListView(
+        id=head.id,
+        wave_id=head.wave_id,
+        node=head.node_code,
+        status=head.status,
+        zone=head.zone,
+        claimed_by=head.claimed_by,
+        totes=totes,
+        tasks=tasks,
+        distance_m=head.distance_m,
+        est_seconds=head.est_seconds,
+        path=path,
+    )
+
+
+def claim_next(engine: StoreEngine, who: LoggedIn, zone: str | None = None) -> PickListView | None:
+    """Claim the next pick list of the station's node (and zone): paused or abandoned lists
+    first, then released ones by priority. None when there is no work."""
+    now = utcnow()
+    with UnitOfWork(engine) as uow:
+        list_id = rows.claim_next(
+            uow.session, who.node_id, zone, who.user_id, who.station_id, now, now - STALE_AFTER
+        )
+        if list_id is None:
+            return None
+        rows.add_event(uow.session, list_id, "claim", _who(who), now)
+        found = _view(uow, list_id)
+        uow.commit()
+    return found
+
+
+def _owned(uow: UnitOfWork, who: LoggedIn, list_id: int) -> PickListView:
+    """The list, locked, if this user holds it; a refusal saying who does otherwise."""
+    found = _view(uow, list_id, lock=True)
+    if found is None:
+        raise StationError(f"there is no pick list {list_id}")
+    if found.status is not PickListStatus.CLAIMED or found.claimed_by != who.user_id:
+        state = found.status.value
+        raise StationError(
+            f"pick list {list_id} is no longer yours (it is {state}): it was taken back; "
+            "claim the next one"
+        )
+    return found
+
+
+def set_tote(
+    engine: StoreEngine, who: LoggedIn, list_id: int, slot: int, scan: str
+) -> PickListView:
+    """Put a tote on the cart at ``slot``; it must be a tote barcode no other order uses."""
+    try:
+        code = resolve(scan)
+    except BarcodeError as exc:
+        raise StationError(f"expected a tote barcode (TOTE-…) for slot {slot}: {exc}") from None
+    if code.kind != "tote":
+        raise StationError(
+            f"expected a tote barcode (TOTE-…) for slot {slot}, scanned a {code.kind} ({scan})"
+        )
+    tote = code.site_code
+    with UnitOfWork(engine) as uow:
+        found = _owned(uow, who, list_id)
+        slot_row = next((t for t in found.totes if t.slot == slot), None)
+        if slot_row is None:
+            raise StationError(f"this cart has no slot {slot} (slots 1 to {len(found.totes)})")
+        if any(t.tote == tote and t.slot != slot for t in found.totes):
+            raise StationError(f"{tote} is already on this cart; scan another tote")
+        holder = rows.tote_holder(uow.session, tote)
+        if holder is not None and tote != slot_row.tote:
+            raise StationError(
+                f"{tote} still holds another order's items (shipment {holder}): scan an empty tote"
+            )
+        shipment_id = next(
+            s.shipment_id for s in rows.tote_slots(uow.session, list_id) if s.slot == slot
+        )
+        rows.set_tote(uow.session, shipment_id, tote)
+        rows.add_event(
+            uow.session, list_id, "tote", _who(who), utcnow(), tote=tote, detail=f"slot {slot}"
+        )
+        updated = _view(uow, list_id)
+        uow.commit()
+    assert updated is not None
+    return updated
+
+
+@dataclass(frozen=True)
+class ItemScan:
+    """One scanned unit (or a case of ``count`` units) of the task's product."""
+
+    lot: str
+    serial: str
+    expiry: date | None
+    count: int
+
+
+def check_location(task: Task, scan: str) -> None:
+    """The picker is at the task's location, or a refusal naming both."""
+    try:
+        code = resolve(scan)
+    except BarcodeError as exc:
+        raise StationError(f"expected location {task.location}: {exc}") from None
+    if code.kind != "location":
+        raise StationError(
+            f"expected location {task.location} ({task.location_barcode}), scanned a "
+            f"{code.kind}: {scan}"
+        )
+    if code.site_code != task.location_barcode.upper():
+        raise StationError(
+            f"wrong location: expected {task.location} ({task.location_barcode}), "
+            f"scanned {code.site_code}"
+        )
+
+
+def check_item(task: Task, scan: str, today: date, counted: Sequence[ItemScan] = ()) -> ItemScan:
+    """One unit of the task's product, with lot, serial and expiry where tracked; refuses
+    another product, a lot other than the one to pick, an expired unit, a serial scanned
+    twice, and a unit over the quantity."""
+    try:
+        code = resolve(scan)
+    except BarcodeError as exc:
+        raise StationError(f"expected {task.sku} {task.product}: {exc}") from None
+    if code.kind not in ("gtin", "gs1") or code.gtin is None:
+        raise StationError(
+            f"expected the product {task.sku} ({task.product}), scanned a {code.kind}: {scan}"
+        )
+    if task.gtin is None or gtin14(task.gtin) != code.gtin:
+        raise StationError(
+            f"wrong item: expected {task.sku} (GTIN {task.gtin or 'none on file'}), "
+            f"scanned GTIN {code.gtin}"
+        )
+    item = _item(task, code, today)
+    already = sum(i.count for i in counted)
+    if already + item.count > task.left:
+        raise StationError(
+            f"over-pick: {task.left} to pick here, {already} scanned; this scan would make "
+            f"{already + item.count}"
+        )
+    if item.serial and any(i.serial == item.serial for i in counted):
+        raise StationError(f"serial {item.serial} was already scanned for this pick")
+    return item
+
+
+def _item(task: Task, code: Barcode, today: date) -> ItemScan:
+    lot = code.lot or ""
+    if task.track_lot:
+        if not lot:
+            raise StationError(
+                f"{task.sku} is lot-tracked: scan the GS1 barcode with the lot (10), "
+                f"expected lot {task.lot or 'any'}"
+            )
+        if task.lot and lot != task.lot:
+            raise StationError(f"wrong lot: expected lot {task.lot}, scanned lot {lot}")
+    if task.track_serial and not code.serial:
+        raise StationError(f"{task.sku} is serial-tracked: scan the barcode with its serial (21)")
+    expiry = code.expiry
+    if task.track_expiry and expiry is None:
+        raise StationError(f"{task.sku} has an expiry date: scan the barcode with it (17)")
+    if expiry is not None and expiry < today:
+        raise StationError(
+            f"expired: this unit expired on {expiry.isoformat()}; leave it and scan a good one"
+        )
+    count = code.count or 1
+    if task.track_serial and count != 1:
+        raise StationError(f"{task.sku} is serial-tracked: scan each unit, not a case")
+    return ItemScan(
+        lot=lot if task.track_lot else task.lot,
+        serial=code.serial or "",
+        expiry=expiry,
+        count=count,
+    )
+
+
+def check_tote(task: Task, scan: str) -> str:
+    try:
+        code = resolve(scan)
+    except BarcodeError as exc:
+        raise StationError(f"expected tote {task.tote} (slot {task.tote_slot}): {exc}") from None
+    if code.kind != "tote":
+        raise StationError(
+            f"expected tote {task.tote} (slot {task.tote_slot}), scanned a {code.kind}: {scan}"
+        )
+    if code.site_code != task.tote:
+        raise StationError(
+            f"wrong tote: expected {task.tote} (slot {task.tote_slot}), scanned {code.site_code}"
+        )
+    return code.site_code
+
+
+def local_today(node_timezone: str) -> date:
+    try:
+        return utcnow().astimezone(ZoneInfo(node_timezone)).date()
+    except (KeyError, ValueError):
+        return utcnow().date()
+
+
+def confirm_pick(
+    engine: StoreEngine,
+    who: LoggedIn,
+    list_id: int,
+    task_id: int,
+    items: Sequence[ItemScan],
+    tote: str,
+) -> PickListView:
+    """Record the units scanned for a task as picked into ``tote``: stock, reservation,
+    allocation, task, order status and history in one transaction."""
+    quantity = sum(i.count for i in items)
+    if quantity <= 0:
+        raise StationError("nothing was scanned to pick")
+    now = utcnow()
+    with UnitOfWork(engine) as uow:
+        found = _owned(uow, who, list_id)
+        task = next((t for t in found.tasks if t.id == task_id), None)
+        if task is None or task.status is not PickTaskStatus.OPEN:
+            raise StationError("this pick is no longer open (its order may have been cancelled)")
+        if quantity > task.left:
+            raise StationError(f"over-pick: {task.left} left to pick here, {quantity} scanned")
+        if tote != task.tote:
+            raise StationError(f"wrong tote: expected {task.tote}, scanned {tote}")
+        line = next(t for t in rows.task_lines(uow.session, list_id) if t.id == task_id)
+        lot = items[0].lot if items else task.lot
+        serials = tuple(i.serial for i in items if i.serial)
+        reused = rows.already_picked_serials(uow.session, line.product_id, serials)
+        if reused:
+            raise StationError(f"serial {reused[0]} has been picked before: scan another unit")
+        note = f"pick list {list_id} task {task_id} for {task.order_ref}"
+        head = rows.head(uow.session, list_id)
+        assert head is not None
+        if not rows.consume(
+            uow.session,
+            node_id=head.node_id,
+            location_id=line.location_id,
+            product_id=line.product_id,
+            lot=lot,
+            quantity=quantity,
+            order_line_id=_order_line(uow, task_id),
+            who=_who(who),
+            at=now,
+            note=note,
+        ):
+            raise StationError(
+                f"the books say {task.location} holds fewer than {quantity} of {task.sku}"
+                f"{' lot ' + lot if lot else ''}: count the location, or short-pick"
+            )
+        rows.allocation_picked(uow.session, line.allocation_id, quantity)
+        if not rows.task_picked(uow.session, task_id, quantity):
+            raise StationError("this pick changed meanwhile: look at the screen again")
+        if line.order_id and _order_status(uow, line.order_id) is OrderStatus.RELEASED:
+            lifecycle.transition(
+                uow.session, line.order_id, OrderStatus.PICKING, _actor(who), note=note
+            )
+        rows.add_event(
+            uow.session,
+            list_id,
+            "pick",
+            _who(who),
+            now,
+            task_id=task_id,
+            quantity=quantity,
+            lot=lot,
+            serials=serials,
+            expiry=items[0].expiry if items else None,
+            tote=tote,
+        )
+        _finish_if_done(uow, who, list_id, head.wave_id, now)
+        updated = _view(uow, list_id)
+        uow.commit()
+    assert updated is not None
+    return updated
+
+
+def _actor(who: LoggedIn) -> Actor:
+    return Actor(name=who.badge, user_id=who.user_id, station_id=who.station_id)
+
+
+def _order_line(uow: UnitOfWork, task_id: int) -> int:
+    return rows.task_order_line(uow.session, task_id)
+
+
+def _order_status(uow: UnitOfWork, order_id: int) -> OrderStatus | None:
+    found = order_rows.order_status(uow.session, order_id)
+    return found.status if found else None
+
+
+def _finish_if_done(
+    uow: UnitOfWork, who: LoggedIn, list_id: int, wave_id: int, now: datetime
+) -> None:
+    if rows.open_tasks(uow.session, list_id):
+        return
+    rows.set_list_status(uow.session, list_id, PickListStatus.DONE, now, release=False)
+    for order_id in rows.finish_shipments(uow.session, list_id):
+        if _order_status(uow, order_id) is OrderStatus.PICKING and rows.order_fully_picked(
+            uow.session, order_id
+        ):
+            lifecycle.transition(
+                uow.session, order_id, OrderStatus.PICKED, _actor(who), note=f"pick list {list_id}"
+            )
+    rows.add_event(uow.session, list_id, "done", _who(who), now)
+    rows.finish_wave(uow.session, wave_id)
+
+
+@dataclass(frozen=True)
+class ShortResult:
+    view: PickListView
+    rerouted: str
+
+
+def short_pick(
+    engine: StoreEngine, who: LoggedIn, list_id: int, task_id: int, reason: str
+) -> ShortResult:
+    """The rest of the task is not there: close it with what was picked, take the missing
+    units off the location's books and hand them to DOM to re-route."""
+    if reason not in SHORT_REASONS:
+        raise StationError(
+            f"a short pick needs a reason: {', '.join(SHORT_REASONS)} (got {reason!r})"
+        )
+    now = utcnow()
+    with UnitOfWork(engine) as uow:
+        found = _owned(uow, who, list_id)
+        task = next((t for t in found.tasks if t.id == task_id), None)
+        if task is None or task.status is not PickTaskStatus.OPEN:
+            raise StationError("this pick is no longer open")
+        line = next(t for t in rows.task_lines(uow.session, list_id) if t.id == task_id)
+        missing = task.left
+        rows.set_task_status(uow.session, task_id, PickTaskStatus.SHORT)
+        rows.add_event(
+            uow.session,
+            list_id,
+            "short",
+            _who(who),
+            now,
+            task_id=task_id,
+            quantity=missing,
+            detail=reason,
+        )
+        head = rows.head(uow.session, list_id)
+        assert head is not None
+        uow.commit()
+    try:
+        result = give_back(
+            engine,
+            line.order_id,
+            line.line_no,
+            head.node_code,
+            SHORT_REASONS[reason],
+            _actor(who),
+            load_routing_settings(engine),
+            quantity=missing,
+            location_id=line.location_id,
+        )
+        rerouted = result.summary
+    except NotRoutable as exc:
+        rerouted = f"not re-routed: {exc}"
+    with UnitOfWork(engine) as uow:
+        _finish_if_done(uow, who, list_id, head.wave_id, utcnow())
+        updated = _view(uow, list_id)
+        uow.commit()
+    assert updated is not None
+    return ShortResult(updated, rerouted)
+
+
+def skip(engine: StoreEngine, who: LoggedIn, list_id: int, task_id: int) -> PickListView:
+    """Put a task at the end of the route (the location is blocked, come back later)."""
+    with UnitOfWork(engine) as uow:
+        found = _owned(uow, who, list_id)
+        task = next((t for t in found.tasks if t.id == task_id), None)
+        if task is None or task.status is not PickTaskStatus.OPEN:
+            raise StationError("this pick is no longer open")
+        if found.lines_left <= 1:
+            raise StationError("this is the last pick of the list: there is nothing to skip to")
+        rows.move_to_end(uow.session, list_id, task_id)
+        rows.add_event(uow.session, list_id, "skip", _who(who), utcnow(), task_id=task_id)
+        updated = _view(uow, list_id)
+        uow.commit()
+    assert updated is not None
+    return updated
+
+
+def pause(engine: StoreEngine, who: LoggedIn, list_id: int) -> None:
+    """Stop for now; this or another picker resumes it later (claim_next takes it first)."""
+    with UnitOfWork(engine) as uow:
+        _owned(uow, who, list_id)
+        rows.set_list_status(uow.session, list_id, PickListStatus.PAUSED, utcnow(), release=True)
+        rows.add_event(uow.session, list_id, "pause", _who(who), utcnow())
+        uow.commit()
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """What a heartbeat learns: whether the list is still ours and what changed."""
+
+    ours: bool
+    view: PickListView | None
+
+
+def heartbeat(engine: StoreEngine, who: LoggedIn, list_id: int) -> Pulse:
+    with UnitOfWork(engine) as uow:
+        ours = rows.heartbeat(uow.session, list_id, who.user_id, utcnow())
+        uow.commit()
+    with UnitOfWork(engine, read_only=True) as uow:
+        found = _view(uow, list_id)
+    return Pulse(ours, found)
+
+
+def take_back(engine: StoreEngine, actor: Actor, list_id: int) -> None:
+    """A supervisor takes a claimed list back: it is released for anyone to claim."""
+    with UnitOfWork(engine) as uow:
+        found = _view(uow, list_id, lock=True)
+        if found is None:
+            raise StationError(f"there is no pick list {list_id}")
+        if found.status not in (PickListStatus.CLAIMED, PickListStatus.PAUSED):
+            raise StationError(f"pick list {list_id} is {found.status.value}: nothing to take back")
+        rows.set_list_status(uow.session, list_id, PickListStatus.RELEASED, utcnow(), release=True)
+        rows.add_event(
+            uow.session,
+            list_id,
+            "take_back",
+            Who(actor.name, actor.user_id, actor.station_id),
+            utcnow(),
+        )
+        uow.commit()

@@ -1,0 +1,246 @@
+"""The pick station's service on both stores: login, claim, totes, picks with every
+refusal, a short pick re-routed by DOM, skip, pause and resume, take-back, and the books
+reconciling afterwards."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import timedelta
+from multiprocessing.queues import Queue
+
+import pytest
+from sqlalchemy import Engine, select
+
+from app.actor import Actor
+from app.demo import seed
+from app.dom.routing import RoutingSettings, route_backlog
+from app.picking import station, waves
+from app.picking.settings import WaveSettings
+from app.picking.station import ItemScan, StationError
+from app.users import LoggedIn, LoginError, login
+from data import inventory
+from data import picks as pick_rows
+from data import users as user_rows
+from data.models import (
+    Order,
+    OrderStatus,
+    PickListStatus,
+    PickTaskStatus,
+    Shipment,
+    ShipmentStatus,
+    Stock,
+)
+from data.store import make_engine
+from data.types import utcnow
+from data.uow import UnitOfWork
+
+ACTOR = Actor.system("test")
+FAST = WaveSettings(batching_seconds=0.2)
+
+
+@pytest.fixture
+def floor(store: Engine) -> Engine:
+    """The small demo site with released waves at WH1: pick lists to claim."""
+    seed(store, "small", 1)
+    route_backlog(store, ACTOR, RoutingSettings(), limit=40)
+    for wave in waves.plan(store, "WH1", FAST, ACTOR).waves:
+        waves.release(store, wave.id, FAST, ACTOR)
+    return store
+
+
+def picker(engine: Engine, badge: str = "U1001", pin: str = "1111") -> LoggedIn:
+    return login(engine, "PICK-01", "pick", f"BADGE-{badge}", pin)
+
+
+def item_scan(engine: Engine, task: station.Task) -> str:
+    """The barcode on a unit of the task's product at its location, as a scanner reads it."""
+    assert task.gtin is not None
+    gtin = task.gtin.zfill(14)
+    if not (task.track_lot or task.track_expiry or task.track_serial):
+        return task.gtin
+    with UnitOfWork(engine, read_only=True) as uow:
+        expiry = uow.session.scalar(
+            select(Stock.expiry).where(Stock.location_id == task.location_id, Stock.lot == task.lot)
+        )
+    text = f"01{gtin}"
+    if expiry is not None:
+        text += f"17{expiry:%y%m%d}"
+    if task.track_serial:
+        text += f"21SN{task.id}X{utcnow().timestamp():.0f}\x1d"
+    if task.lot:
+        text += f"10{task.lot}"
+    return text
+
+
+def pick_task(engine: Engine, who: LoggedIn, view: station.PickListView) -> station.PickListView:
+    task = view.current
+    assert task is not None
+    station.check_location(task, task.location_barcode)
+    today = station.local_today("UTC")
+    items: list[ItemScan] = []
+    while sum(i.count for i in items) < task.left:
+        scan = item_scan(engine, task)
+        if task.track_serial:
+            scan = scan.replace("X", f"X{len(items)}", 1)
+        items.append(station.check_item(task, scan, today, items))
+    assert task.tote is not None
+    tote = station.check_tote(task, task.tote)
+    return station.confirm_pick(engine, who, view.id, task.id, items, tote)
+
+
+def load_totes(engine: Engine, who: LoggedIn, view: station.PickListView) -> station.PickListView:
+    for slot in view.totes:
+        view = station.set_tote(
+            engine, who, view.id, slot.slot, f"TOTE-{view.id:03d}{slot.slot:02d}"
+        )
+    return view
+
+
+def test_login_refusals_and_lockout(floor: Engine) -> None:
+    with pytest.raises(LoginError, match="wrong PIN for U1001: 4 tries left"):
+        picker(floor, pin="9999")
+    with pytest.raises(LoginError, match="enter your PIN"):
+        picker(floor, pin="")
+    with pytest.raises(LoginError, match="not known here"):
+        picker(floor, badge="U0000")
+    with pytest.raises(LoginError, match="may not use a pick station"):
+        picker(floor, badge="U2001", pin="2222")
+    for _ in range(3):
+        with pytest.raises(LoginError, match="wrong PIN"):
+            picker(floor, pin="0000")
+    with pytest.raises(LoginError, match="locked for 15 minutes"):
+        picker(floor, pin="0000")
+    with pytest.raises(LoginError, match="is locked after 5 wrong PINs"):
+        picker(floor)  # the right PIN does not open a locked badge
+    later = utcnow() + timedelta(minutes=16)
+    who = login(floor, "PICK-01", "pick", "BADGE-U1001", "1111", now=later)
+    assert (who.name, who.station_code, who.node_code) == ("Pat Picker", "PICK-01", "WH1")
+    with UnitOfWork(floor, read_only=True) as uow:
+        outcomes = user_rows.login_outcomes(uow.session, "U1001")
+    assert outcomes == [
+        "wrong_pin",
+        "blank_pin",
+        "wrong_pin",
+        "wrong_pin",
+        "wrong_pin",
+        "locked",
+        "locked",
+        "ok",
+    ]
+
+
+def test_a_whole_pick_list_with_refusals_short_skip_pause(floor: Engine) -> None:
+    who = picker(floor)
+    view = station.claim_next(floor, who)
+    # A list with a few different lines (the demo's smallest lists have one or two).
+    while view is not None and len({(t.order_ref, t.sku) for t in view.tasks}) < 3:
+        view = station.claim_next(floor, who)
+    assert view is not None
+    assert view.status is PickListStatus.CLAIMED
+    with pytest.raises(StationError, match="expected a tote barcode"):
+        station.set_tote(floor, who, view.id, 1, "LOC-A-01-01-1")
+    view = load_totes(floor, who, view)
+    assert view.totes_ready
+    task = view.current
+    assert task is not None
+    # Every refusal names what was expected and what was scanned; nothing is written.
+    with pytest.raises(StationError, match=f"wrong location: expected {task.location}"):
+        station.check_location(task, "LOC-ZZ-99")
+    with pytest.raises(StationError, match="wrong item: expected"):
+        station.check_item(task, "5012345999999", station.local_today("UTC"))
+    with pytest.raises(StationError, match="wrong tote: expected"):
+        station.check_tote(task, "TOTE-9999")
+    with pytest.raises(StationError, match="over-pick"):
+        station.confirm_pick(
+            floor, who, view.id, task.id, [ItemScan("", "", None, task.left + 1)], task.tote or ""
+        )
+    # Skip the first task to the end of the route.
+    if view.lines_left > 1:
+        skipped = task.id
+        view = station.skip(floor, who, view.id, task.id)
+        assert view.current is not None
+        assert view.current.id != skipped
+        assert view.tasks[-1].id == skipped
+    # Pause, and resume on "another terminal": claim_next gives the paused list back first.
+    station.pause(floor, who, view.id)
+    other = login(floor, "PICK-02", "pick", "BADGE-U1002", "1112")
+    resumed = station.claim_next(floor, other)
+    assert resumed is not None
+    assert resumed.id == view.id
+    with pytest.raises(StationError, match="no longer yours"):
+        station.skip(floor, who, view.id, resumed.tasks[0].id)
+    who, view = other, resumed
+    view = pick_task(floor, who, view)
+    # Short-pick the next open task: DOM re-routes its units, the location is corrected.
+    first = view.current
+    assert first is not None
+    result = station.short_pick(floor, who, view.id, first.id, "not_found")
+    assert result.rerouted
+    view = result.view
+    assert next(t for t in view.tasks if t.id == first.id).status is PickTaskStatus.SHORT
+    while view.current is not None:
+        view = pick_task(floor, who, view)
+    assert view.status is PickListStatus.DONE
+    with UnitOfWork(floor, read_only=True) as uow:
+        assert inventory.reconcile(uow.session) == []
+        kinds = [e[0] for e in pick_rows.events(uow.session, view.id)]
+        ships = uow.session.execute(
+            select(Shipment.status, Order.status)
+            .join(Order, Order.id == Shipment.order_id)
+            .where(Shipment.pick_list_id == view.id)
+        ).all()
+    assert kinds[0] == "claim"
+    assert kinds[-1] == "done"
+    assert {"tote", "skip", "pause", "short", "pick"} <= set(kinds)
+    assert all(s in (ShipmentStatus.PICKED, ShipmentStatus.CANCELLED) for s, _ in ships)
+    assert any(o in (OrderStatus.PICKED, OrderStatus.PICKING) for _, o in ships)
+
+
+def test_a_supervisor_takes_a_list_back_and_a_stale_claim_is_taken_over(floor: Engine) -> None:
+    who = picker(floor)
+    view = station.claim_next(floor, who)
+    assert view is not None
+    assert station.heartbeat(floor, who, view.id).ours
+    station.take_back(floor, Actor("U5001"), view.id)
+    assert not station.heartbeat(floor, who, view.id).ours
+    again = station.claim_next(floor, who)
+    assert again is not None
+    # The terminal crashes: no heartbeat; after STALE_AFTER another picker takes it over.
+    with UnitOfWork(floor) as uow:
+        pick_rows.heartbeat(uow.session, again.id, who.user_id, utcnow() - station.STALE_AFTER * 2)
+        uow.commit()
+    other = login(floor, "PICK-02", "pick", "BADGE-U1002", "1112")
+    taken = station.claim_next(floor, other)
+    assert taken is not None
+    assert taken.id == again.id
+
+
+def _claim_all(url: str, badge: str, pin: str, out: Queue[list[int]]) -> None:
+    engine = make_engine(url)
+    who = login(engine, "PICK-01", "pick", badge, pin)
+    got = []
+    while (view := station.claim_next(engine, who)) is not None:
+        got.append(view.id)
+    engine.dispose()
+    out.put(got)
+
+
+def test_two_pickers_never_get_the_same_list(floor: Engine) -> None:
+    url = floor.url.render_as_string(hide_password=False)
+    ctx = multiprocessing.get_context("spawn")
+    out: Queue[list[int]] = ctx.Queue()
+    procs = [
+        ctx.Process(target=_claim_all, args=(url, badge, pin, out))
+        for badge, pin in (("U1001", "1111"), ("U1002", "1112"))
+    ]
+    for p in procs:
+        p.start()
+    got = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(30)
+    with UnitOfWork(floor, read_only=True) as uow:
+        from data.models import PickList
+
+        all_lists = set(uow.session.scalars(select(PickList.id)))
+    assert not set(got[0]) & set(got[1])
+    assert set(got[0]) | set(got[1]) == all_lists
