@@ -1023,3 +1023,20 @@ class PickEvent(Base):
     actor: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+
+
+class Invoice(Base):
+    """An issued invoice: its number is given once, and a reprint is this very document."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[IntPK]
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), unique=True)
+    issued: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Amount]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    """The PDF as issued."""
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))

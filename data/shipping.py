@@ -5,11 +5,11 @@ tracking numbers and invoice numbers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from data.models import (
     Address,
@@ -26,6 +26,7 @@ from data.models import (
     Shipment,
     ShipmentStatus,
 )
+from data.models import Invoice as InvoiceModel
 from data.models import Sequence as SequenceRow
 from data.upsert import insert_on_conflict
 
@@ -93,6 +94,8 @@ class ContentLine:
     discount: Decimal
     """The order line's whole discount (for all ``ordered`` units)."""
     weight_g: int
+    earlier: int
+    """Units of the line in the order's earlier shipments (for its share of the discount)."""
 
 
 @dataclass(frozen=True)
@@ -201,16 +204,32 @@ def shipment_doc(session: Session, shipment_id: int) -> ShipmentDoc | None:
         phone="",
         email="",
     )
+    # Units in the shipment: what was picked, or what is still to pick on open tasks.
+    units = case((PickTask.status == PickTaskStatus.OPEN, PickTask.quantity), else_=PickTask.picked)
+    other = aliased(PickTask)
+    other_units = case((other.status == PickTaskStatus.OPEN, other.quantity), else_=other.picked)
+    earlier = (
+        select(func.coalesce(func.sum(other_units), 0))
+        .join(Shipment, Shipment.id == other.shipment_id)
+        .where(
+            other.order_line_id == OrderLine.id,
+            other.status != PickTaskStatus.CANCELLED,
+            other.shipment_id < shipment_id,
+            Shipment.status != ShipmentStatus.CANCELLED,
+        )
+        .scalar_subquery()
+    )
     contents = session.execute(
         select(
             OrderLine.line_no,
             Product.sku,
             Product.name,
-            func.sum(PickTask.quantity),
+            func.sum(units),
             OrderLine.quantity,
             OrderLine.unit_price,
             OrderLine.discount,
             Product.weight_g,
+            earlier,
         )
         .join(OrderLine, OrderLine.id == PickTask.order_line_id)
         .join(Product, Product.id == PickTask.product_id)
@@ -219,6 +238,7 @@ def shipment_doc(session: Session, shipment_id: int) -> ShipmentDoc | None:
             PickTask.status != PickTaskStatus.CANCELLED,
         )
         .group_by(
+            OrderLine.id,
             OrderLine.line_no,
             Product.sku,
             Product.name,
@@ -242,7 +262,7 @@ def shipment_doc(session: Session, shipment_id: int) -> ShipmentDoc | None:
         node_code=head[10],
         ship_from=ship_from,
         ship_to=ship_to,
-        contents=tuple(ContentLine(*row) for row in contents),
+        contents=tuple(ContentLine(*row) for row in contents if row[3]),
         packages=tuple(packages(session, shipment_id)),
     )
 
@@ -313,6 +333,7 @@ def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
                 Shipment.node_id == node_id,
                 Package.carrier == carrier,
                 Package.manifest_id.is_(None),
+                Shipment.status != ShipmentStatus.CANCELLED,
             )
             .order_by(Package.id)
             .with_for_update()
@@ -343,17 +364,41 @@ class ManifestHead:
     closed_at: datetime
     closed_by: str
     node_code: str
+    node: Place
 
 
 def manifest(session: Session, manifest_id: int) -> tuple[ManifestHead, list[ManifestLine]] | None:
     found = session.execute(
-        select(Manifest.id, Manifest.carrier, Manifest.closed_at, Manifest.closed_by, Node.code)
+        select(
+            Manifest.id,
+            Manifest.carrier,
+            Manifest.closed_at,
+            Manifest.closed_by,
+            Node.code,
+            Node.name,
+            Node.address_line1,
+            Node.city,
+            Node.region,
+            Node.postal_code,
+            Node.country,
+        )
         .join(Node, Node.id == Manifest.node_id)
         .where(Manifest.id == manifest_id)
     ).one_or_none()
     if found is None:
         return None
-    head = ManifestHead(*found)
+    node = Place(
+        name=found[5],
+        company="",
+        lines=(found[6],) if found[6] else (),
+        city=found[7],
+        region=found[8],
+        postal_code=found[9],
+        country=found[10],
+        phone="",
+        email="",
+    )
+    head = ManifestHead(found[0], found[1], found[2], found[3], found[4], node)
     rows = session.execute(
         select(
             *_PACKAGE_COLUMNS,
@@ -381,3 +426,54 @@ def manifest(session: Session, manifest_id: int) -> tuple[ManifestHead, list[Man
         for row in rows
     ]
     return head, lines
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    number: str
+    issued: date
+    content: bytes
+
+
+def invoice(session: Session, shipment_id: int) -> InvoiceRow | None:
+    row = session.execute(
+        select(InvoiceModel.number, InvoiceModel.issued, InvoiceModel.content).where(
+            InvoiceModel.shipment_id == shipment_id
+        )
+    ).one_or_none()
+    return InvoiceRow(*row) if row else None
+
+
+def add_invoice(
+    session: Session,
+    *,
+    shipment_id: int,
+    number: str,
+    issued: date,
+    currency: str,
+    total: Decimal,
+    content: bytes,
+    actor: str,
+    at: datetime,
+) -> None:
+    session.execute(
+        insert(InvoiceModel).values(
+            shipment_id=shipment_id,
+            number=number,
+            issued=issued,
+            currency=currency,
+            total=total,
+            content=content,
+            created_at=at,
+            created_by=actor,
+        )
+    )
+
+
+def manifested(session: Session, shipment_id: int) -> int | None:
+    """The manifest a package of the shipment was handed over on, if any."""
+    return session.scalar(
+        select(Package.manifest_id).where(
+            Package.shipment_id == shipment_id, Package.manifest_id.is_not(None)
+        )
+    )

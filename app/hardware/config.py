@@ -29,6 +29,7 @@ its scale and its printers by name::
     host = "10.0.0.21"
     port = 9100
     language = "zpl"           # zpl | pdf: what the printer takes
+    dpi = 203                  # 203 | 300 (ZPL label printers)
 
     [stations.PACK-01.printers.documents]
     kind = "cups"
@@ -87,6 +88,8 @@ class PrinterConfig:
     kind: str
     language: str
     options: Mapping[str, Any]
+    dpi: int = 203
+    """A label printer's resolution (203 or 300): ZPL is laid out in its dots."""
 
     @property
     def content_type(self) -> str:
@@ -225,6 +228,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "options": dict,
     "folder": str,
     "language": str,
+    "dpi": int,
 }
 
 
@@ -252,9 +256,14 @@ def _printer(name: str, t: Mapping[str, Any], where: str, path: Path) -> Printer
     _name(name, where, path)
     kind = _kind(t, {k: set() for k in _PRINTER_KEYS}, where, path)
     required, optional = _PRINTER_KEYS[kind]
-    _keys(t, required | optional | {"kind", "language"}, f"{path}: {where}", required=required)
+    _keys(
+        t, required | optional | {"kind", "language", "dpi"}, f"{path}: {where}", required=required
+    )
     values = _typed(t, where, path)
     language = values.pop("language", "pdf" if kind == "cups" else "zpl")
+    dpi = values.pop("dpi", 203)
+    if dpi not in (203, 300):
+        raise DeviceConfigError(f"{path}: {where}.dpi is {dpi}; a label printer is 203 or 300 dpi")
     if language not in LANGUAGES:
         raise DeviceConfigError(
             f"{path}: {where}.language is {language!r}; expected one of {', '.join(LANGUAGES)}"
@@ -262,7 +271,7 @@ def _printer(name: str, t: Mapping[str, Any], where: str, path: Path) -> Printer
     values.pop("kind")
     if kind == "cups" and "options" in values:
         values["options"] = {str(k): str(v) for k, v in values["options"].items()}
-    return PrinterConfig(name=name, kind=kind, language=language, options=values)
+    return PrinterConfig(name=name, kind=kind, language=language, options=values, dpi=dpi)
 
 
 def _name(name: str, where: str, path: Path) -> None:

@@ -54,7 +54,6 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     lprint.add_argument("--package", type=int, metavar="N", help="only package N")
     lprint.add_argument("--station", metavar="ID", required=True)
     lprint.add_argument("--printer", metavar="NAME", default="label")
-    lprint.add_argument("--dpi", type=int, choices=[203, 300], default=203)
     lprint.set_defaults(run=cmd_label_print)
 
     doc_cmd = commands.add_parser("document", parents=[common], help="packing slips, invoices")
@@ -86,7 +85,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     plist.set_defaults(run=cmd_package_list)
 
     man_cmd = commands.add_parser("manifest", parents=[common], help="carrier manifests")
-    man_sub = man_cmd.add_subparsers(dest="manifest_command", required=True, metavar="close|render")
+    man_sub = man_cmd.add_subparsers(
+        dest="manifest_command", required=True, metavar="close|render|print"
+    )
     mclose = man_sub.add_parser(
         "close", parents=[common, out_file], help="close out a carrier's packages"
     )
@@ -96,6 +97,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     mrender = man_sub.add_parser("render", parents=[common, out_file], help="a manifest again")
     mrender.add_argument("manifest", type=int, metavar="ID")
     mrender.set_defaults(run=cmd_manifest_render)
+    mprint = man_sub.add_parser(
+        "print", parents=[common, devices_file], help="queue a closed manifest for a printer"
+    )
+    mprint.add_argument("manifest", type=int, metavar="ID")
+    mprint.add_argument("--station", metavar="ID", required=True)
+    mprint.add_argument("--printer", metavar="NAME", default="documents")
+    mprint.set_defaults(run=cmd_manifest_print)
 
     set_cmd = commands.add_parser("shipping", parents=[common], help="shipping settings")
     set_sub = set_cmd.add_subparsers(dest="shipping_command", required=True, metavar="settings")
@@ -122,13 +130,21 @@ def _write(path: str, data: bytes) -> None:
     cli.err.print(f"Wrote {target} ({len(data):,} bytes).", markup=False)
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise cli.CommandError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise cli.CommandError(
+            f"{path} is not UTF-8 text: save it as UTF-8 and try again"
+        ) from None
+
+
 def _labels(args: argparse.Namespace) -> list[label.ShippingLabel]:
     if getattr(args, "from_json", None):
         path = Path(args.from_json)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise cli.CommandError(f"cannot read {path}: {exc.strerror}") from None
+        text = _read_text(path)
         try:
             return [labelspec.parse(text, str(path))]
         except labelspec.LabelSpecError as exc:
@@ -184,7 +200,7 @@ def _queue(
             content=content,
             content_type=content_type,
             actor=Actor.system(f"{document}-print"),
-            reference=f"shipment {args.shipment}",
+            reference=f"shipment {args.shipment}" if args.shipment else None,
         )
     except printqueue.PrintQueueError as exc:
         raise cli.CommandError(str(exc)) from None
@@ -194,7 +210,7 @@ def cmd_label_print(args: argparse.Namespace) -> int:
     printer = _printer(args)
     jobs = []
     for one in _labels(args):
-        content = _render([one], printer.language, args.dpi)
+        content = _render([one], printer.language, printer.dpi)
         title = f"Label {one.shipment_ref} package {one.package_number} of {one.package_count}"
         jobs.append(_queue(args, "label", title, content, printer.content_type))
     cli.out.print(
@@ -210,10 +226,10 @@ def _document(args: argparse.Namespace) -> tuple[str, bytes]:
         doc = service.shipment(engine, args.shipment)
         today = utcnow().date()
         if args.kind == "invoice":
-            number = service.invoice_number(engine, settings)
-            return f"Invoice {number}", documents.invoice_pdf(
-                service.invoice(doc, settings, number, today)
+            number, pdf = service.issue_invoice(
+                engine, settings, args.shipment, Actor.system("invoice"), today
             )
+            return f"Invoice {number}", pdf
         return f"Packing slip {service.shipment_ref(doc.shipment_id)}", (
             documents.packing_slip_pdf(service.packing_slip(doc, settings, today))
         )
@@ -309,7 +325,14 @@ def _manifest(args: argparse.Namespace, make: Callable[[], documents.Manifest]) 
         manifest = make()
     except ShippingError as exc:
         raise cli.CommandError(str(exc)) from None
-    _write(args.output, documents.manifest_pdf(manifest))
+    try:
+        _write(args.output, documents.manifest_pdf(manifest))
+    except cli.CommandError as exc:
+        number = manifest.number.removeprefix("M-")
+        raise cli.CommandError(
+            f"manifest {manifest.number} is closed, but {exc}; write it again with "
+            f"`shipfloor manifest render {number} -o FILE`"
+        ) from None
     cli.out.print(
         f"Manifest {manifest.number}: {len(manifest.packages)} {manifest.carrier} package(s)."
     )
@@ -335,14 +358,39 @@ def cmd_manifest_render(args: argparse.Namespace) -> int:
     return _manifest(args, lambda: service.manifest_document(engine, settings, args.manifest))
 
 
+def cmd_manifest_print(args: argparse.Namespace) -> int:
+    printer = _printer(args)
+    if printer.language != "pdf":
+        raise cli.CommandError(
+            f"printer {args.printer!r} of {args.station} takes {printer.language}; a manifest "
+            "is PDF: choose a PDF printer with --printer"
+        )
+    try:
+        manifest = service.manifest_document(
+            cli._current_engine(args), _settings(args), args.manifest
+        )
+    except ShippingError as exc:
+        raise cli.CommandError(str(exc)) from None
+    args.shipment = None
+    job = _queue(
+        args,
+        "manifest",
+        f"Manifest {manifest.number}",
+        documents.manifest_pdf(manifest),
+        printer.content_type,
+    )
+    cli.out.print(
+        f"Queued print job {job}: manifest {manifest.number} for {args.station}/{args.printer}."
+    )
+    return 0
+
+
 def cmd_shipping_settings(args: argparse.Namespace) -> int:
     engine = cli._current_engine(args)
     if args.file:
         path = Path(args.file)
         try:
-            changes = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise cli.CommandError(f"cannot read {path}: {exc.strerror}") from None
+            changes = json.loads(_read_text(path))
         except json.JSONDecodeError as exc:
             raise cli.CommandError(f"{path} is not JSON: {exc}") from None
         try:

@@ -9,17 +9,19 @@ with it for good, so a reprinted label carries the same numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 
 from app.actor import Actor
 from app.shipping.settings import ShippingSettings, ShippingSettingsError
 from data import picking
 from data import shipping as rows
+from data.models import ShipmentStatus
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import UnitOfWork
-from printing import documents, label
+from printing import documents, label, money
 from printing.money import round_money
 
 TRACKING_DIGITS = 10
@@ -70,8 +72,27 @@ def add_package(
     with UnitOfWork(engine) as uow:
         if not rows.lock_shipment(uow.session, shipment_id):
             raise ShippingError(f"there is no shipment {shipment_id}")
-        doc = rows.shipment_doc(uow.session, shipment_id)
+        try:
+            doc = rows.shipment_doc(uow.session, shipment_id)
+        except LookupError as exc:
+            raise ShippingError(str(exc)) from None
         assert doc is not None
+        if doc.status in (ShipmentStatus.CANCELLED, ShipmentStatus.SHIPPED):
+            raise ShippingError(
+                f"shipment {shipment_id} is {doc.status.value}: it takes no more packages"
+            )
+        handed_over = rows.manifested(uow.session, shipment_id)
+        if handed_over is not None:
+            raise ShippingError(
+                f"shipment {shipment_id} was handed to the carrier on manifest M-{handed_over}: "
+                "its labels say how many packages there are, so none can be added"
+            )
+        if weight_g is None and doc.packages:
+            raise ShippingError(
+                f"shipment {shipment_id} already has {len(doc.packages)} package(s): give this "
+                "one's weight (--weight GRAMS); the contents' weight is only a default for the "
+                "first"
+            )
         try:
             carrier = settings.carrier(doc.carrier)
             code = sscc(settings, rows.take_numbers(uow.session, "sscc"))
@@ -222,9 +243,7 @@ def document_lines(
     rate = settings.tax_rate(doc.ship_to.country, doc.ship_to.region)
     out = []
     for line in doc.contents:
-        discount = line.discount
-        if line.quantity != line.ordered:
-            discount = round_money(line.discount * line.quantity / line.ordered)
+        discount = discount_share(line.discount, line.ordered, line.earlier, line.quantity)
         out.append(
             documents.DocumentLine(
                 sku=line.sku,
@@ -239,8 +258,65 @@ def document_lines(
     return tuple(out)
 
 
+def discount_share(discount: Decimal, ordered: int, earlier: int, quantity: int) -> Decimal:
+    """The part of a line's discount that goes with ``quantity`` units shipped after
+    ``earlier`` units: the rounded running share, so the parts of every split add up to the
+    whole discount to the cent."""
+    if ordered <= 0 or not 0 <= earlier <= earlier + quantity <= ordered:
+        raise ShippingError(
+            f"{earlier} + {quantity} units shipped of a line of {ordered}: the shipments do not "
+            "fit the order line"
+        )
+    upto = round_money(discount * (earlier + quantity) / ordered)
+    before = round_money(discount * earlier / ordered)
+    return upto - before
+
+
+def issue_invoice(
+    engine: StoreEngine, settings: ShippingSettings, shipment_id: int, actor: Actor, today: date
+) -> tuple[str, bytes]:
+    """The shipment's invoice: issued once (number from the store sequence, PDF kept);
+    asking again gives the same document."""
+    with UnitOfWork(engine) as uow:
+        if not rows.lock_shipment(uow.session, shipment_id):
+            raise ShippingError(f"there is no shipment {shipment_id}")
+        found = rows.invoice(uow.session, shipment_id)
+        if found is not None:
+            return found.number, found.content
+        try:
+            doc = rows.shipment_doc(uow.session, shipment_id)
+        except LookupError as exc:
+            raise ShippingError(str(exc)) from None
+        assert doc is not None
+        if doc.status is ShipmentStatus.CANCELLED:
+            raise ShippingError(f"shipment {shipment_id} is cancelled: there is nothing to invoice")
+        lines = document_lines(doc, settings)
+        if not lines:
+            raise ShippingError(f"shipment {shipment_id} holds nothing to invoice")
+        number = f"{settings.invoice_prefix}{rows.take_numbers(uow.session, 'invoice'):06d}"
+        model = invoice(doc, settings, number, today, lines)
+        pdf = documents.invoice_pdf(model)
+        rows.add_invoice(
+            uow.session,
+            shipment_id=shipment_id,
+            number=number,
+            issued=today,
+            currency=doc.currency,
+            total=money.totals(line.amounts for line in lines).total,
+            content=pdf,
+            actor=actor.name,
+            at=utcnow(),
+        )
+        uow.commit()
+    return number, pdf
+
+
 def invoice(
-    doc: rows.ShipmentDoc, settings: ShippingSettings, number: str, issued: date
+    doc: rows.ShipmentDoc,
+    settings: ShippingSettings,
+    number: str,
+    issued: date,
+    lines: tuple[documents.DocumentLine, ...] | None = None,
 ) -> documents.Invoice:
     return documents.Invoice(
         number=number,
@@ -250,7 +326,7 @@ def invoice(
         seller=_seller(doc, settings),
         bill_to=_party(doc.ship_to),
         ship_to=_party(doc.ship_to),
-        lines=document_lines(doc, settings),
+        lines=lines if lines is not None else document_lines(doc, settings),
     )
 
 
@@ -267,14 +343,6 @@ def packing_slip(
         currency=doc.currency,
         package_count=max(1, len(doc.packages)),
     )
-
-
-def invoice_number(engine: StoreEngine, settings: ShippingSettings) -> str:
-    """A new invoice number from the store sequence ``invoice``."""
-    with UnitOfWork(engine) as uow:
-        number = rows.take_numbers(uow.session, "invoice")
-        uow.commit()
-    return f"{settings.invoice_prefix}{number:06d}"
 
 
 @dataclass(frozen=True)
@@ -311,12 +379,15 @@ def manifest_document(
         account = settings.carrier(head.carrier).account
     except ShippingSettingsError:
         account = ""
-    seller = dict(settings.seller) if settings.seller.get("name") else {"name": head.node_code}
+    # Ship from the dispatching node, under the seller's name where the site has one.
+    node = _party(head.node)
+    if settings.seller.get("name"):
+        node = replace(node, name=str(settings.seller["name"]), company=head.node.name)
     return documents.Manifest(
         number=f"M-{head.id}",
         carrier=head.carrier,
         closed_at=head.closed_at,
-        ship_from=_party(seller),
+        ship_from=node,
         packages=tuple(
             documents.ManifestPackage(
                 sscc=line.package.sscc,

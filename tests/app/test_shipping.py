@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing
+from decimal import Decimal
 from multiprocessing.queues import Queue
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from app.actor import Actor
@@ -140,14 +144,16 @@ def test_a_shipment_from_package_to_label_slip_invoice_and_manifest(
     first, second = ids[0], ids[1]
     with pytest.raises(ShippingError, match="has no packages yet"):
         service.labels(service.shipment(engine, first), settings)
-    one = service.add_package(engine, settings, first, ACTOR, weight_g=1234)
-    two = service.add_package(engine, settings, first, ACTOR)
+    one = service.add_package(engine, settings, first, ACTOR)
+    with pytest.raises(ShippingError, match="give this one's weight"):
+        service.add_package(engine, settings, first, ACTOR)
+    two = service.add_package(engine, settings, first, ACTOR, weight_g=900)
     other = service.add_package(engine, settings, second, ACTOR, weight_g=800)
     assert (one.number, two.number, other.number) == (1, 2, 1)
     assert len({one.sscc, two.sscc, other.sscc}) == 3
     assert len({one.tracking_number, two.tracking_number}) == 2
     doc = service.shipment(engine, first)
-    assert two.weight_g == service.contents_weight(doc) > 0
+    assert one.weight_g == service.contents_weight(doc) > 0
     labels = service.labels(doc, settings)
     assert [(x.package_number, x.package_count) for x in labels] == [(1, 2), (2, 2)]
     assert labels[0].ship_to.name == doc.ship_to.name
@@ -198,6 +204,13 @@ def test_a_shipment_from_package_to_label_slip_invoice_and_manifest(
     )
     words = pdf_text(invoice.read_bytes())
     assert "INV-000001" in words
+    issued = invoice.read_bytes()
+    # Issued once: asking again gives the same document, not a new number.
+    assert (
+        main(["document", "render", "invoice", "--shipment", str(first), "-o", str(invoice), *db])
+        == 0
+    )
+    assert invoice.read_bytes() == issued
     for line in doc.contents:
         assert line.sku in words
     slip = tmp_path / "slip.pdf"
@@ -248,6 +261,8 @@ def test_a_shipment_from_package_to_label_slip_invoice_and_manifest(
     assert on_manifest <= decoded
     assert main(["manifest", "close", "--carrier", one.carrier, "-o", str(manifest), *db]) == 2
     assert "waiting for a manifest" in capsys.readouterr().err
+    with pytest.raises(ShippingError, match="was handed to the carrier on manifest"):
+        service.add_package(engine, settings, first, ACTOR, weight_g=100)
     assert main(["package", "list", "--shipment", str(first), "--json", *db]) == 0
     listed = json.loads(capsys.readouterr().out)["packages"]
     assert [p["sscc"] for p in listed] == [one.sscc, two.sscc]
@@ -333,3 +348,46 @@ def test_label_render_from_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
             == 2
         )
         assert message in capsys.readouterr().err
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    st.decimals(min_value=0, max_value=Decimal("999.99"), places=2),
+    st.lists(st.integers(1, 20), min_size=1, max_size=6),
+)
+def test_discount_shares_of_a_split_line_add_up_to_the_discount(
+    discount: Decimal, parts: list[int]
+) -> None:
+    ordered = sum(parts)
+    earlier = 0
+    shares = []
+    for quantity in parts:
+        shares.append(service.discount_share(discount, ordered, earlier, quantity))
+        earlier += quantity
+    assert sum(shares) == discount
+    assert all(share >= 0 for share in shares)
+    with pytest.raises(ShippingError, match="do not fit the order line"):
+        service.discount_share(discount, ordered, ordered, 1)
+
+
+def test_files_that_are_not_utf8_are_refused_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "label.json"
+    spec.write_text(json.dumps(README_LABEL), encoding="utf-16")
+    assert (
+        main(
+            [
+                "label",
+                "render",
+                "--from-json",
+                str(spec),
+                "--format",
+                "zpl",
+                "-o",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
+    assert "is not UTF-8 text: save it as UTF-8" in capsys.readouterr().err
