@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -526,6 +527,31 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         with _progress(not args.json and err.is_terminal) as update:
             return bench_picking(args, update)
+    if args.name == "scan":
+        from app.picking import bench_scan
+
+        with _progress(not args.json and err.is_terminal) as update:
+            scan_report = bench_scan.run(args.postgresql, orders=args.scan_orders, progress=update)
+        if args.json:
+            _print_json(scan_report)
+            return 0
+        table = Table(
+            "store", "scan p50 ms", "scan p99 ms", "commit p50 ms", "commit p99 ms", "picks"
+        )
+        for store_name, figures in scan_report.items():
+            if "skipped" in figures:
+                table.add_row(store_name, figures["skipped"], "", "", "", "")
+                continue
+            table.add_row(
+                store_name,
+                f"{figures['scan_ms_p50']:.2f}",
+                f"{figures['scan_ms_p99']:.2f}",
+                f"{figures['bare_commit_ms_p50']:.2f}",
+                f"{figures['bare_commit_ms_p99']:.2f}",
+                str(figures["picks"]),
+            )
+        out.print(table)
+        return 0
     if args.name == "labels":
         from app.shipping.commands import bench_labels
 
@@ -730,7 +756,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument(
-        "name", metavar="NAME", choices=["dom", "labels", "picking"], help="dom, labels, picking"
+        "name",
+        metavar="NAME",
+        choices=["dom", "labels", "picking", "scan"],
+        help="dom, labels, picking, scan",
+    )
+    bench_cmd.add_argument(
+        "--postgresql",
+        metavar="URL",
+        default=os.environ.get("SHIPFLOOR_BENCH_POSTGRES_URL"),
+        help="scan: a PostgreSQL server where a scratch database may be made "
+        "(default: $SHIPFLOOR_BENCH_POSTGRES_URL)",
+    )
+    bench_cmd.add_argument(
+        "--scan-orders", type=_positive, default=150, help="scan: orders routed and picked (150)"
     )
     bench_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     bench_cmd.add_argument("--instances", type=int, default=10, help="dom: instances (10)")

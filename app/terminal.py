@@ -135,7 +135,9 @@ class Terminal:
     def confirm(
         self, list_id: int, task_id: int, items: Sequence[ItemScan], tote: str
     ) -> PickListView:
-        return station.confirm_pick(self._engine, self._who(), list_id, task_id, items, tote)
+        """Commit the pick, then read the list as it now stands for the screen."""
+        station.confirm_pick(self._engine, self._who(), list_id, task_id, items, tote)
+        return station.view(self._engine, list_id)
 
     def short(self, list_id: int, task_id: int, reason: str) -> ShortResult:
         return station.short_pick(self._engine, self._who(), list_id, task_id, reason)

@@ -3,10 +3,11 @@ skips, pauses, and the end of a pick list."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from data.inventory import Who
@@ -19,7 +20,9 @@ from data.models import (
     MovementReason,
     Node,
     Order,
+    OrderEvent,
     OrderLine,
+    OrderStatus,
     PickEvent,
     PickList,
     PickListStatus,
@@ -35,6 +38,7 @@ from data.models import (
     Wave,
     WaveStatus,
 )
+from data.types import utcnow
 
 ACTIVE_SHIPMENTS = (ShipmentStatus.PICKING, ShipmentStatus.PICKED)
 
@@ -301,6 +305,32 @@ def set_list_status(
     )
 
 
+_TAKE_STOCK = (
+    update(Stock)
+    .where(
+        Stock.location_id == bindparam("b_location"),
+        Stock.product_id == bindparam("b_product"),
+        Stock.lot == bindparam("b_lot"),
+        Stock.on_hand >= bindparam("b_quantity"),
+    )
+    .values(on_hand=Stock.on_hand - bindparam("b_quantity"))
+)
+_TAKE_POSITION = (
+    update(InventoryPosition)
+    .where(
+        InventoryPosition.node_id == bindparam("b_node"),
+        InventoryPosition.product_id == bindparam("b_product"),
+        InventoryPosition.reserved >= bindparam("b_quantity"),
+    )
+    .values(
+        on_hand=InventoryPosition.on_hand - bindparam("b_quantity"),
+        reserved=InventoryPosition.reserved - bindparam("b_quantity"),
+    )
+)
+_MOVEMENTS = insert(StockMovement)
+_RESERVATIONS = insert(Reservation)
+
+
 def consume(
     session: Session,
     *,
@@ -316,122 +346,98 @@ def consume(
 ) -> bool:
     """Take picked units off the books: from the location's stock and from the node's
     reservation for the order line, each a conditional UPDATE; False (nothing written) if
-    the location does not hold that many."""
-    taken = session.execute(
-        update(Stock)
-        .where(
-            Stock.location_id == location_id,
-            Stock.product_id == product_id,
-            Stock.lot == lot,
-            Stock.on_hand >= quantity,
-        )
-        .values(on_hand=Stock.on_hand - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    the location does not hold that many. Statements are built once: this is the hot path
+    of every pick."""
+    conn = session.connection()
+    params = {
+        "b_location": location_id,
+        "b_product": product_id,
+        "b_lot": lot,
+        "b_quantity": quantity,
+        "b_node": node_id,
+    }
+    if conn.execute(_TAKE_STOCK, params).rowcount != 1:
         return False
-    position = session.execute(
-        update(InventoryPosition)
-        .where(
-            InventoryPosition.node_id == node_id,
-            InventoryPosition.product_id == product_id,
-            InventoryPosition.reserved >= quantity,
-        )
-        .values(
-            on_hand=InventoryPosition.on_hand - quantity,
-            reserved=InventoryPosition.reserved - quantity,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if position.rowcount != 1:  # type: ignore[attr-defined]
+    if conn.execute(_TAKE_POSITION, params).rowcount != 1:
         raise RuntimeError(f"node {node_id} holds fewer than {quantity} reserved of {product_id}")
-    session.execute(
-        insert(StockMovement).values(
-            node_id=node_id,
-            location_id=location_id,
-            product_id=product_id,
-            lot=lot,
-            quantity=-quantity,
-            reason=MovementReason.PICK,
-            at=at,
-            actor=who.actor,
-            user_id=who.user_id,
-            station_id=who.station_id,
-            note=note,
-        )
+    who_columns = {
+        "at": at,
+        "actor": who.actor,
+        "user_id": who.user_id,
+        "station_id": who.station_id,
+        "note": note,
+    }
+    conn.execute(
+        _MOVEMENTS,
+        {
+            "node_id": node_id,
+            "location_id": location_id,
+            "product_id": product_id,
+            "lot": lot,
+            "quantity": -quantity,
+            "reason": MovementReason.PICK.value,
+            **who_columns,
+        },
     )
-    session.execute(
-        insert(Reservation).values(
-            node_id=node_id,
-            product_id=product_id,
-            order_line_id=order_line_id,
-            kind=ReservationKind.CONSUME,
-            quantity=-quantity,
-            at=at,
-            actor=who.actor,
-            user_id=who.user_id,
-            station_id=who.station_id,
-            note=note,
-        )
+    conn.execute(
+        _RESERVATIONS,
+        {
+            "node_id": node_id,
+            "product_id": product_id,
+            "order_line_id": order_line_id,
+            "kind": ReservationKind.CONSUME.value,
+            "quantity": -quantity,
+            **who_columns,
+        },
     )
     return True
 
 
+_ALLOCATION = (
+    select(LineAllocation.order_line_id, LineAllocation.node_id, LineAllocation.quantity)
+    .where(LineAllocation.id == bindparam("b_id"))
+    .with_for_update()
+)
+_ALLOCATION_ALL_PICKED = (
+    update(LineAllocation)
+    .where(LineAllocation.id == bindparam("b_id"))
+    .values(status=AllocationStatus.PICKED)
+)
+_ALLOCATION_LESS = (
+    update(LineAllocation)
+    .where(LineAllocation.id == bindparam("b_id"))
+    .values(quantity=LineAllocation.quantity - bindparam("b_quantity"))
+)
+_ALLOCATIONS = insert(LineAllocation)
+
+
 def allocation_picked(session: Session, allocation_id: int, quantity: int) -> None:
     """Move ``quantity`` units of a reserved allocation to a picked one."""
-    row = session.execute(
-        select(LineAllocation.order_line_id, LineAllocation.node_id, LineAllocation.quantity)
-        .where(LineAllocation.id == allocation_id)
-        .with_for_update()
-    ).one()
+    conn = session.connection()
+    row = conn.execute(_ALLOCATION, {"b_id": allocation_id}).one()
     if row.quantity == quantity:
-        session.execute(
-            update(LineAllocation)
-            .where(LineAllocation.id == allocation_id)
-            .values(status=AllocationStatus.PICKED)
-            .execution_options(synchronize_session=False)
-        )
+        conn.execute(_ALLOCATION_ALL_PICKED, {"b_id": allocation_id})
         return
     if row.quantity < quantity:
         raise RuntimeError(f"allocation {allocation_id} holds {row.quantity}, not {quantity}")
-    session.execute(
-        update(LineAllocation)
-        .where(LineAllocation.id == allocation_id)
-        .values(quantity=LineAllocation.quantity - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        insert(LineAllocation).values(
-            order_line_id=row.order_line_id,
-            node_id=row.node_id,
-            quantity=quantity,
-            status=AllocationStatus.PICKED,
-        )
+    conn.execute(_ALLOCATION_LESS, {"b_id": allocation_id, "b_quantity": quantity})
+    conn.execute(
+        _ALLOCATIONS,
+        {
+            "order_line_id": row.order_line_id,
+            "node_id": row.node_id,
+            "quantity": quantity,
+            "status": AllocationStatus.PICKED.value,
+            "created_at": utcnow(),
+        },
     )
 
 
 def task_picked(session: Session, task_id: int, quantity: int) -> bool:
     """Add picked units to an open task (done when it has them all); False if the task was
     no longer open or would go over its quantity."""
-    moved = session.execute(
-        update(PickTask)
-        .where(
-            PickTask.id == task_id,
-            PickTask.status == PickTaskStatus.OPEN,
-            PickTask.picked + quantity <= PickTask.quantity,
-        )
-        .values(picked=PickTask.picked + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.execute(
-        update(PickTask)
-        .where(PickTask.id == task_id, PickTask.picked == PickTask.quantity)
-        .values(status=PickTaskStatus.DONE)
-        .execution_options(synchronize_session=False)
-    )
-    return True
+    moved = session.execute(_TASK_PICKED, {"task_id": task_id, "add": quantity})
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def set_task_status(session: Session, task_id: int, status: PickTaskStatus) -> bool:
@@ -454,60 +460,105 @@ def move_to_end(session: Session, list_id: int, task_id: int) -> None:
     )
 
 
+_OPEN_TASKS = select(func.count()).where(
+    PickTask.pick_list_id == bindparam("b_list"), PickTask.status == PickTaskStatus.OPEN
+)
+
+
 def open_tasks(session: Session, list_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                PickTask.pick_list_id == list_id, PickTask.status == PickTaskStatus.OPEN
-            )
-        )
-        or 0
-    )
+    return int(session.connection().execute(_OPEN_TASKS, {"b_list": list_id}).scalar() or 0)
 
 
 def finish_shipments(session: Session, list_id: int) -> list[int]:
-    """Shipments of the list with no open task left move to picked (their totes go to
-    packing); a shipment with nothing picked is cancelled. Returns the order ids."""
-    ships = session.execute(
-        select(Shipment.id, Shipment.order_id).where(
-            Shipment.pick_list_id == list_id, Shipment.status == ShipmentStatus.PICKING
-        )
-    ).all()
-    orders = []
-    for shipment_id, order_id in ships:
-        picked = session.scalar(
-            select(func.coalesce(func.sum(PickTask.picked), 0)).where(
-                PickTask.shipment_id == shipment_id
+    """Shipments of the finished list move to picked (their totes go to packing), or to
+    cancelled when nothing was picked for them: two set-based UPDATEs. Returns the ids of
+    the orders they belong to."""
+    picked_units = (
+        select(func.coalesce(func.sum(PickTask.picked), 0))
+        .where(PickTask.shipment_id == Shipment.id)
+        .scalar_subquery()
+    )
+    orders: set[int] = set()
+    for status, condition in (
+        (ShipmentStatus.PICKED, picked_units > 0),
+        (ShipmentStatus.CANCELLED, picked_units == 0),
+    ):
+        orders.update(
+            session.scalars(
+                update(Shipment)
+                .where(
+                    Shipment.pick_list_id == list_id,
+                    Shipment.status == ShipmentStatus.PICKING,
+                    condition,
+                )
+                .values(status=status)
+                .returning(Shipment.order_id)
+                .execution_options(synchronize_session=False)
             )
         )
-        status = ShipmentStatus.PICKED if picked else ShipmentStatus.CANCELLED
-        session.execute(
-            update(Shipment)
-            .where(Shipment.id == shipment_id)
-            .values(status=status)
-            .execution_options(synchronize_session=False)
-        )
-        orders.append(order_id)
-    return orders
+    return sorted(orders)
 
 
-def order_fully_picked(session: Session, order_id: int) -> bool:
-    """No shipment of the order is still being picked and nothing is waiting for a wave."""
-    picking = session.scalar(
-        select(func.count()).where(
-            Shipment.order_id == order_id, Shipment.status == ShipmentStatus.PICKING
-        )
+def orders_picked(
+    session: Session,
+    order_ids: Sequence[int],
+    *,
+    actor: str,
+    user_id: int | None,
+    station_id: int | None,
+    at: datetime,
+    note: str,
+) -> list[int]:
+    """Orders now wholly picked (no shipment still picking, nothing waiting for a wave)
+    move from picking to picked, with an event each; returns those that moved."""
+    if not order_ids:
+        return []
+    picking = (
+        select(Shipment.id)
+        .where(Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.PICKING)
+        .exists()
     )
-    waiting = session.scalar(
-        select(func.count())
-        .select_from(LineAllocation)
+    waiting = (
+        select(LineAllocation.id)
         .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
         .where(
-            OrderLine.order_id == order_id,
+            OrderLine.order_id == Order.id,
             LineAllocation.status.in_((AllocationStatus.RESERVED, AllocationStatus.RELEASED)),
         )
+        .exists()
     )
-    return not picking and not waiting
+    moved = list(
+        session.scalars(
+            update(Order)
+            .where(
+                Order.id.in_(order_ids),
+                Order.status == OrderStatus.PICKING,
+                ~picking,
+                ~waiting,
+            )
+            .values(status=OrderStatus.PICKED)
+            .returning(Order.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if moved:
+        session.execute(
+            insert(OrderEvent),
+            [
+                {
+                    "order_id": o,
+                    "from_status": OrderStatus.PICKING,
+                    "to_status": OrderStatus.PICKED,
+                    "at": at,
+                    "actor": actor,
+                    "user_id": user_id,
+                    "station_id": station_id,
+                    "note": note,
+                }
+                for o in moved
+            ],
+        )
+    return moved
 
 
 def finish_wave(session: Session, wave_id: int) -> bool:
@@ -528,6 +579,9 @@ def finish_wave(session: Session, wave_id: int) -> bool:
     return True
 
 
+_EVENTS = insert(PickEvent)
+
+
 def add_event(
     session: Session,
     list_id: int,
@@ -543,22 +597,23 @@ def add_event(
     tote: str = "",
     detail: str = "",
 ) -> None:
-    session.execute(
-        insert(PickEvent).values(
-            pick_list_id=list_id,
-            task_id=task_id,
-            kind=kind,
-            quantity=quantity,
-            lot=lot,
-            serials="\n".join(serials),
-            expiry=expiry,
-            tote=tote,
-            detail=detail,
-            at=at,
-            actor=who.actor,
-            user_id=who.user_id,
-            station_id=who.station_id,
-        )
+    session.connection().execute(
+        _EVENTS,
+        {
+            "pick_list_id": list_id,
+            "task_id": task_id,
+            "kind": kind,
+            "quantity": quantity,
+            "lot": lot,
+            "serials": "\n".join(serials),
+            "expiry": expiry,
+            "tote": tote,
+            "detail": detail,
+            "at": at,
+            "actor": who.actor,
+            "user_id": who.user_id,
+            "station_id": who.station_id,
+        },
     )
 
 
@@ -594,3 +649,97 @@ def task_order_line(session: Session, task_id: int) -> int:
         select(PickTask.order_line_id).where(PickTask.id == task_id)
     ).scalar_one()
     return line_id
+
+
+def stock_expiry(session: Session, location_id: int, lot: str) -> date | None:
+    """The expiry date of a lot at a location (None when it has none)."""
+    return session.scalar(
+        select(Stock.expiry).where(Stock.location_id == location_id, Stock.lot == lot).limit(1)
+    )
+
+
+def lock_claim(session: Session, list_id: int, user_id: int) -> tuple[int, int, str] | None:
+    """(node id, wave id, node code) of a list this user holds, locked; None otherwise."""
+    row = session.execute(_LOCK_CLAIM, {"list_id": list_id, "user_id": user_id}).one_or_none()
+    return (row[0], row[1], row[2]) if row else None
+
+
+_LOCK_CLAIM = (
+    select(PickList.node_id, PickList.wave_id, Node.code)
+    .join(Node, Node.id == PickList.node_id)
+    .where(
+        PickList.id == bindparam("list_id"),
+        PickList.status == PickListStatus.CLAIMED,
+        PickList.claimed_by == bindparam("user_id"),
+    )
+    .with_for_update(of=PickList)
+)
+
+
+@dataclass(frozen=True)
+class PickTarget:
+    """What confirming a pick needs to know about its task."""
+
+    location_id: int
+    location_code: str
+    product_id: int
+    sku: str
+    lot: str
+    quantity: int
+    picked: int
+    status: PickTaskStatus
+    tote: str | None
+    allocation_id: int
+    order_line_id: int
+    order_id: int
+    order_status: OrderStatus
+    order_ref: str
+
+
+_PICK_TARGET = (
+    select(
+        PickTask.location_id,
+        Location.code,
+        PickTask.product_id,
+        Product.sku,
+        PickTask.lot,
+        PickTask.quantity,
+        PickTask.picked,
+        PickTask.status,
+        Shipment.tote,
+        PickTask.allocation_id,
+        PickTask.order_line_id,
+        Order.id,
+        Order.status,
+        Channel.code + "/" + Order.external_id,
+    )
+    .join(Location, Location.id == PickTask.location_id)
+    .join(Product, Product.id == PickTask.product_id)
+    .join(Shipment, Shipment.id == PickTask.shipment_id)
+    .join(Order, Order.id == Shipment.order_id)
+    .join(Channel, Channel.id == Order.channel_id)
+    .where(PickTask.id == bindparam("task_id"), PickTask.pick_list_id == bindparam("list_id"))
+)
+
+
+def pick_target(session: Session, list_id: int, task_id: int) -> PickTarget | None:
+    row = session.execute(_PICK_TARGET, {"task_id": task_id, "list_id": list_id}).one_or_none()
+    return PickTarget(*row) if row else None
+
+
+_TASK_PICKED = (
+    update(PickTask)
+    .where(
+        PickTask.id == bindparam("task_id"),
+        PickTask.status == PickTaskStatus.OPEN,
+        PickTask.picked + bindparam("add") <= PickTask.quantity,
+    )
+    .values(
+        picked=PickTask.picked + bindparam("add"),
+        status=case(
+            (PickTask.picked + bindparam("add") == PickTask.quantity, PickTaskStatus.DONE),
+            else_=PickTask.status,
+        ),
+    )
+    .execution_options(synchronize_session=False)
+)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
@@ -117,3 +120,20 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
 StoreEngine = Engine
 """The engine type, for the application core's annotations (it never imports SQLAlchemy)."""
+
+
+@contextmanager
+def scratch_postgres(url: str) -> Iterator[str]:
+    """A new, empty database on the server ``url`` points at, dropped afterwards (for
+    benchmarks that must not touch a real store)."""
+    base = make_url(normalize_url(url))
+    name = f"shipfloor_scratch_{os.getpid()}_{time.time_ns() % 10**9}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

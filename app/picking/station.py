@@ -395,53 +395,58 @@ def confirm_pick(
     task_id: int,
     items: Sequence[ItemScan],
     tote: str,
-) -> PickListView:
+) -> PickDone:
     """Record the units scanned for a task as picked into ``tote``: stock, reservation,
-    allocation, task, order status and history in one transaction."""
+    allocation, task, order status and history in one transaction. Everything is checked
+    again here, under the pick list's lock."""
     quantity = sum(i.count for i in items)
     if quantity <= 0:
         raise StationError("nothing was scanned to pick")
     now = utcnow()
     with UnitOfWork(engine) as uow:
-        found = _owned(uow, who, list_id)
-        task = next((t for t in found.tasks if t.id == task_id), None)
+        claim = rows.lock_claim(uow.session, list_id, who.user_id)
+        if claim is None:
+            raise StationError(
+                f"pick list {list_id} is no longer yours: it was taken back; claim the next one"
+            )
+        node_id, wave_id, _node = claim
+        task = rows.pick_target(uow.session, list_id, task_id)
         if task is None or task.status is not PickTaskStatus.OPEN:
             raise StationError("this pick is no longer open (its order may have been cancelled)")
-        if quantity > task.left:
-            raise StationError(f"over-pick: {task.left} left to pick here, {quantity} scanned")
+        left = task.quantity - task.picked
+        if quantity > left:
+            raise StationError(f"over-pick: {left} left to pick here, {quantity} scanned")
         if tote != task.tote:
             raise StationError(f"wrong tote: expected {task.tote}, scanned {tote}")
-        line = next(t for t in rows.task_lines(uow.session, list_id) if t.id == task_id)
-        lot = items[0].lot if items else task.lot
+        lot = items[0].lot
         serials = tuple(i.serial for i in items if i.serial)
-        reused = rows.already_picked_serials(uow.session, line.product_id, serials)
-        if reused:
-            raise StationError(f"serial {reused[0]} has been picked before: scan another unit")
+        if serials:
+            reused = rows.already_picked_serials(uow.session, task.product_id, serials)
+            if reused:
+                raise StationError(f"serial {reused[0]} has been picked before: scan another unit")
         note = f"pick list {list_id} task {task_id} for {task.order_ref}"
-        head = rows.head(uow.session, list_id)
-        assert head is not None
         if not rows.consume(
             uow.session,
-            node_id=head.node_id,
-            location_id=line.location_id,
-            product_id=line.product_id,
+            node_id=node_id,
+            location_id=task.location_id,
+            product_id=task.product_id,
             lot=lot,
             quantity=quantity,
-            order_line_id=_order_line(uow, task_id),
+            order_line_id=task.order_line_id,
             who=_who(who),
             at=now,
             note=note,
         ):
             raise StationError(
-                f"the books say {task.location} holds fewer than {quantity} of {task.sku}"
+                f"the books say {task.location_code} holds fewer than {quantity} of {task.sku}"
                 f"{' lot ' + lot if lot else ''}: count the location, or short-pick"
             )
-        rows.allocation_picked(uow.session, line.allocation_id, quantity)
+        rows.allocation_picked(uow.session, task.allocation_id, quantity)
         if not rows.task_picked(uow.session, task_id, quantity):
             raise StationError("this pick changed meanwhile: look at the screen again")
-        if line.order_id and _order_status(uow, line.order_id) is OrderStatus.RELEASED:
+        if task.order_status is OrderStatus.RELEASED:
             lifecycle.transition(
-                uow.session, line.order_id, OrderStatus.PICKING, _actor(who), note=note
+                uow.session, task.order_id, OrderStatus.PICKING, _actor(who), note=note
             )
         rows.add_event(
             uow.session,
@@ -453,14 +458,22 @@ def confirm_pick(
             quantity=quantity,
             lot=lot,
             serials=serials,
-            expiry=items[0].expiry if items else None,
+            expiry=items[0].expiry,
             tote=tote,
         )
-        _finish_if_done(uow, who, list_id, head.wave_id, now)
-        updated = _view(uow, list_id)
+        done = _finish_if_done(uow, who, list_id, wave_id, now)
         uow.commit()
-    assert updated is not None
-    return updated
+    return PickDone(list_id, task_id, quantity, done)
+
+
+@dataclass(frozen=True)
+class PickDone:
+    """A committed pick: ``list_done`` when it was the pick list's last."""
+
+    list_id: int
+    task_id: int
+    quantity: int
+    list_done: bool
 
 
 def _actor(who: LoggedIn) -> Actor:
@@ -478,19 +491,24 @@ def _order_status(uow: UnitOfWork, order_id: int) -> OrderStatus | None:
 
 def _finish_if_done(
     uow: UnitOfWork, who: LoggedIn, list_id: int, wave_id: int, now: datetime
-) -> None:
+) -> bool:
+    """Close the list when no task is open: shipments to packing, orders picked."""
     if rows.open_tasks(uow.session, list_id):
-        return
+        return False
     rows.set_list_status(uow.session, list_id, PickListStatus.DONE, now, release=False)
-    for order_id in rows.finish_shipments(uow.session, list_id):
-        if _order_status(uow, order_id) is OrderStatus.PICKING and rows.order_fully_picked(
-            uow.session, order_id
-        ):
-            lifecycle.transition(
-                uow.session, order_id, OrderStatus.PICKED, _actor(who), note=f"pick list {list_id}"
-            )
+    orders = rows.finish_shipments(uow.session, list_id)
+    rows.orders_picked(
+        uow.session,
+        orders,
+        actor=who.badge,
+        user_id=who.user_id,
+        station_id=who.station_id,
+        at=now,
+        note=f"pick list {list_id}",
+    )
     rows.add_event(uow.session, list_id, "done", _who(who), now)
     rows.finish_wave(uow.session, wave_id)
+    return True
 
 
 @dataclass(frozen=True)

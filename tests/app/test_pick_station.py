@@ -85,7 +85,8 @@ def pick_task(engine: Engine, who: LoggedIn, view: station.PickListView) -> stat
         items.append(station.check_item(task, scan, today, items))
     assert task.tote is not None
     tote = station.check_tote(task, task.tote)
-    return station.confirm_pick(engine, who, view.id, task.id, items, tote)
+    station.confirm_pick(engine, who, view.id, task.id, items, tote)
+    return station.view(engine, view.id)
 
 
 def load_totes(engine: Engine, who: LoggedIn, view: station.PickListView) -> station.PickListView:
