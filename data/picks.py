@@ -400,7 +400,11 @@ _ALLOCATION = (
 )
 _ALLOCATION_ALL_PICKED = (
     update(LineAllocation)
-    .where(LineAllocation.id == bindparam("b_id"))
+    .where(
+        LineAllocation.id == bindparam("b_id"),
+        LineAllocation.quantity == bindparam("b_quantity"),
+        LineAllocation.status == AllocationStatus.RESERVED,
+    )
     .values(status=AllocationStatus.PICKED)
 )
 _ALLOCATION_LESS = (
@@ -412,12 +416,17 @@ _ALLOCATIONS = insert(LineAllocation)
 
 
 def allocation_picked(session: Session, allocation_id: int, quantity: int) -> None:
-    """Move ``quantity`` units of a reserved allocation to a picked one."""
+    """Move ``quantity`` units of a reserved allocation to a picked one (the usual case,
+    the whole allocation, is one statement)."""
     conn = session.connection()
-    row = conn.execute(_ALLOCATION, {"b_id": allocation_id}).one()
-    if row.quantity == quantity:
-        conn.execute(_ALLOCATION_ALL_PICKED, {"b_id": allocation_id})
+    if (
+        conn.execute(
+            _ALLOCATION_ALL_PICKED, {"b_id": allocation_id, "b_quantity": quantity}
+        ).rowcount
+        == 1
+    ):
         return
+    row = conn.execute(_ALLOCATION, {"b_id": allocation_id}).one()
     if row.quantity < quantity:
         raise RuntimeError(f"allocation {allocation_id} holds {row.quantity}, not {quantity}")
     conn.execute(_ALLOCATION_LESS, {"b_id": allocation_id, "b_quantity": quantity})
@@ -725,6 +734,38 @@ _PICK_TARGET = (
 def pick_target(session: Session, list_id: int, task_id: int) -> PickTarget | None:
     row = session.execute(_PICK_TARGET, {"task_id": task_id, "list_id": list_id}).one_or_none()
     return PickTarget(*row) if row else None
+
+
+_CLAIMED_TARGET = (
+    select(PickList.node_id, PickList.wave_id, *_PICK_TARGET.selected_columns)
+    .select_from(PickTask)
+    .join(PickList, PickList.id == PickTask.pick_list_id)
+    .join(Location, Location.id == PickTask.location_id)
+    .join(Product, Product.id == PickTask.product_id)
+    .join(Shipment, Shipment.id == PickTask.shipment_id)
+    .join(Order, Order.id == Shipment.order_id)
+    .join(Channel, Channel.id == Order.channel_id)
+    .where(
+        PickTask.id == bindparam("task_id"),
+        PickList.id == bindparam("list_id"),
+        PickList.status == PickListStatus.CLAIMED,
+        PickList.claimed_by == bindparam("user_id"),
+    )
+    .with_for_update(of=PickList)
+)
+
+
+def claimed_target(
+    session: Session, list_id: int, task_id: int, user_id: int
+) -> tuple[int, int, PickTarget] | None:
+    """(node id, wave id, task) when this user holds the list (locked) and the task is on
+    it; None otherwise. One round trip: the lock and the read a pick starts with."""
+    row = session.execute(
+        _CLAIMED_TARGET, {"task_id": task_id, "list_id": list_id, "user_id": user_id}
+    ).one_or_none()
+    if row is None:
+        return None
+    return row[0], row[1], PickTarget(*row[2:])
 
 
 _TASK_PICKED = (

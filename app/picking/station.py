@@ -404,14 +404,15 @@ def confirm_pick(
         raise StationError("nothing was scanned to pick")
     now = utcnow()
     with UnitOfWork(engine) as uow:
-        claim = rows.lock_claim(uow.session, list_id, who.user_id)
+        claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id)
         if claim is None:
-            raise StationError(
-                f"pick list {list_id} is no longer yours: it was taken back; claim the next one"
-            )
-        node_id, wave_id, _node = claim
-        task = rows.pick_target(uow.session, list_id, task_id)
-        if task is None or task.status is not PickTaskStatus.OPEN:
+            if rows.lock_claim(uow.session, list_id, who.user_id) is None:
+                raise StationError(
+                    f"pick list {list_id} is no longer yours: it was taken back; claim the next one"
+                )
+            raise StationError("this pick is not on your pick list any more")
+        node_id, wave_id, task = claim
+        if task.status is not PickTaskStatus.OPEN:
             raise StationError("this pick is no longer open (its order may have been cancelled)")
         left = task.quantity - task.picked
         if quantity > left:
