@@ -474,6 +474,70 @@ def cmd_scan_watch(args: argparse.Namespace) -> int:
     return run_scan_watch(feed, Path(args.log) if args.log else None)
 
 
+STATION_ROLES = ("pick", "pack", "ship", "returns", "supervisor")
+BUILT_ROLES = ("pick",)
+
+
+def cmd_station(args: argparse.Namespace) -> int:
+    """`shipfloor station ROLE --station ID`: the station UI."""
+    if args.role not in BUILT_ROLES:
+        raise CommandError(
+            f"the {args.role} station is not built yet; `shipfloor station pick --station ID` is"
+        )
+    engine = _current_engine(args)
+    return _run_station(engine, args.role, args.station, args.devices)
+
+
+def _run_station(engine: StoreEngine, role: str, station: str, devices_file: str | None) -> int:
+    from app.hardware import config
+    from app.scanning import ScanFeed
+    from app.terminal import StationSettingsError, Terminal
+
+    path = config.config_path(devices_file)
+    devices = None
+    if path.exists():
+        try:
+            loaded = config.load(path)
+        except config.DeviceConfigError as exc:
+            raise CommandError(str(exc)) from None
+        devices = loaded.stations.get(station)
+    try:
+        terminal = Terminal(engine, station, role)
+    except StationSettingsError as exc:
+        raise CommandError(f"the stored station settings are wrong: {exc}") from None
+    feed = ScanFeed.for_station(devices)
+    from stations.app import run_station
+
+    return run_station(terminal, feed, dict(devices.keymap) if devices else {})
+
+
+def cmd_station_settings(args: argparse.Namespace) -> int:
+    """Show or change how stations behave (idle log-out, typed quantities)."""
+    from app.terminal import StationSettingsError, load_settings, save_settings
+
+    engine = _current_engine(args)
+    try:
+        if args.file:
+            try:
+                changes = json.loads(Path(args.file).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise CommandError(f"cannot read {args.file} as UTF-8 JSON: {exc}") from None
+            if not isinstance(changes, dict):
+                raise CommandError(f"{args.file}: expected a JSON object")
+            current = save_settings(engine, changes, Actor.system("station-settings"))
+        else:
+            current = load_settings(engine)
+    except StationSettingsError as exc:
+        raise CommandError(str(exc)) from None
+    _print_json(
+        {
+            "idle_logout_minutes": current.idle_logout_minutes,
+            "typed_quantity": current.typed_quantity,
+        }
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     engine = _engine(args, create=True)
     upgrade(engine)
@@ -486,19 +550,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if demo.is_empty(engine):
         with _progress(err.is_terminal) as update:
             report = demo.seed(engine, "small", 1, update)
-        out.print(f"Seeded the small demo site in {report.seconds:.1f} s.")
+            released = demo.release_demo_work(engine, update)
+        out.print(
+            f"Seeded the small demo site in {report.seconds:.1f} s and released "
+            f"{released} pick list(s) at the warehouse to pick."
+        )
     _print_site(engine)
-    out.print(
-        "\nThe station UI is not built yet; this summary stands in for it. "
-        "Import orders with `shipfloor orders import FILE`, route them with "
-        "`shipfloor route` (and `shipfloor route explain ORDER`), check stock with "
-        "`shipfloor inventory available SKU`, then plan and release the warehouse's work "
-        "with `shipfloor wave plan` and `shipfloor wave release WAVE`. Try the devices "
-        "without hardware: `shipfloor devices simulate --write-config "
-        "shipfloor-devices.toml` in one terminal, `shipfloor devices check` and "
-        "`shipfloor scan watch` in another."
-    )
-    return 0
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        out.print(
+            "\nNot a terminal, so the station UI is not started: run "
+            "`shipfloor station pick --station PICK-01` in one (log in as U1001, PIN 1111)."
+        )
+        return 0
+    from app.hardware.commands import demo_devices
+
+    with demo_devices() as devices_file:
+        return _run_station(engine, "pick", "PICK-01", str(devices_file))
 
 
 def _print_site(engine: StoreEngine) -> None:
@@ -642,6 +709,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--db", metavar="URL", default=None, help=db_help)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    station_cmd = commands.add_parser(
+        "station", parents=[common], help="the station UI: pick (pack, ship, … come later)"
+    )
+    station_cmd.add_argument(
+        "role", choices=STATION_ROLES, metavar="ROLE", help=", ".join(STATION_ROLES)
+    )
+    station_cmd.add_argument("--station", metavar="ID", required=True, help="this PC's station")
+    station_cmd.add_argument(
+        "--devices", metavar="FILE", default=None, help="the device file (scanners, keymap)"
+    )
+    station_cmd.set_defaults(run=cmd_station)
+    sset_cmd = commands.add_parser(
+        "station-settings", parents=[common], help="how stations behave (idle log-out, …)"
+    )
+    sset_cmd.add_argument("--file", metavar="JSON", help="apply the settings in this JSON file")
+    sset_cmd.set_defaults(run=cmd_station_settings)
 
     demo_cmd = commands.add_parser(
         "demo", parents=[common], help="seed a demo site if the store is empty, then start"

@@ -185,3 +185,28 @@ def site_summary(engine: StoreEngine) -> SiteSummary:
     """Counts describing the site in the store."""
     with UnitOfWork(engine, read_only=True) as uow:
         return demo.summary(uow.session)
+
+
+DEMO_ROUTED = 60
+"""Orders the demo routes and releases at the warehouse, so a picker has work at once."""
+
+
+def release_demo_work(engine: StoreEngine, progress: Progress | None = None) -> int:
+    """Route the oldest demo orders and release the warehouse's waves; returns the number
+    of pick lists made."""
+    from app.dom.routing import RoutingSettings, route_backlog
+    from app.picking import waves
+    from app.picking.settings import load as load_wave_settings
+
+    actor = Actor.system("demo-seed")
+    if progress:
+        progress("routing", 0, DEMO_ROUTED)
+    route_backlog(engine, actor, RoutingSettings(), limit=DEMO_ROUTED)
+    settings = load_wave_settings(engine)
+    made = 0
+    plan = waves.plan(engine, WAREHOUSE_CODE, settings, actor)
+    for done, wave in enumerate(plan.waves, start=1):
+        made += len(waves.release(engine, wave.id, settings, actor).pick_lists)
+        if progress:
+            progress("waves", done, len(plan.waves))
+    return made

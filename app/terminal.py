@@ -25,6 +25,7 @@ from app.picking.station import ItemScan, PickListView, Pulse, ShortResult, Task
 from app.users import LoggedIn, login, logout
 from data import settings as site_settings
 from data.store import StoreEngine
+from data.types import utcnow
 from data.uow import UnitOfWork
 
 KEY = "station"
@@ -69,9 +70,7 @@ class Terminal:
         self.settings = self._load_settings()
 
     def _load_settings(self) -> StationSettings:
-        with UnitOfWork(self._engine, read_only=True) as uow:
-            text = site_settings.get(uow.session, KEY)
-        return StationSettings.from_dict(json.loads(text)) if text else StationSettings()
+        return load_settings(self._engine)
 
     # --- people --------------------------------------------------------------------
 
@@ -155,3 +154,36 @@ class Terminal:
 StationError = station.StationError
 SHORT_REASONS = tuple(station.SHORT_REASONS)
 HEARTBEAT_EVERY = station.HEARTBEAT_EVERY
+
+
+def load_settings(engine: StoreEngine) -> StationSettings:
+    with UnitOfWork(engine, read_only=True) as uow:
+        text = site_settings.get(uow.session, KEY)
+    return StationSettings.from_dict(json.loads(text)) if text else StationSettings()
+
+
+def save_settings(engine: StoreEngine, changes: dict[str, Any], actor: Actor) -> StationSettings:
+    """Apply ``changes`` on top of the stored station settings."""
+    current = load_settings(engine)
+    merged = StationSettings.from_dict(
+        {
+            "idle_logout_minutes": current.idle_logout_minutes,
+            "typed_quantity": current.typed_quantity,
+            **changes,
+        }
+    )
+    with UnitOfWork(engine) as uow:
+        site_settings.put(
+            uow.session,
+            KEY,
+            json.dumps(
+                {
+                    "idle_logout_minutes": merged.idle_logout_minutes,
+                    "typed_quantity": merged.typed_quantity,
+                }
+            ),
+            actor=actor.name,
+            at=utcnow(),
+        )
+        uow.commit()
+    return merged

@@ -7,8 +7,11 @@ import json
 import re
 import signal
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -491,3 +494,21 @@ def scan_feed(args: argparse.Namespace) -> ScanFeed:
     if not args.station:
         return ScanFeed.for_station(None)
     return ScanFeed.for_station(_station_devices(args))
+
+
+@contextmanager
+def demo_devices() -> Iterator[Path]:
+    """Simulated devices for the demo station (a serial scanner, a scale and a label
+    printer on 127.0.0.1) and a device file naming them, for as long as the demo runs."""
+    with tempfile.TemporaryDirectory(prefix="shipfloor-demo-") as folder:
+        root = Path(folder)
+        prepare_simulator_folder(root)
+        with (
+            ScannerSimulator(root / "scanner"),
+            ScaleSimulator("sics", link=str(root / "scale")),
+            PrinterSimulator(port=0, folder=root / "printed") as printer,
+        ):
+            path = root / "devices.toml"
+            text = simulator_config("PICK-01", root, printer.port, "sics")
+            path.write_text(text, encoding="utf-8")
+            yield path

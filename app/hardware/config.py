@@ -36,6 +36,9 @@ its scale and its printers by name::
     queue = "pack1-laser"
     language = "pdf"
 
+    [stations.PICK-01.keymap]  # the site's own keys, by binding id (F1 lists them)
+    "pick.short" = "f8"
+
 Every key is checked: an unknown key, a missing one or a value of the wrong type is
 reported with its place in the file and what was expected.
 """
@@ -112,6 +115,8 @@ class StationDevices:
     scanners: tuple[ScannerConfig, ...] = ()
     scale: ScaleConfig | None = None
     printers: Mapping[str, PrinterConfig] = field(default_factory=dict)
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    """Binding id to key(s) (``"pick.short" = "f8"``): the site's own keys for the station."""
 
     @property
     def wedge(self) -> ScannerConfig | None:
@@ -167,7 +172,14 @@ def parse(data: Mapping[str, Any], path: Path) -> DeviceFile:
         where = f"stations.{code}"
         _name(code, where, path)
         table = _table(body, where, path)
-        _keys(table, {"scanners", "scale", "printers"}, f"{path}: {where}")
+        _keys(table, {"scanners", "scale", "printers", "keymap"}, f"{path}: {where}")
+        keymap = _table(table.get("keymap", {}), f"{where}.keymap", path)
+        for binding, keys in keymap.items():
+            if not isinstance(keys, str) or not keys.strip():
+                raise DeviceConfigError(
+                    f'{path}: {where}.keymap.{binding} must name a key ("f8", "ctrl+s"), '
+                    f"not {keys!r}"
+                )
         scanners = tuple(
             _scanner(
                 name, _table(t, f"{where}.scanners.{name}", path), f"{where}.scanners.{name}", path
@@ -190,7 +202,11 @@ def parse(data: Mapping[str, Any], path: Path) -> DeviceFile:
             for name, t in _table(table.get("printers", {}), f"{where}.printers", path).items()
         }
         stations[code] = StationDevices(
-            station=code, scanners=scanners, scale=scale, printers=printers
+            station=code,
+            scanners=scanners,
+            scale=scale,
+            printers=printers,
+            keymap={str(k): str(v) for k, v in keymap.items()},
         )
     return DeviceFile(path=path, stations=stations)
 
