@@ -435,6 +435,26 @@ def cmd_route_areas(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_orders_cancel(args: argparse.Namespace) -> int:
+    from app.orders.cancel import CancelRefused, cancel_order
+
+    engine = _current_engine(args)
+    actor = Actor(name=args.user) if args.user else Actor.system("orders-cancel")
+    try:
+        done = cancel_order(engine, args.order, args.reason, actor)
+    except CancelRefused as exc:
+        raise CommandError(str(exc), 1) from None
+    out.print(f"Cancelled {done.reference}: {done.released_units} reserved unit(s) back in stock.")
+    for content in done.in_totes:
+        out.print(
+            f"  {content.quantity} x {content.sku} already picked into "
+            f"{content.tote or 'a tote'} (pick list {content.pick_list_id}): the picker is told to "
+            "put them on the exceptions shelf",
+            markup=False,
+        )
+    return 0
+
+
 def cmd_route_explain(args: argparse.Namespace) -> int:
     from app.dom.explain import OrderNotFoundError, explain
 
@@ -747,11 +767,20 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(run=cmd_db_check)
 
     orders_cmd = commands.add_parser("orders", parents=[common], help="order intake")
-    orders_sub = orders_cmd.add_subparsers(dest="orders_command", required=True, metavar="import")
+    orders_sub = orders_cmd.add_subparsers(
+        dest="orders_command", required=True, metavar="import|cancel"
+    )
     imp = orders_sub.add_parser("import", parents=[common], help="import a JSON Lines or CSV file")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     imp.set_defaults(run=cmd_orders_import)
+    cancel = orders_sub.add_parser(
+        "cancel", parents=[common], help="cancel an order not yet picked"
+    )
+    cancel.add_argument("order", metavar="ORDER", help="CHANNEL/EXTERNAL-ID")
+    cancel.add_argument("--reason", required=True, help="why (kept with the order)")
+    cancel.add_argument("--user", metavar="BADGE", default=None, help="who cancels it")
+    cancel.set_defaults(run=cmd_orders_cancel)
 
     inv_cmd = commands.add_parser("inventory", parents=[common], help="stock and availability")
     inv_sub = inv_cmd.add_subparsers(

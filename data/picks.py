@@ -532,7 +532,7 @@ def orders_picked(
         .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
         .where(
             OrderLine.order_id == Order.id,
-            LineAllocation.status.in_((AllocationStatus.RESERVED, AllocationStatus.RELEASED)),
+            LineAllocation.status == AllocationStatus.RESERVED,
         )
         .exists()
     )
@@ -784,3 +784,62 @@ _TASK_PICKED = (
     )
     .execution_options(synchronize_session=False)
 )
+
+
+@dataclass(frozen=True)
+class ToteContent:
+    """Units of an order already picked into a tote."""
+
+    tote: str | None
+    pick_list_id: int
+    sku: str
+    quantity: int
+
+
+def cancel_shipments(session: Session, order_id: int) -> list[ToteContent]:
+    """An order is cancelled: its shipments still being picked are cancelled (their open
+    tasks were cancelled with the reservations); returns what is already in totes."""
+    inside = session.execute(
+        select(Shipment.tote, Shipment.pick_list_id, Product.sku, func.sum(PickTask.picked))
+        .join(PickTask, PickTask.shipment_id == Shipment.id)
+        .join(Product, Product.id == PickTask.product_id)
+        .where(
+            Shipment.order_id == order_id,
+            Shipment.status.in_(ACTIVE_SHIPMENTS),
+            PickTask.picked > 0,
+        )
+        .group_by(Shipment.tote, Shipment.pick_list_id, Product.sku)
+    ).all()
+    session.execute(
+        update(Shipment)
+        .where(Shipment.order_id == order_id, Shipment.status.in_(ACTIVE_SHIPMENTS))
+        .values(status=ShipmentStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(PickTask)
+        .where(
+            PickTask.shipment_id.in_(select(Shipment.id).where(Shipment.order_id == order_id)),
+            PickTask.status == PickTaskStatus.OPEN,
+        )
+        .values(status=PickTaskStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return [ToteContent(*row) for row in inside]
+
+
+def active_lists_of_order(session: Session, order_id: int) -> list[tuple[int, int]]:
+    """(pick list, wave) of the order's shipments still being picked."""
+    rows = session.execute(
+        select(PickList.id, PickList.wave_id)
+        .join(Shipment, Shipment.pick_list_id == PickList.id)
+        .where(
+            Shipment.order_id == order_id,
+            Shipment.status == ShipmentStatus.PICKING,
+            PickList.status.in_(
+                (PickListStatus.RELEASED, PickListStatus.CLAIMED, PickListStatus.PAUSED)
+            ),
+        )
+        .distinct()
+    )
+    return [(row[0], row[1]) for row in rows]

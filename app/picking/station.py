@@ -493,7 +493,12 @@ def _order_status(uow: UnitOfWork, order_id: int) -> OrderStatus | None:
 def _finish_if_done(
     uow: UnitOfWork, who: LoggedIn, list_id: int, wave_id: int, now: datetime
 ) -> bool:
-    """Close the list when no task is open: shipments to packing, orders picked."""
+    return finish_if_done(uow, list_id, wave_id, _who(who), now)
+
+
+def finish_if_done(uow: UnitOfWork, list_id: int, wave_id: int, who: Who, now: datetime) -> bool:
+    """Close the list when no task is open: shipments to packing, orders picked, the wave
+    done when it was its last list. Called after a pick, a short pick or a cancellation."""
     if rows.open_tasks(uow.session, list_id):
         return False
     rows.set_list_status(uow.session, list_id, PickListStatus.DONE, now, release=False)
@@ -501,13 +506,13 @@ def _finish_if_done(
     rows.orders_picked(
         uow.session,
         orders,
-        actor=who.badge,
+        actor=who.actor,
         user_id=who.user_id,
         station_id=who.station_id,
         at=now,
         note=f"pick list {list_id}",
     )
-    rows.add_event(uow.session, list_id, "done", _who(who), now)
+    rows.add_event(uow.session, list_id, "done", who, now)
     rows.finish_wave(uow.session, wave_id)
     return True
 

@@ -245,3 +245,32 @@ def test_two_pickers_never_get_the_same_list(floor: Engine) -> None:
         all_lists = set(uow.session.scalars(select(PickList.id)))
     assert not set(got[0]) & set(got[1])
     assert set(got[0]) | set(got[1]) == all_lists
+
+
+def test_an_order_cancelled_mid_pick(floor: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    who = picker(floor)
+    view = station.claim_next(floor, who)
+    assert view is not None
+    view = load_totes(floor, who, view)
+    first = view.current
+    assert first is not None
+    view = pick_task(floor, who, view)
+    db = ["--db", floor.url.render_as_string(hide_password=False)]
+    assert main(["orders", "cancel", first.order_ref, "--reason", "customer called", *db]) == 0
+    said = capsys.readouterr().out
+    assert f"Cancelled {first.order_ref}" in said
+    assert f"already picked into {first.tote}" in said
+    view = station.view(floor, view.id)
+    of_order = [t for t in view.tasks if t.order_ref == first.order_ref]
+    assert all(t.status is not PickTaskStatus.OPEN for t in of_order)
+    assert next(t for t in view.totes if t.order_ref == first.order_ref).status == "cancelled"
+    with UnitOfWork(floor, read_only=True) as uow:
+        assert inventory.reconcile(uow.session) == []
+    assert main(["orders", "cancel", first.order_ref, "--reason", "again", *db]) == 1
+    assert "is cancelled" in capsys.readouterr().err
+    # The rest of the list goes on.
+    while view.current is not None:
+        view = pick_task(floor, who, view)
+    assert view.status is PickListStatus.DONE
