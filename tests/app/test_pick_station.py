@@ -274,3 +274,16 @@ def test_an_order_cancelled_mid_pick(floor: Engine, capsys: pytest.CaptureFixtur
     while view.current is not None:
         view = pick_task(floor, who, view)
     assert view.status is PickListStatus.DONE
+
+
+def test_login_and_pick_history_are_append_only(floor: Engine) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    who = picker(floor)
+    assert station.claim_next(floor, who) is not None
+    for table in ("login_events", "pick_events"):
+        with pytest.raises(DBAPIError, match="append-only"), UnitOfWork(floor) as uow:
+            uow.session.execute(text(f"UPDATE {table} SET at = at"))
+        with pytest.raises(DBAPIError, match="append-only"), UnitOfWork(floor) as uow:
+            uow.session.execute(text(f"DELETE FROM {table}"))
