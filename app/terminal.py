@@ -147,6 +147,10 @@ class Terminal:
     def pause(self, list_id: int) -> None:
         station.pause(self._engine, self._who(), list_id)
 
+    def close_if_empty(self, list_id: int) -> PickListView:
+        """Finish a list that has nothing left to pick; the list as it then stands."""
+        return station.close_if_empty(self._engine, self._who(), list_id)
+
     def heartbeat(self, list_id: int) -> Pulse:
         return station.heartbeat(self._engine, self._who(), list_id)
 

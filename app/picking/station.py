@@ -517,6 +517,21 @@ def finish_if_done(uow: UnitOfWork, list_id: int, wave_id: int, who: Who, now: d
     return True
 
 
+def close_if_empty(engine: StoreEngine, who: LoggedIn, list_id: int) -> PickListView:
+    """A list whose remaining picks were all taken away (orders cancelled, units given
+    back) is finished, so its totes go to packing; the list as it then stands."""
+    with UnitOfWork(engine) as uow:
+        claim = rows.lock_claim(uow.session, list_id, who.user_id)
+        if claim is not None:
+            _node_id, wave_id, _node = claim
+            _finish_if_done(uow, who, list_id, wave_id, utcnow())
+        found = _view(uow, list_id)
+        uow.commit()
+    if found is None:
+        raise StationError(f"there is no pick list {list_id}")
+    return found
+
+
 @dataclass(frozen=True)
 class ShortResult:
     view: PickListView
