@@ -77,13 +77,19 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     wset.set_defaults(run=cmd_wave_settings)
 
     pl_cmd = commands.add_parser("picklist", parents=[common], help="pick lists")
-    pl_sub = pl_cmd.add_subparsers(dest="picklist_command", required=True, metavar="show")
+    pl_sub = pl_cmd.add_subparsers(dest="picklist_command", required=True, metavar="show|take-back")
     pshow = pl_sub.add_parser(
         "show", parents=[common], help="a pick list's tasks in route order, and its walk"
     )
     pshow.add_argument("pick_list", metavar="ID", type=int)
     pshow.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     pshow.set_defaults(run=cmd_picklist_show)
+    back = pl_sub.add_parser(
+        "take-back", parents=[common], help="a supervisor takes a claimed or paused list back"
+    )
+    back.add_argument("pick_list", metavar="ID", type=int)
+    back.add_argument("--user", metavar="BADGE", required=True, help="the supervisor's badge")
+    back.set_defaults(run=cmd_picklist_take_back)
 
 
 def _settings(engine: StoreEngine) -> wave_settings.WaveSettings:
@@ -616,5 +622,20 @@ def bench_picking(args: argparse.Namespace, progress: Any) -> int:
         f"Wave: {wave['orders']:,} orders planned and released in {wave['seconds']:.2f} s "
         f"(plan {wave['plan_seconds']:.2f} s, release {wave['release_seconds']:.2f} s, "
         f"{wave['pick_lists']:,} pick lists)"
+    )
+    return 0
+
+
+def cmd_picklist_take_back(args: argparse.Namespace) -> int:
+    from app.picking import station
+
+    engine = cli._current_engine(args)
+    try:
+        station.take_back(engine, Actor(name=args.user), args.pick_list)
+    except station.StationError as exc:
+        raise cli.CommandError(str(exc), 1) from None
+    cli.out.print(
+        f"Pick list {args.pick_list} is released again; its picker's screen says so within "
+        "seconds, and anyone can claim it."
     )
     return 0

@@ -32,7 +32,7 @@ from data.uow import UnitOfWork
 
 STALE_AFTER = timedelta(minutes=2)
 """A claim whose terminal has not sent a heartbeat for this long can be taken over."""
-HEARTBEAT_EVERY = 15.0
+HEARTBEAT_EVERY = 3.0
 """Seconds between a station's heartbeats."""
 
 SHORT_REASONS = {"empty": "no_stock", "damaged": "damaged", "not_found": "not_found"}

@@ -287,3 +287,17 @@ def test_login_and_pick_history_are_append_only(floor: Engine) -> None:
             uow.session.execute(text(f"UPDATE {table} SET at = at"))
         with pytest.raises(DBAPIError, match="append-only"), UnitOfWork(floor) as uow:
             uow.session.execute(text(f"DELETE FROM {table}"))
+
+
+def test_take_back_command(floor: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    who = picker(floor)
+    view = station.claim_next(floor, who)
+    assert view is not None
+    db = ["--db", floor.url.render_as_string(hide_password=False)]
+    assert main(["picklist", "take-back", str(view.id), "--user", "U5001", *db]) == 0
+    assert "released again" in capsys.readouterr().out
+    assert station.view(floor, view.id).status is PickListStatus.RELEASED
+    assert main(["picklist", "take-back", str(view.id), "--user", "U5001", *db]) == 1
+    assert "nothing to take back" in capsys.readouterr().err
