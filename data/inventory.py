@@ -448,9 +448,10 @@ def write_off(
     who: Who,
     at: datetime,
     location_id: int | None = None,
+    lot: str | None = None,
     note: str = "",
 ) -> int:
-    """Take stock that is not there off the books: from the given location, else from the
+    """Take stock that is not there off the books: from the given location (and lot), else from the
     node's locations holding most first. Never below what other orders hold reserved
     (the CHECK would refuse it); returns the units written off."""
     position = session.execute(
@@ -466,6 +467,8 @@ def write_off(
     )
     if location_id is not None:
         stmt = stmt.where(Stock.location_id == location_id)
+    if lot is not None:
+        stmt = stmt.where(Stock.lot == lot)
     rows = list(session.scalars(stmt.order_by(Stock.on_hand.desc(), Stock.id).with_for_update()))
     left = room
     for row in rows:

@@ -407,10 +407,17 @@ def allocations_for_order(session: Session, order_id: int) -> list[AllocationRow
 
 
 def close_allocation(
-    session: Session, allocation_id: int, to: AllocationStatus, keep: int = 0
+    session: Session,
+    allocation_id: int,
+    to: AllocationStatus,
+    keep: int = 0,
+    *,
+    keep_tasks: bool = False,
 ) -> bool:
     """End a reserved allocation (rejected or released); `keep` units of it may stay
-    reserved as a new allocation. False if it was no longer reserved."""
+    reserved as a new allocation. False if it was no longer reserved. With `keep_tasks`
+    (a short pick at one of its locations) its other open pick tasks carry on under the
+    kept allocation instead of ending."""
     row = session.execute(
         select(LineAllocation.order_line_id, LineAllocation.node_id, LineAllocation.quantity).where(
             LineAllocation.id == allocation_id
@@ -426,21 +433,29 @@ def close_allocation(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    # Its units are no longer this node's to pick: open pick tasks for them end here (the
-    # units kept, if any, become new work for the next wave).
-    session.execute(
-        update(PickTask)
-        .where(PickTask.allocation_id == allocation_id, PickTask.status == PickTaskStatus.OPEN)
-        .values(status=PickTaskStatus.CANCELLED)
-        .execution_options(synchronize_session=False)
-    )
+    kept = None
     if keep:
-        session.add(
-            LineAllocation(
-                order_line_id=row.order_line_id,
-                node_id=row.node_id,
-                quantity=keep,
-                status=AllocationStatus.RESERVED,
+        kept = LineAllocation(
+            order_line_id=row.order_line_id,
+            node_id=row.node_id,
+            quantity=keep,
+            status=AllocationStatus.RESERVED,
+        )
+        session.add(kept)
+        session.flush()
+    open_tasks = update(PickTask).where(
+        PickTask.allocation_id == allocation_id, PickTask.status == PickTaskStatus.OPEN
+    )
+    if keep_tasks and kept is not None:
+        session.execute(
+            open_tasks.values(allocation_id=kept.id).execution_options(synchronize_session=False)
+        )
+    else:
+        # Its units are no longer this node's to pick: open pick tasks for them end here
+        # (the units kept, if any, become new work for the next wave).
+        session.execute(
+            open_tasks.values(status=PickTaskStatus.CANCELLED).execution_options(
+                synchronize_session=False
             )
         )
     session.flush()

@@ -187,6 +187,9 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
         try:
             if job.done is not None:
                 job.done(result)
+        except Exception as exc:  # a screen that cannot show an answer must not stop scans
+            self.bell()
+            self.notify(f"the screen could not show the last answer: {exc}", severity="error")
         finally:
             self._done_one()
 

@@ -365,6 +365,10 @@ class PickFlow:
             return None
         old = self.view
         pulse = self.terminal.heartbeat(old.id)
+        if not pulse.ours and pulse.view is not None and pulse.view.status.value == "done":
+            # Finished while we looked away: its last picks were cancelled (an order). Say
+            # which totes to empty and that the rest go to packing.
+            pulse = type(pulse)(ours=True, view=pulse.view)
         if not pulse.ours:
             back = self._put_back()
             status = pulse.view.status.value if pulse.view is not None else "gone"
@@ -750,15 +754,18 @@ class PickScreen(Screen[None], inherit_bindings=False):
 
 
 class ShortModal(ModalScreen[str | None]):
-    """Why is the pick short? 1, 2 or 3; Escape goes back. Keys here are not scans."""
+    """Why is the pick short? 1, 2 or 3 typed and Enter; Escape goes back.
 
-    CAPTURES_SCANS: ClassVar[bool] = False
+    Scan capture stays on here: a wedge scanner's burst is a scan (it closes the dialog
+    and goes to the pick), never three key presses that could choose a reason.
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "reason('empty')", "Empty", id="short.empty"),
-        Binding("2", "reason('damaged')", "Damaged", id="short.damaged"),
-        Binding("3", "reason('not_found')", "Not found", id="short.not_found"),
         Binding("escape", "cancel", "Back", id="short.cancel"),
     ]
+    CHOICES: ClassVar[dict[str, str]] = {
+        str(n): reason for n, reason in enumerate(SHORT_REASONS, 1)
+    }
     DEFAULT_CSS = """
     ShortModal { align: center middle; }
     ShortModal > Vertical {
@@ -777,18 +784,21 @@ class ShortModal(ModalScreen[str | None]):
             "",
             *(f"  {n}  {SHORT_LABELS[r]}" for n, r in enumerate(SHORT_REASONS, 1)),
             "",
-            "  Esc  back to the pick",
+            "  Type 1, 2 or 3 and Enter · Esc back to the pick",
         ]
         with Vertical():
             yield Static(Content("\n".join(lines)))
-
-    def action_reason(self, reason: str) -> None:
-        self.dismiss(reason)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def on_scanned(self, message: Scanned) -> None:
+        # A lone 1, 2 or 3 is a choice (no barcode is a single digit); anything else is a
+        # scan for the pick screen.
+        choice = self.CHOICES.get(message.scan.text.strip())
+        if choice is not None:
+            self.dismiss(choice)
+            return
         forward(self, message)
 
 

@@ -73,9 +73,12 @@ def reject_line(
     quantity: int | None = None,
     location_id: int | None = None,
     now: datetime | None = None,
+    allocation_id: int | None = None,
+    lot: str | None = None,
 ) -> RerouteResult:
     """The node gives back `quantity` units of the line (default: all it holds for it),
-    for `reason`; re-route them in the caller's transaction."""
+    for `reason`; re-route them in the caller's transaction. A short pick names its
+    task's allocation (its other locations' picks carry on) and the lot to write off."""
     now = now or utcnow()
     if reason not in REJECTION_REASONS:
         raise ValueError(
@@ -96,6 +99,7 @@ def reject_line(
         if a.line_no == line_no
         and a.node_code == node_code
         and a.status is AllocationStatus.RESERVED
+        and (allocation_id is None or a.id == allocation_id)
     ]
     total = sum(a.quantity for a in held)
     if not held:
@@ -126,7 +130,11 @@ def reject_line(
         ):
             raise RuntimeError(f"the reservation for {note} was not there to release")
         if not store.close_allocation(
-            session, a.id, AllocationStatus.REJECTED, keep=a.quantity - take
+            session,
+            a.id,
+            AllocationStatus.REJECTED,
+            keep=a.quantity - take,
+            keep_tasks=allocation_id is not None,
         ):
             raise NotRoutable(f"{note}: those units were given back meanwhile")
         left -= take
@@ -142,6 +150,7 @@ def reject_line(
             who=who,
             at=now,
             location_id=location_id,
+            lot=lot,
             note=note,
         )
     line = next(ln for ln in order.lines if ln.line_id == held[0].order_line_id)

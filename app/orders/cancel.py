@@ -68,7 +68,11 @@ def cancel_order(engine: StoreEngine, reference: str, reason: str, actor: Actor)
             if a.status is AllocationStatus.RESERVED
         ]
         for a in held:
-            inventory.release(
+            # Close first: an allocation a pick took meanwhile is no longer reserved, and
+            # its units must not be released a second time.
+            if not store.close_allocation(uow.session, a.id, AllocationStatus.RELEASED):
+                continue
+            if not inventory.release(
                 uow.session,
                 node_id=a.node_id,
                 product_id=a.product_id,
@@ -77,8 +81,8 @@ def cancel_order(engine: StoreEngine, reference: str, reason: str, actor: Actor)
                 at=now,
                 order_line_id=a.order_line_id,
                 note=f"{order.reference} cancelled: {reason}",
-            )
-            store.close_allocation(uow.session, a.id, AllocationStatus.RELEASED)
+            ):
+                raise CancelRefused(f"{order.reference}: its reservations changed; try again")
             released += a.quantity
         for node_id in {a.node_id for a in held}:
             store.return_capacity(uow.session, node_id, now.date())

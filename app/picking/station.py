@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from app.actor import Actor
 from app.barcodes import Barcode, BarcodeError, gtin14, resolve
-from app.dom.routing import NotRoutable
-from app.dom.service import give_back
+from app.dom.reroute import reject_line
+from app.dom.routing import NotRoutable, ReservationLost
 from app.dom.settings import load as load_routing_settings
 from app.orders import lifecycle
 from app.users import LoggedIn
@@ -26,9 +26,10 @@ from data import orders as order_rows
 from data import picks as rows
 from data.inventory import Who
 from data.models import OrderStatus, PickListStatus, PickTaskStatus
+from data.routing import lock_order
 from data.store import StoreEngine
 from data.types import utcnow
-from data.uow import UnitOfWork
+from data.uow import UnitOfWork, run_in_transaction
 
 STALE_AFTER = timedelta(minutes=2)
 """A claim whose terminal has not sent a heartbeat for this long can be taken over."""
@@ -404,6 +405,11 @@ def confirm_pick(
         raise StationError("nothing was scanned to pick")
     now = utcnow()
     with UnitOfWork(engine) as uow:
+        # The order's lock first, as cancelling it takes it (then the list's): a pick and
+        # a cancellation never interleave, and never wait on each other in a circle.
+        target = rows.pick_target(uow.session, list_id, task_id)
+        if target is not None:
+            lock_order(uow.session, target.order_id)
         claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id)
         if claim is None:
             if rows.lock_claim(uow.session, list_id, who.user_id) is None:
@@ -541,20 +547,25 @@ class ShortResult:
 def short_pick(
     engine: StoreEngine, who: LoggedIn, list_id: int, task_id: int, reason: str
 ) -> ShortResult:
-    """The rest of the task is not there: close it with what was picked, take the missing
-    units off the location's books and hand them to DOM to re-route."""
+    """The rest of the task is not there: in one transaction, close the task with what was
+    picked, release the missing units from the task's own allocation (its picks at other
+    locations carry on), write them off the location's lot, and have DOM re-route them."""
     if reason not in SHORT_REASONS:
         raise StationError(
             f"a short pick needs a reason: {', '.join(SHORT_REASONS)} (got {reason!r})"
         )
-    now = utcnow()
-    with UnitOfWork(engine) as uow:
-        found = _owned(uow, who, list_id)
-        task = next((t for t in found.tasks if t.id == task_id), None)
-        if task is None or task.status is not PickTaskStatus.OPEN:
+    settings = load_routing_settings(engine)
+
+    def work(uow: UnitOfWork) -> str:
+        now = utcnow()
+        claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id)
+        if claim is None:
+            raise StationError(f"pick list {list_id} is no longer yours, or the pick is gone")
+        _node_id, wave_id, task = claim
+        if task.status is not PickTaskStatus.OPEN:
             raise StationError("this pick is no longer open")
+        missing = task.quantity - task.picked
         line = next(t for t in rows.task_lines(uow.session, list_id) if t.id == task_id)
-        missing = task.left
         rows.set_task_status(uow.session, task_id, PickTaskStatus.SHORT)
         rows.add_event(
             uow.session,
@@ -568,28 +579,36 @@ def short_pick(
         )
         head = rows.head(uow.session, list_id)
         assert head is not None
+        try:
+            result = reject_line(
+                uow.session,
+                task.order_id,
+                line.line_no,
+                head.node_code,
+                SHORT_REASONS[reason],
+                _actor(who),
+                settings,
+                quantity=missing,
+                location_id=task.location_id,
+                allocation_id=task.allocation_id,
+                lot=task.lot,
+                now=now,
+            )
+        except NotRoutable as exc:
+            raise StationError(f"the short pick was not recorded: {exc}") from None
+        finish_if_done(uow, list_id, wave_id, _who(who), now)
         uow.commit()
-    try:
-        result = give_back(
-            engine,
-            line.order_id,
-            line.line_no,
-            head.node_code,
-            SHORT_REASONS[reason],
-            _actor(who),
-            load_routing_settings(engine),
-            quantity=missing,
-            location_id=line.location_id,
-        )
-        rerouted = result.summary
-    except NotRoutable as exc:
-        rerouted = f"not re-routed: {exc}"
-    with UnitOfWork(engine) as uow:
-        _finish_if_done(uow, who, list_id, head.wave_id, utcnow())
-        updated = _view(uow, list_id)
-        uow.commit()
-    assert updated is not None
-    return ShortResult(updated, rerouted)
+        return result.summary
+
+    for _ in range(3):
+        try:
+            rerouted = run_in_transaction(engine, work)
+            break
+        except ReservationLost:
+            continue  # stock moved while re-routing: everything rolled back; again
+    else:
+        raise StationError("stock kept changing while re-routing: try the short pick again")
+    return ShortResult(view(engine, list_id), rerouted)
 
 
 def skip(engine: StoreEngine, who: LoggedIn, list_id: int, task_id: int) -> PickListView:

@@ -372,7 +372,7 @@ async def test_a_whole_pick_list_with_every_refusal_and_a_short_pick(
         before = screen.shown
         await pilot.press("f7")
         await until(pilot, lambda: app.screen is not screen, "the short-pick choice")
-        await pilot.press("3")
+        await pilot.press("3", "enter")
         await until(pilot, lambda: screen.shown is not before and not app.busy, "the short pick")
         assert f"Short pick of {short.sku}" in screen.shown.message
         assert "not found" in screen.shown.message
@@ -433,7 +433,7 @@ async def test_over_pick_by_scan_and_a_list_of_tracked_units(
                     await scan(pilot, app, text)
                 assert step_of(screen) is Step.TOTE
                 # A short pick with units in hand: they go in the tote first.
-                await act(pilot, app, "f7", "1")
+                await act(pilot, app, "f7", "1", "enter")
                 assert "not in a tote yet" in text_of(app, "#message")
                 await scan(pilot, app, task.tote)
                 assert "Picked" in text_of(app, "#message")
