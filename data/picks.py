@@ -843,3 +843,21 @@ def active_lists_of_order(session: Session, order_id: int) -> list[tuple[int, in
         .distinct()
     )
     return [(row[0], row[1]) for row in rows]
+
+
+_LOCK_ORDER_OF_TASK = (
+    select(Order.id)
+    .where(
+        Order.id
+        == select(Shipment.order_id)
+        .join(PickTask, PickTask.shipment_id == Shipment.id)
+        .where(PickTask.id == bindparam("task_id"))
+        .scalar_subquery()
+    )
+    .with_for_update()
+)
+
+
+def lock_order_of_task(session: Session, task_id: int) -> None:
+    """Hold the order a task picks for (one round trip), as cancelling the order does."""
+    session.execute(_LOCK_ORDER_OF_TASK, {"task_id": task_id})

@@ -26,7 +26,6 @@ from data import orders as order_rows
 from data import picks as rows
 from data.inventory import Who
 from data.models import OrderStatus, PickListStatus, PickTaskStatus
-from data.routing import lock_order
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import UnitOfWork, run_in_transaction
@@ -407,9 +406,7 @@ def confirm_pick(
     with UnitOfWork(engine) as uow:
         # The order's lock first, as cancelling it takes it (then the list's): a pick and
         # a cancellation never interleave, and never wait on each other in a circle.
-        target = rows.pick_target(uow.session, list_id, task_id)
-        if target is not None:
-            lock_order(uow.session, target.order_id)
+        rows.lock_order_of_task(uow.session, task_id)
         claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id)
         if claim is None:
             if rows.lock_claim(uow.session, list_id, who.user_id) is None:
