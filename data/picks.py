@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, case, func, insert, or_, select, update
+from sqlalchemy import BigInteger, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from data.inventory import Who
@@ -274,14 +274,20 @@ def set_tote(session: Session, shipment_id: int, tote: str) -> None:
     )
 
 
-def heartbeat(session: Session, list_id: int, user_id: int, at: datetime) -> bool:
-    """Refresh the claim; False when the list is no longer this user's (taken back)."""
+def heartbeat(
+    session: Session, list_id: int, user_id: int, at: datetime, station_id: int | None = None
+) -> bool:
+    """Refresh the claim; False when the list is no longer this user's at this station
+    (taken back, or taken over on another terminal after this one went quiet)."""
+    held = [PickList.claimed_by == user_id]
+    if station_id is not None:
+        held.append(PickList.claimed_station_id == station_id)
     moved = session.execute(
         update(PickList)
         .where(
             PickList.id == list_id,
             PickList.status == PickListStatus.CLAIMED,
-            PickList.claimed_by == user_id,
+            *held,
         )
         .values(heartbeat_at=at)
         .execution_options(synchronize_session=False)
@@ -667,9 +673,14 @@ def stock_expiry(session: Session, location_id: int, lot: str) -> date | None:
     )
 
 
-def lock_claim(session: Session, list_id: int, user_id: int) -> tuple[int, int, str] | None:
-    """(node id, wave id, node code) of a list this user holds, locked; None otherwise."""
-    row = session.execute(_LOCK_CLAIM, {"list_id": list_id, "user_id": user_id}).one_or_none()
+def lock_claim(
+    session: Session, list_id: int, user_id: int, station_id: int | None = None
+) -> tuple[int, int, str] | None:
+    """(node id, wave id, node code) of a list this user holds (at this station, when
+    given), locked; None otherwise."""
+    row = session.execute(
+        _LOCK_CLAIM, {"list_id": list_id, "user_id": user_id, "station_id": station_id}
+    ).one_or_none()
     return (row[0], row[1], row[2]) if row else None
 
 
@@ -680,6 +691,10 @@ _LOCK_CLAIM = (
         PickList.id == bindparam("list_id"),
         PickList.status == PickListStatus.CLAIMED,
         PickList.claimed_by == bindparam("user_id"),
+        or_(
+            bindparam("station_id", type_=BigInteger).is_(None),
+            PickList.claimed_station_id == bindparam("station_id", type_=BigInteger),
+        ),
     )
     .with_for_update(of=PickList)
 )
@@ -750,18 +765,23 @@ _CLAIMED_TARGET = (
         PickList.id == bindparam("list_id"),
         PickList.status == PickListStatus.CLAIMED,
         PickList.claimed_by == bindparam("user_id"),
+        or_(
+            bindparam("station_id", type_=BigInteger).is_(None),
+            PickList.claimed_station_id == bindparam("station_id", type_=BigInteger),
+        ),
     )
     .with_for_update(of=PickList)
 )
 
 
 def claimed_target(
-    session: Session, list_id: int, task_id: int, user_id: int
+    session: Session, list_id: int, task_id: int, user_id: int, station_id: int | None = None
 ) -> tuple[int, int, PickTarget] | None:
     """(node id, wave id, task) when this user holds the list (locked) and the task is on
     it; None otherwise. One round trip: the lock and the read a pick starts with."""
     row = session.execute(
-        _CLAIMED_TARGET, {"task_id": task_id, "list_id": list_id, "user_id": user_id}
+        _CLAIMED_TARGET,
+        {"task_id": task_id, "list_id": list_id, "user_id": user_id, "station_id": station_id},
     ).one_or_none()
     if row is None:
         return None

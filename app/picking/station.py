@@ -89,6 +89,7 @@ class PickListView:
     status: PickListStatus
     zone: str
     claimed_by: int | None
+    claimed_station: int | None
     totes: tuple[Tote, ...]
     tasks: tuple[Task, ...]
     distance_m: float | None
@@ -202,6 +203,7 @@ def _view(uow: UnitOfWork, list_id: int, *, lock: bool = False) -> PickListView 
         status=head.status,
         zone=head.zone,
         claimed_by=head.claimed_by,
+        claimed_station=head.claimed_station_id,
         totes=totes,
         tasks=tasks,
         distance_m=head.distance_m,
@@ -231,7 +233,11 @@ def _owned(uow: UnitOfWork, who: LoggedIn, list_id: int) -> PickListView:
     found = _view(uow, list_id, lock=True)
     if found is None:
         raise StationError(f"there is no pick list {list_id}")
-    if found.status is not PickListStatus.CLAIMED or found.claimed_by != who.user_id:
+    if (
+        found.status is not PickListStatus.CLAIMED
+        or found.claimed_by != who.user_id
+        or found.claimed_station != who.station_id
+    ):
         state = found.status.value
         raise StationError(
             f"pick list {list_id} is no longer yours (it is {state}): it was taken back; "
@@ -407,9 +413,9 @@ def confirm_pick(
         # The order's lock first, as cancelling it takes it (then the list's): a pick and
         # a cancellation never interleave, and never wait on each other in a circle.
         rows.lock_order_of_task(uow.session, task_id)
-        claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id)
+        claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id, who.station_id)
         if claim is None:
-            if rows.lock_claim(uow.session, list_id, who.user_id) is None:
+            if rows.lock_claim(uow.session, list_id, who.user_id, who.station_id) is None:
                 raise StationError(
                     f"pick list {list_id} is no longer yours: it was taken back; claim the next one"
                 )
@@ -524,7 +530,7 @@ def close_if_empty(engine: StoreEngine, who: LoggedIn, list_id: int) -> PickList
     """A list whose remaining picks were all taken away (orders cancelled, units given
     back) is finished, so its totes go to packing; the list as it then stands."""
     with UnitOfWork(engine) as uow:
-        claim = rows.lock_claim(uow.session, list_id, who.user_id)
+        claim = rows.lock_claim(uow.session, list_id, who.user_id, who.station_id)
         if claim is not None:
             _node_id, wave_id, _node = claim
             _finish_if_done(uow, who, list_id, wave_id, utcnow())
@@ -555,7 +561,7 @@ def short_pick(
 
     def work(uow: UnitOfWork) -> str:
         now = utcnow()
-        claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id)
+        claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id, who.station_id)
         if claim is None:
             raise StationError(f"pick list {list_id} is no longer yours, or the pick is gone")
         _node_id, wave_id, task = claim
@@ -644,7 +650,7 @@ class Pulse:
 
 def heartbeat(engine: StoreEngine, who: LoggedIn, list_id: int) -> Pulse:
     with UnitOfWork(engine) as uow:
-        ours = rows.heartbeat(uow.session, list_id, who.user_id, utcnow())
+        ours = rows.heartbeat(uow.session, list_id, who.user_id, utcnow(), who.station_id)
         uow.commit()
     with UnitOfWork(engine, read_only=True) as uow:
         found = _view(uow, list_id)

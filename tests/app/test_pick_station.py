@@ -301,3 +301,22 @@ def test_take_back_command(floor: Engine, capsys: pytest.CaptureFixture[str]) ->
     assert station.view(floor, view.id).status is PickListStatus.RELEASED
     assert main(["picklist", "take-back", str(view.id), "--user", "U5001", *db]) == 1
     assert "nothing to take back" in capsys.readouterr().err
+
+
+def test_a_list_taken_over_on_another_terminal_is_no_longer_the_first_ones(floor: Engine) -> None:
+    first = picker(floor)
+    view = station.claim_next(floor, first)
+    assert view is not None
+    with UnitOfWork(floor) as uow:  # the first terminal hangs: no heartbeat
+        pick_rows.heartbeat(uow.session, view.id, first.user_id, utcnow() - station.STALE_AFTER * 2)
+        uow.commit()
+    # The same picker logs in at another cart and gets the list back there.
+    second = login(floor, "PICK-02", "pick", "BADGE-U1001", "1111")
+    taken = station.claim_next(floor, second)
+    assert taken is not None
+    assert taken.id == view.id
+    # The first terminal wakes up: it no longer holds the list.
+    assert not station.heartbeat(floor, first, view.id).ours
+    with pytest.raises(StationError, match="no longer yours"):
+        station.skip(floor, first, view.id, taken.tasks[0].id)
+    assert station.heartbeat(floor, second, view.id).ours
