@@ -659,13 +659,6 @@ def already_picked_serials(
     return [s for s in serials if s in seen]
 
 
-def task_order_line(session: Session, task_id: int) -> int:
-    line_id: int = session.execute(
-        select(PickTask.order_line_id).where(PickTask.id == task_id)
-    ).scalar_one()
-    return line_id
-
-
 def stock_expiry(session: Session, location_id: int, lot: str) -> date | None:
     """The expiry date of a lot at a location (None when it has none)."""
     return session.scalar(
@@ -720,39 +713,26 @@ class PickTarget:
     order_ref: str
 
 
-_PICK_TARGET = (
-    select(
-        PickTask.location_id,
-        Location.code,
-        PickTask.product_id,
-        Product.sku,
-        PickTask.lot,
-        PickTask.quantity,
-        PickTask.picked,
-        PickTask.status,
-        Shipment.tote,
-        PickTask.allocation_id,
-        PickTask.order_line_id,
-        Order.id,
-        Order.status,
-        Channel.code + "/" + Order.external_id,
-    )
-    .join(Location, Location.id == PickTask.location_id)
-    .join(Product, Product.id == PickTask.product_id)
-    .join(Shipment, Shipment.id == PickTask.shipment_id)
-    .join(Order, Order.id == Shipment.order_id)
-    .join(Channel, Channel.id == Order.channel_id)
-    .where(PickTask.id == bindparam("task_id"), PickTask.pick_list_id == bindparam("list_id"))
+_TARGET_COLUMNS = (
+    PickTask.location_id,
+    Location.code,
+    PickTask.product_id,
+    Product.sku,
+    PickTask.lot,
+    PickTask.quantity,
+    PickTask.picked,
+    PickTask.status,
+    Shipment.tote,
+    PickTask.allocation_id,
+    PickTask.order_line_id,
+    Order.id,
+    Order.status,
+    Channel.code + "/" + Order.external_id,
 )
 
 
-def pick_target(session: Session, list_id: int, task_id: int) -> PickTarget | None:
-    row = session.execute(_PICK_TARGET, {"task_id": task_id, "list_id": list_id}).one_or_none()
-    return PickTarget(*row) if row else None
-
-
 _CLAIMED_TARGET = (
-    select(PickList.node_id, PickList.wave_id, *_PICK_TARGET.selected_columns)
+    select(PickList.node_id, PickList.wave_id, *_TARGET_COLUMNS)
     .select_from(PickTask)
     .join(PickList, PickList.id == PickTask.pick_list_id)
     .join(Location, Location.id == PickTask.location_id)

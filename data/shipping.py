@@ -69,6 +69,23 @@ class Place:
     email: str
 
 
+def _node_place(
+    name: str, line1: str, city: str, region: str, postal_code: str, country: str
+) -> Place:
+    """A node's name and address (from its columns, in this order) as a Place."""
+    return Place(
+        name=name,
+        company="",
+        lines=(line1,) if line1 else (),
+        city=city,
+        region=region,
+        postal_code=postal_code,
+        country=country,
+        phone="",
+        email="",
+    )
+
+
 @dataclass(frozen=True)
 class PackageRow:
     id: int
@@ -193,17 +210,7 @@ def shipment_doc(session: Session, shipment_id: int) -> ShipmentDoc | None:
         phone=address.phone or "",
         email=head[17] or "",
     )
-    ship_from = Place(
-        name=head[11],
-        company="",
-        lines=(head[12],) if head[12] else (),
-        city=head[13],
-        region=head[14],
-        postal_code=head[15],
-        country=head[16],
-        phone="",
-        email="",
-    )
+    ship_from = _node_place(*head[11:17])
     # Units in the shipment: what was picked, or what is still to pick on open tasks.
     units = case((PickTask.status == PickTaskStatus.OPEN, PickTask.quantity), else_=PickTask.picked)
     other = aliased(PickTask)
@@ -387,17 +394,7 @@ def manifest(session: Session, manifest_id: int) -> tuple[ManifestHead, list[Man
     ).one_or_none()
     if found is None:
         return None
-    node = Place(
-        name=found[5],
-        company="",
-        lines=(found[6],) if found[6] else (),
-        city=found[7],
-        region=found[8],
-        postal_code=found[9],
-        country=found[10],
-        phone="",
-        email="",
-    )
+    node = _node_place(*found[5:11])
     head = ManifestHead(found[0], found[1], found[2], found[3], found[4], node)
     rows = session.execute(
         select(

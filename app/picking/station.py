@@ -22,7 +22,6 @@ from app.dom.routing import NotRoutable, ReservationLost
 from app.dom.settings import load as load_routing_settings
 from app.orders import lifecycle
 from app.users import LoggedIn
-from data import orders as order_rows
 from data import picks as rows
 from data.inventory import Who
 from data.models import OrderStatus, PickListStatus, PickTaskStatus
@@ -73,6 +72,7 @@ class Task:
 
 @dataclass(frozen=True)
 class Tote:
+    shipment_id: int
     slot: int
     tote: str | None
     order_ref: str
@@ -192,7 +192,7 @@ def _view(uow: UnitOfWork, list_id: int, *, lock: bool = False) -> PickListView 
         for t in rows.task_lines(uow.session, list_id)
     )
     totes = tuple(
-        Tote(s.slot, s.tote, s.order_ref, s.status.value)
+        Tote(s.shipment_id, s.slot, s.tote, s.order_ref, s.status.value)
         for s in rows.tote_slots(uow.session, list_id)
     )
     path = tuple((float(x), float(y)) for x, y in json.loads(head.path or "[]"))
@@ -271,10 +271,7 @@ def set_tote(
             raise StationError(
                 f"{tote} still holds another order's items (shipment {holder}): scan an empty tote"
             )
-        shipment_id = next(
-            s.shipment_id for s in rows.tote_slots(uow.session, list_id) if s.slot == slot
-        )
-        rows.set_tote(uow.session, shipment_id, tote)
+        rows.set_tote(uow.session, slot_row.shipment_id, tote)
         rows.add_event(
             uow.session, list_id, "tote", _who(who), utcnow(), tote=tote, detail=f"slot {slot}"
         )
@@ -488,15 +485,6 @@ class PickDone:
 
 def _actor(who: LoggedIn) -> Actor:
     return Actor(name=who.badge, user_id=who.user_id, station_id=who.station_id)
-
-
-def _order_line(uow: UnitOfWork, task_id: int) -> int:
-    return rows.task_order_line(uow.session, task_id)
-
-
-def _order_status(uow: UnitOfWork, order_id: int) -> OrderStatus | None:
-    found = order_rows.order_status(uow.session, order_id)
-    return found.status if found else None
 
 
 def _finish_if_done(
