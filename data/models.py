@@ -1025,6 +1025,21 @@ class PickEvent(Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
 
 
+class PickedSerial(Base):
+    """A serial-numbered unit that has been picked: one row per product and serial, so the
+    same unit can never leave twice, even when two pickers scan it at once. A return that
+    puts the unit back on stock is what removes its row."""
+
+    __tablename__ = "picked_serials"
+    __table_args__ = (UniqueConstraint("product_id", "serial"),)
+
+    id: Mapped[IntPK]
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    serial: Mapped[str] = mapped_column(String(64))
+    task_id: Mapped[int] = mapped_column(ForeignKey("pick_tasks.id"))
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+
+
 class Invoice(Base):
     """An issued invoice: its number is given once, and a reprint is this very document."""
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Date, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from data.inventory import Who
@@ -23,6 +23,7 @@ from data.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    PickedSerial,
     PickEvent,
     PickList,
     PickListStatus,
@@ -38,7 +39,7 @@ from data.models import (
     Wave,
     WaveStatus,
 )
-from data.types import utcnow
+from data.types import UTCDateTime, utcnow
 
 ACTIVE_SHIPMENTS = (ShipmentStatus.PICKING, ShipmentStatus.PICKED)
 
@@ -647,16 +648,32 @@ def events(session: Session, list_id: int) -> list[tuple[str, int | None, int, s
 def already_picked_serials(
     session: Session, product_id: int, serials: tuple[str, ...]
 ) -> list[str]:
-    """Serial numbers of the product already picked before (a serial leaves only once)."""
+    """Serial numbers of the product that have been picked before (a unit leaves once)."""
     if not serials:
         return []
-    rows = session.scalars(
-        select(PickEvent.serials)
-        .join(PickTask, PickTask.id == PickEvent.task_id)
-        .where(PickTask.product_id == product_id, PickEvent.kind == "pick", PickEvent.serials != "")
+    seen = set(
+        session.scalars(
+            select(PickedSerial.serial).where(
+                PickedSerial.product_id == product_id, PickedSerial.serial.in_(serials)
+            )
+        )
     )
-    seen = {s for text in rows for s in text.split("\n")}
     return [s for s in serials if s in seen]
+
+
+def add_picked_serials(
+    session: Session, product_id: int, task_id: int, serials: tuple[str, ...], at: datetime
+) -> None:
+    """Record serial-numbered units as picked; the unique (product, serial) index refuses a
+    unit picked twice even when two stations race."""
+    if serials:
+        session.execute(
+            insert(PickedSerial),
+            [
+                {"product_id": product_id, "serial": s, "task_id": task_id, "at": at}
+                for s in serials
+            ],
+        )
 
 
 def stock_expiry(session: Session, location_id: int, lot: str) -> date | None:
@@ -861,3 +878,318 @@ _LOCK_ORDER_OF_TASK = (
 def lock_order_of_task(session: Session, task_id: int) -> None:
     """Hold the order a task picks for (one round trip), as cancelling the order does."""
     session.execute(_LOCK_ORDER_OF_TASK, {"task_id": task_id})
+
+
+# On PostgreSQL a pick is one statement after the order's lock: data-modifying CTEs take
+# the list's lock and write the task, the location's stock, the node's position, the
+# allocation, the history and the order's first move to picking, each conditional on what
+# it needs, and the closing SELECT says which of them took effect. A pick where any did not
+# is rolled back by the caller and confirmed again step by step, which then names the
+# reason. Every status below is one of the models' enum values.
+_PICK_IN_ONE = text(
+    f"""
+WITH lst AS (
+    SELECT l.id, l.node_id, l.wave_id
+    FROM pick_lists AS l
+    WHERE l.id = :list_id
+      AND l.status = '{PickListStatus.CLAIMED.value}'
+      AND l.claimed_by = :user_id
+      AND (CAST(:station_id AS BIGINT) IS NULL OR l.claimed_station_id = :station_id)
+    FOR UPDATE
+),
+tsk AS (
+    UPDATE pick_tasks AS t
+    SET picked = t.picked + :q,
+        status = CASE WHEN t.picked + :q = t.quantity
+                      THEN '{PickTaskStatus.DONE.value}' ELSE t.status END
+    FROM lst, shipments AS s
+    WHERE t.id = :task_id
+      AND t.pick_list_id = lst.id
+      AND t.status = '{PickTaskStatus.OPEN.value}'
+      AND t.picked + :q <= t.quantity
+      AND (t.lot = '' OR t.lot = :lot)
+      AND s.id = t.shipment_id
+      AND s.tote = :tote
+    RETURNING t.location_id, t.product_id, t.order_line_id, t.allocation_id,
+              t.status AS now_status, lst.node_id, lst.wave_id, s.order_id
+),
+why AS (
+    SELECT :note || c.code || '/' || o.external_id AS note
+    FROM tsk
+    JOIN orders AS o ON o.id = tsk.order_id
+    JOIN channels AS c ON c.id = o.channel_id
+),
+stk AS (
+    UPDATE stock AS k
+    SET on_hand = k.on_hand - :q
+    FROM tsk
+    WHERE k.location_id = tsk.location_id
+      AND k.product_id = tsk.product_id
+      AND k.lot = :lot
+      AND k.on_hand >= :q
+    RETURNING k.id
+),
+pos AS (
+    UPDATE inventory_positions AS p
+    SET on_hand = p.on_hand - :q, reserved = p.reserved - :q
+    FROM tsk
+    WHERE p.node_id = tsk.node_id AND p.product_id = tsk.product_id AND p.reserved >= :q
+    RETURNING p.node_id
+),
+mov AS (
+    INSERT INTO stock_movements
+        (node_id, location_id, product_id, lot, quantity, reason,
+         at, actor, user_id, station_id, note)
+    SELECT tsk.node_id, tsk.location_id, tsk.product_id, :lot, -:q,
+           '{MovementReason.PICK.value}', :at, :actor, :user_id, :station_id, why.note
+    FROM tsk, why
+    RETURNING id
+),
+res AS (
+    INSERT INTO reservations
+        (node_id, product_id, order_line_id, kind, quantity,
+         at, actor, user_id, station_id, note)
+    SELECT tsk.node_id, tsk.product_id, tsk.order_line_id,
+           '{ReservationKind.CONSUME.value}', -:q, :at, :actor, :user_id, :station_id, why.note
+    FROM tsk, why
+    RETURNING id
+),
+alc_all AS (
+    UPDATE line_allocations AS a
+    SET status = '{AllocationStatus.PICKED.value}'
+    FROM tsk
+    WHERE a.id = tsk.allocation_id
+      AND a.quantity = :q
+      AND a.status = '{AllocationStatus.RESERVED.value}'
+    RETURNING a.id
+),
+alc_less AS (
+    UPDATE line_allocations AS a
+    SET quantity = a.quantity - :q
+    FROM tsk
+    WHERE a.id = tsk.allocation_id
+      AND a.quantity > :q
+      AND a.status = '{AllocationStatus.RESERVED.value}'
+    RETURNING a.order_line_id, a.node_id
+),
+alc_new AS (
+    INSERT INTO line_allocations (order_line_id, node_id, quantity, status, created_at)
+    SELECT order_line_id, node_id, :q, '{AllocationStatus.PICKED.value}', :at
+    FROM alc_less
+    RETURNING id
+),
+ord AS (
+    UPDATE orders AS o
+    SET status = '{OrderStatus.PICKING.value}'
+    FROM tsk
+    WHERE o.id = tsk.order_id AND o.status = '{OrderStatus.RELEASED.value}'
+    RETURNING o.id
+),
+oev AS (
+    INSERT INTO order_events
+        (order_id, from_status, to_status, at, actor, user_id, station_id, note)
+    SELECT id, '{OrderStatus.RELEASED.value}', '{OrderStatus.PICKING.value}',
+           :at, :actor, :user_id, :station_id, why.note
+    FROM ord, why
+    RETURNING id
+),
+ser AS (
+    INSERT INTO picked_serials (product_id, serial, task_id, at)
+    SELECT tsk.product_id, u.serial, :task_id, :at
+    FROM tsk, unnest(CAST(:serial_list AS TEXT[])) AS u(serial)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+),
+evt AS (
+    INSERT INTO pick_events
+        (pick_list_id, task_id, kind, quantity, lot, serials, expiry, tote, detail,
+         at, actor, user_id, station_id)
+    SELECT :list_id, :task_id, 'pick', :q, :lot, :serials, :expiry, :tote, '',
+           :at, :actor, :user_id, :station_id
+    FROM tsk
+    RETURNING id
+)
+SELECT
+    (SELECT count(*) FROM tsk) AS tasks,
+    (SELECT count(*) FROM stk) AS stock,
+    (SELECT count(*) FROM pos) AS positions,
+    (SELECT count(*) FROM alc_all) + (SELECT count(*) FROM alc_new) AS allocations,
+    (SELECT count(*) FROM ser) AS serials,
+    (SELECT count(*) FROM pick_tasks
+     WHERE pick_list_id = :list_id AND status = '{PickTaskStatus.OPEN.value}')
+        - (SELECT count(*) FROM tsk WHERE now_status = '{PickTaskStatus.DONE.value}')
+        AS open_left,
+    (SELECT wave_id FROM tsk) AS wave_id
+"""
+).bindparams(
+    bindparam("at", type_=UTCDateTime()),
+    bindparam("expiry", type_=Date()),
+    bindparam("station_id", type_=BigInteger()),
+    bindparam("user_id", type_=BigInteger()),
+)
+
+
+@dataclass(frozen=True)
+class OneStatementPick:
+    """What the one-statement pick did: ``wave_id`` and ``open_left`` (open tasks the list
+    still has) when every write took effect, else None for both."""
+
+    wave_id: int | None
+    open_left: int | None
+
+
+def pick_in_one_statement(
+    session: Session,
+    *,
+    list_id: int,
+    task_id: int,
+    quantity: int,
+    lot: str,
+    tote: str,
+    serials: tuple[str, ...],
+    expiry: date | None,
+    who: Who,
+    at: datetime,
+    note: str,
+) -> OneStatementPick | None:
+    """The whole of a pick as one statement, on PostgreSQL (None elsewhere: the caller
+    confirms step by step). The caller must hold the order's lock first and roll back when
+    the result's ``wave_id`` is None. History rows get ``note`` followed by the order's
+    reference."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = (
+        session.connection()
+        .execute(
+            _PICK_IN_ONE,
+            {
+                "list_id": list_id,
+                "task_id": task_id,
+                "user_id": who.user_id,
+                "station_id": who.station_id,
+                "q": quantity,
+                "lot": lot,
+                "tote": tote,
+                "serials": "\n".join(serials),
+                "serial_list": list(serials),
+                "expiry": expiry,
+                "at": at,
+                "actor": who.actor,
+                "note": note,
+            },
+        )
+        .one()
+    )
+    writes = (row.tasks, row.stock, row.positions, row.allocations, row.serials)
+    if writes != (1, 1, 1, 1, len(serials)):
+        return OneStatementPick(None, None)
+    return OneStatementPick(int(row.wave_id), int(row.open_left))
+
+
+# The end of a pick list on PostgreSQL, as one statement (see finish_list): the list is
+# done when no task is open; its shipments go to picked (or cancelled, when nothing was
+# picked for them); orders with nothing else being picked or waiting for a wave go to
+# picked; the wave is done with its last list. Each CTE sees the store as it was before
+# the statement, so the shipments and the list this statement moves are left out of the
+# "still picking" checks by id.
+_FINISH_IN_ONE = text(
+    f"""
+WITH lst AS (
+    UPDATE pick_lists AS l
+    SET status = '{PickListStatus.DONE.value}', done_at = :at
+    WHERE l.id = :list_id
+      AND l.status NOT IN ('{PickListStatus.DONE.value}', '{PickListStatus.CANCELLED.value}')
+      AND NOT EXISTS (
+          SELECT 1 FROM pick_tasks AS t
+          WHERE t.pick_list_id = l.id AND t.status = '{PickTaskStatus.OPEN.value}'
+      )
+    RETURNING l.id, l.wave_id
+),
+shp AS (
+    UPDATE shipments AS s
+    SET status = CASE
+        WHEN EXISTS (SELECT 1 FROM pick_tasks AS t WHERE t.shipment_id = s.id AND t.picked > 0)
+        THEN '{ShipmentStatus.PICKED.value}' ELSE '{ShipmentStatus.CANCELLED.value}' END
+    FROM lst
+    WHERE s.pick_list_id = lst.id AND s.status = '{ShipmentStatus.PICKING.value}'
+    RETURNING s.id, s.order_id
+),
+ord AS (
+    UPDATE orders AS o
+    SET status = '{OrderStatus.PICKED.value}'
+    WHERE o.id IN (SELECT order_id FROM shp)
+      AND o.status = '{OrderStatus.PICKING.value}'
+      AND NOT EXISTS (
+          SELECT 1 FROM shipments AS s
+          WHERE s.order_id = o.id AND s.status = '{ShipmentStatus.PICKING.value}'
+            AND s.id NOT IN (SELECT id FROM shp)
+      )
+      AND NOT EXISTS (
+          SELECT 1 FROM line_allocations AS a
+          JOIN order_lines AS ol ON ol.id = a.order_line_id
+          WHERE ol.order_id = o.id AND a.status = '{AllocationStatus.RESERVED.value}'
+      )
+    RETURNING o.id
+),
+oev AS (
+    INSERT INTO order_events
+        (order_id, from_status, to_status, at, actor, user_id, station_id, note)
+    SELECT id, '{OrderStatus.PICKING.value}', '{OrderStatus.PICKED.value}',
+           :at, :actor, :user_id, :station_id, :note
+    FROM ord
+    RETURNING id
+),
+evt AS (
+    INSERT INTO pick_events
+        (pick_list_id, task_id, kind, quantity, lot, serials, expiry, tote, detail,
+         at, actor, user_id, station_id)
+    SELECT lst.id, NULL, 'done', 0, '', '', NULL, '', '', :at, :actor, :user_id, :station_id
+    FROM lst
+    RETURNING id
+),
+wav AS (
+    UPDATE waves AS w
+    SET status = '{WaveStatus.DONE.value}'
+    FROM lst
+    WHERE w.id = lst.wave_id
+      AND w.status = '{WaveStatus.RELEASED.value}'
+      AND NOT EXISTS (
+          SELECT 1 FROM pick_lists AS l
+          WHERE l.wave_id = w.id AND l.id <> lst.id
+            AND l.status NOT IN ('{PickListStatus.DONE.value}', '{PickListStatus.CANCELLED.value}')
+      )
+    RETURNING w.id
+)
+SELECT (SELECT count(*) FROM lst) AS finished
+"""
+).bindparams(
+    bindparam("at", type_=UTCDateTime()),
+    bindparam("station_id", type_=BigInteger()),
+    bindparam("user_id", type_=BigInteger()),
+)
+
+
+def finish_list_in_one_statement(
+    session: Session, list_id: int, who: Who, at: datetime, note: str
+) -> bool | None:
+    """Close a list with no open task, as one statement on PostgreSQL: True when it was
+    closed now, False when it still has open tasks (or was closed already), None on other
+    databases (the caller closes it step by step)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    finished = (
+        session.connection()
+        .execute(
+            _FINISH_IN_ONE,
+            {
+                "list_id": list_id,
+                "at": at,
+                "actor": who.actor,
+                "user_id": who.user_id,
+                "station_id": who.station_id,
+                "note": note,
+            },
+        )
+        .scalar_one()
+    )
+    return bool(finished)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.actor import Actor
-from app.barcodes import Barcode, BarcodeError, gtin14, resolve
+from app.barcodes import Barcode, BarcodeError, gtin14, resolve, show
 from app.dom.reroute import reject_line
 from app.dom.routing import NotRoutable, ReservationLost
 from app.dom.settings import load as load_routing_settings
@@ -116,6 +116,19 @@ class PickListView:
     @property
     def units_left(self) -> int:
         return sum(t.left for t in self.tasks if t.status is PickTaskStatus.OPEN)
+
+    def with_picked(self, task_id: int, units: int) -> PickListView:
+        """The list as a committed pick of ``units`` on the task leaves it, worked out here
+        (for a screen that could not read the list back from the store)."""
+
+        def after(task: Task) -> Task:
+            if task.id != task_id:
+                return task
+            picked = task.picked + units
+            status = PickTaskStatus.DONE if picked >= task.quantity else task.status
+            return replace(task, picked=picked, status=status)
+
+        return replace(self, tasks=tuple(after(t) for t in self.tasks))
 
     def distance_left_m(self) -> float | None:
         """Along the stored walk, from the current task's spot back to the depot."""
@@ -326,7 +339,7 @@ def check_item(task: Task, scan: str, today: date, counted: Sequence[ItemScan] =
             f"wrong item: expected {task.sku} (GTIN {task.gtin or 'none on file'}), "
             f"scanned GTIN {code.gtin}"
         )
-    item = _item(task, code, today)
+    item = _item(task, code, today, scan)
     already = sum(i.count for i in counted)
     if already + item.count > task.left:
         raise StationError(
@@ -338,28 +351,37 @@ def check_item(task: Task, scan: str, today: date, counted: Sequence[ItemScan] =
     return item
 
 
-def _item(task: Task, code: Barcode, today: date) -> ItemScan:
+def _item(task: Task, code: Barcode, today: date, scan: str) -> ItemScan:
+    scanned = f"scanned {show(scan)}"
     lot = code.lot or ""
     if task.track_lot:
         if not lot:
             raise StationError(
-                f"{task.sku} is lot-tracked: scan the GS1 barcode with the lot (10), "
-                f"expected lot {task.lot or 'any'}"
+                f"{task.sku} is lot-tracked: expected the GS1 barcode with the lot (10), "
+                f"lot {task.lot or 'any'}; {scanned}"
             )
         if task.lot and lot != task.lot:
             raise StationError(f"wrong lot: expected lot {task.lot}, scanned lot {lot}")
     if task.track_serial and not code.serial:
-        raise StationError(f"{task.sku} is serial-tracked: scan the barcode with its serial (21)")
+        raise StationError(
+            f"{task.sku} is serial-tracked: expected the barcode with its serial (21); {scanned}"
+        )
     expiry = code.expiry
     if task.track_expiry and expiry is None:
-        raise StationError(f"{task.sku} has an expiry date: scan the barcode with it (17)")
+        raise StationError(
+            f"{task.sku} has an expiry date: expected the barcode with it (17); {scanned}"
+        )
     if expiry is not None and expiry < today:
         raise StationError(
-            f"expired: this unit expired on {expiry.isoformat()}; leave it and scan a good one"
+            f"expired: expected a unit in date, scanned one that expired on "
+            f"{expiry.isoformat()}; leave it and scan a good one"
         )
     count = code.count or 1
     if task.track_serial and count != 1:
-        raise StationError(f"{task.sku} is serial-tracked: scan each unit, not a case")
+        raise StationError(
+            f"{task.sku} is serial-tracked: expected one unit, scanned a case of {count}; "
+            "scan each unit"
+        )
     return ItemScan(
         lot=lot if task.track_lot else task.lot,
         serial=code.serial or "",
@@ -406,10 +428,48 @@ def confirm_pick(
     if quantity <= 0:
         raise StationError("nothing was scanned to pick")
     now = utcnow()
+    lot = items[0].lot
+    lots = sorted({i.lot for i in items})
+    if len(lots) > 1:
+        raise StationError(
+            f"one lot per pick: expected units of lot {lot}, scanned lots {', '.join(lots)}; "
+            "put the other lot back"
+        )
+    today = local_today(who.node_timezone)
+    expired = [i.expiry for i in items if i.expiry is not None and i.expiry < today]
+    if expired:
+        raise StationError(
+            f"expired: a scanned unit expired on {expired[0].isoformat()}; leave it and "
+            "scan a good one"
+        )
+    serials = tuple(i.serial for i in items if i.serial)
     with UnitOfWork(engine) as uow:
         # The order's lock first, as cancelling it takes it (then the list's): a pick and
         # a cancellation never interleave, and never wait on each other in a circle.
         rows.lock_order_of_task(uow.session, task_id)
+        fast = rows.pick_in_one_statement(
+            uow.session,
+            list_id=list_id,
+            task_id=task_id,
+            quantity=quantity,
+            lot=lot,
+            tote=tote,
+            serials=serials,
+            expiry=items[0].expiry,
+            who=_who(who),
+            at=now,
+            note=f"pick list {list_id} task {task_id} for ",
+        )
+        if fast is not None and fast.wave_id is not None:
+            done = fast.open_left == 0 and finish_if_done(
+                uow, list_id, fast.wave_id, _who(who), now
+            )
+            uow.commit()
+            return PickDone(list_id, task_id, quantity, done)
+        if fast is not None:
+            # Something did not hold: undo, and confirm step by step for the reason.
+            uow.session.rollback()
+            rows.lock_order_of_task(uow.session, task_id)
         claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id, who.station_id)
         if claim is None:
             if rows.lock_claim(uow.session, list_id, who.user_id, who.station_id) is None:
@@ -425,12 +485,17 @@ def confirm_pick(
             raise StationError(f"over-pick: {left} left to pick here, {quantity} scanned")
         if tote != task.tote:
             raise StationError(f"wrong tote: expected {task.tote}, scanned {tote}")
-        lot = items[0].lot
-        serials = tuple(i.serial for i in items if i.serial)
+        if task.lot and lot != task.lot:
+            raise StationError(f"wrong lot: expected lot {task.lot}, scanned lot {lot or 'none'}")
         if serials:
             reused = rows.already_picked_serials(uow.session, task.product_id, serials)
             if reused:
-                raise StationError(f"serial {reused[0]} has been picked before: scan another unit")
+                raise StationError(
+                    f"serial {reused[0]} has been picked before: scanned {task.sku} serial "
+                    f"{reused[0]}; put that unit aside and scan another"
+                )
+            if len(set(serials)) != len(serials):
+                raise StationError("the same serial was scanned twice for this pick")
         note = f"pick list {list_id} task {task_id} for {task.order_ref}"
         if not rows.consume(
             uow.session,
@@ -448,6 +513,7 @@ def confirm_pick(
                 f"the books say {task.location_code} holds fewer than {quantity} of {task.sku}"
                 f"{' lot ' + lot if lot else ''}: count the location, or short-pick"
             )
+        rows.add_picked_serials(uow.session, task.product_id, task_id, serials, now)
         rows.allocation_picked(uow.session, task.allocation_id, quantity)
         if not rows.task_picked(uow.session, task_id, quantity):
             raise StationError("this pick changed meanwhile: look at the screen again")
@@ -496,6 +562,10 @@ def _finish_if_done(
 def finish_if_done(uow: UnitOfWork, list_id: int, wave_id: int, who: Who, now: datetime) -> bool:
     """Close the list when no task is open: shipments to packing, orders picked, the wave
     done when it was its last list. Called after a pick, a short pick or a cancellation."""
+    note = f"pick list {list_id}"
+    finished = rows.finish_list_in_one_statement(uow.session, list_id, who, now, note)
+    if finished is not None:
+        return finished
     if rows.open_tasks(uow.session, list_id):
         return False
     rows.set_list_status(uow.session, list_id, PickListStatus.DONE, now, release=False)
@@ -507,7 +577,7 @@ def finish_if_done(uow: UnitOfWork, list_id: int, wave_id: int, who: Who, now: d
         user_id=who.user_id,
         station_id=who.station_id,
         at=now,
-        note=f"pick list {list_id}",
+        note=note,
     )
     rows.add_event(uow.session, list_id, "done", who, now)
     rows.finish_wave(uow.session, wave_id)

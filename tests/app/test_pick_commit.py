@@ -1,0 +1,263 @@
+"""Committing a pick on both stores: PostgreSQL writes a pick as one statement and falls
+back to the step-by-step confirmation (which names the reason) when anything does not
+hold; SQLite confirms step by step. Either way a refusal writes nothing, a partial pick
+splits the allocation, serial numbers leave once, and the books reconcile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.picking import station
+from app.picking.station import ItemScan, StationError
+from app.users import LoggedIn
+from data import inventory
+from data import picks as pick_rows
+from data.migrate import alembic_config, upgrade
+from data.models import (
+    AllocationStatus,
+    LineAllocation,
+    Order,
+    PickedSerial,
+    PickEvent,
+    PickTask,
+    PickTaskStatus,
+    Reservation,
+    Stock,
+    StockMovement,
+)
+from data.types import utcnow
+from data.uow import UnitOfWork
+from tests.app.test_pick_station import ACTOR, floor, load_totes, picker
+
+__all__ = ["floor"]
+
+
+def books(engine: Engine) -> dict[str, Any]:
+    """Everything a pick writes, to compare before and after a refusal."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        s = uow.session
+
+        def count(model: type[object]) -> int:
+            return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+        return {
+            "on_hand": s.scalar(select(func.sum(Stock.on_hand))),
+            "movements": count(StockMovement),
+            "reservations": count(Reservation),
+            "events": count(PickEvent),
+            "serials": count(PickedSerial),
+            "allocations": s.execute(
+                select(LineAllocation.id, LineAllocation.quantity, LineAllocation.status).order_by(
+                    LineAllocation.id
+                )
+            ).all(),
+            "tasks": s.execute(
+                select(PickTask.id, PickTask.picked, PickTask.status).order_by(PickTask.id)
+            ).all(),
+            "orders": s.execute(select(Order.id, Order.status).order_by(Order.id)).all(),
+        }
+
+
+def claim_with(
+    engine: Engine, who: LoggedIn, wanted: Callable[[station.Task], bool]
+) -> tuple[station.PickListView, station.Task]:
+    """Claim lists until one has an open task the test wants; its totes loaded."""
+    while (view := station.claim_next(engine, who)) is not None:
+        task = next((t for t in view.tasks if t.status is PickTaskStatus.OPEN and wanted(t)), None)
+        if task is not None:
+            view = load_totes(engine, who, view)
+            return view, next(t for t in view.tasks if t.id == task.id)
+    raise AssertionError("the demo floor has no open task of that kind")
+
+
+def product_of(engine: Engine, task_id: int) -> int:
+    with UnitOfWork(engine, read_only=True) as uow:
+        found = uow.session.scalar(select(PickTask.product_id).where(PickTask.id == task_id))
+    assert found is not None
+    return found
+
+
+def expiry_at(engine: Engine, task: station.Task) -> date | None:
+    with UnitOfWork(engine, read_only=True) as uow:
+        return pick_rows.stock_expiry(uow.session, task.location_id, task.lot)
+
+
+def test_every_refusal_at_the_commit_names_both_sides_and_writes_nothing(floor: Engine) -> None:
+    who = picker(floor)
+    view, task = claim_with(floor, who, lambda t: t.track_lot and not t.track_serial)
+    assert task.tote is not None
+    assert task.lot
+    expiry = expiry_at(floor, task)
+    unit = ItemScan(task.lot, "", expiry, 1)
+    before = books(floor)
+
+    def refused(pattern: str, items: list[ItemScan], tote: str = task.tote or "") -> None:
+        with pytest.raises(StationError, match=pattern):
+            station.confirm_pick(floor, who, view.id, task.id, items, tote)
+        assert books(floor) == before
+
+    refused(f"wrong tote: expected {task.tote}, scanned TOTE-ELSEWHERE", [unit], "TOTE-ELSEWHERE")
+    refused(
+        f"over-pick: {task.left} left to pick here, {task.left + 1} scanned",
+        [ItemScan(task.lot, "", expiry, task.left + 1)],
+    )
+    refused(
+        f"wrong lot: expected lot {task.lot}, scanned lot OTHERLOT",
+        [ItemScan("OTHERLOT", "", expiry, 1)],
+    )
+    refused(
+        f"one lot per pick: expected units of lot {task.lot}, scanned lots",
+        [unit, ItemScan("OTHERLOT", "", expiry, 1)],
+    )
+    refused(
+        "expired: a scanned unit expired on 2020-01-31",
+        [ItemScan(task.lot, "", date(2020, 1, 31), 1)],
+    )
+    refused("nothing was scanned", [])
+    # The books say the location is empty: refused, nothing written beyond that count.
+    with UnitOfWork(floor) as uow:
+        uow.session.execute(
+            update(Stock)
+            .where(Stock.location_id == task.location_id, Stock.lot == task.lot)
+            .values(on_hand=0)
+        )
+        uow.commit()
+    before = books(floor)
+    refused(
+        f"the books say {task.location} holds fewer than 1 of {task.sku} lot {task.lot}", [unit]
+    )
+    # Taken back by a supervisor: the picker is told, nothing is written.
+    station.take_back(floor, ACTOR, view.id)
+    before = books(floor)
+    refused(f"pick list {view.id} is no longer yours", [unit])
+
+
+def test_a_partial_pick_splits_the_allocation_and_the_rest_finishes_the_task(
+    floor: Engine,
+) -> None:
+    who = picker(floor)
+    view, task = claim_with(
+        floor, who, lambda t: t.left >= 2 and not (t.track_lot or t.track_serial or t.track_expiry)
+    )
+    assert task.tote is not None
+    with UnitOfWork(floor, read_only=True) as uow:
+        allocation_id = uow.session.scalar(
+            select(PickTask.allocation_id).where(PickTask.id == task.id)
+        )
+        reserved_before = uow.session.scalar(
+            select(LineAllocation.quantity).where(LineAllocation.id == allocation_id)
+        )
+    assert reserved_before is not None
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(floor, "before_cursor_execute", seen)
+    first = station.confirm_pick(
+        floor, who, view.id, task.id, [ItemScan("", "", None, 1)], task.tote
+    )
+    event.remove(floor, "before_cursor_execute", seen)
+    assert not first.list_done
+    if floor.dialect.name == "postgresql":
+        # The order's lock, then the whole pick in one statement.
+        assert len(statements) == 2, statements
+    with UnitOfWork(floor, read_only=True) as uow:
+        s = uow.session
+        row = s.execute(
+            select(PickTask.picked, PickTask.status).where(PickTask.id == task.id)
+        ).one()
+        assert tuple(row) == (1, PickTaskStatus.OPEN)
+        left = s.execute(
+            select(LineAllocation.quantity, LineAllocation.status).where(
+                LineAllocation.id == allocation_id
+            )
+        ).one()
+        assert tuple(left) == (reserved_before - 1, AllocationStatus.RESERVED)
+        line = s.scalar(
+            select(LineAllocation.order_line_id).where(LineAllocation.id == allocation_id)
+        )
+        picked = s.scalar(
+            select(func.sum(LineAllocation.quantity)).where(
+                LineAllocation.order_line_id == line,
+                LineAllocation.status == AllocationStatus.PICKED,
+            )
+        )
+        assert picked == 1
+        assert inventory.reconcile(s) == []
+    rest = station.view(floor, view.id)
+    again = next(t for t in rest.tasks if t.id == task.id)
+    station.confirm_pick(
+        floor, who, view.id, task.id, [ItemScan("", "", None, again.left)], task.tote
+    )
+    with UnitOfWork(floor, read_only=True) as uow:
+        s = uow.session
+        row = s.execute(
+            select(PickTask.picked, PickTask.status).where(PickTask.id == task.id)
+        ).one()
+        assert tuple(row) == (task.quantity, PickTaskStatus.DONE)
+        notes = s.scalars(
+            select(StockMovement.note).where(StockMovement.note.like(f"%task {task.id} for %"))
+        ).all()
+        assert notes == [f"pick list {view.id} task {task.id} for {task.order_ref}"] * 2
+        assert inventory.reconcile(s) == []
+
+
+def test_a_serial_leaves_once(floor: Engine) -> None:
+    who = picker(floor)
+    view, task = claim_with(floor, who, lambda t: t.track_serial)
+    assert task.tote is not None
+    product = product_of(floor, task.id)
+    expiry = expiry_at(floor, task)
+    with UnitOfWork(floor) as uow:
+        pick_rows.add_picked_serials(uow.session, product, task.id, ("SN-GONE",), utcnow())
+        uow.commit()
+    before = books(floor)
+    with pytest.raises(
+        StationError,
+        match=f"serial SN-GONE has been picked before: scanned {task.sku} serial SN-GONE",
+    ):
+        station.confirm_pick(
+            floor, who, view.id, task.id, [ItemScan(task.lot, "SN-GONE", expiry, 1)], task.tote
+        )
+    assert books(floor) == before
+    units = [ItemScan(task.lot, f"SN-{task.id}-{i}", expiry, 1) for i in range(task.left)]
+    station.confirm_pick(floor, who, view.id, task.id, units, task.tote)
+    with UnitOfWork(floor, read_only=True) as uow:
+        kept = set(
+            uow.session.scalars(
+                select(PickedSerial.serial).where(PickedSerial.product_id == product)
+            )
+        )
+    assert {u.serial for u in units} | {"SN-GONE"} == kept
+    # The store itself refuses a second row for the same unit, whoever writes it.
+    with UnitOfWork(floor) as uow, pytest.raises(IntegrityError):
+        pick_rows.add_picked_serials(uow.session, product, task.id, (units[0].serial,), utcnow())
+
+
+def test_serials_already_picked_are_carried_into_the_new_table(floor: Engine) -> None:
+    who = picker(floor)
+    view, task = claim_with(floor, who, lambda t: t.track_serial)
+    assert task.tote is not None
+    expiry = expiry_at(floor, task)
+    units = [ItemScan(task.lot, f"SN-OLD-{i}", expiry, 1) for i in range(task.left)]
+    station.confirm_pick(floor, who, view.id, task.id, units, task.tote)
+    config = alembic_config()
+    with floor.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+        conn.commit()
+    upgrade(floor)
+    with UnitOfWork(floor, read_only=True) as uow:
+        kept = uow.session.execute(
+            select(PickedSerial.serial, PickedSerial.task_id, PickedSerial.product_id)
+        ).all()
+    product = product_of(floor, task.id)
+    assert sorted(kept) == sorted((u.serial, task.id, product) for u in units)
