@@ -21,7 +21,7 @@ from typing import Any
 
 from app.actor import Actor
 from app.picking import station
-from app.picking.station import ItemScan, PickListView, Pulse, ShortResult, Task
+from app.picking.station import ItemScan, PickDone, PickListView, Pulse, ShortResult, Task
 from app.users import LoggedIn, login, logout
 from data import settings as site_settings
 from data.store import StoreEngine
@@ -131,12 +131,10 @@ class Terminal:
     def check_tote(self, task: Task, scan: str) -> str:
         return station.check_tote(task, scan)
 
-    def confirm(
-        self, list_id: int, task_id: int, items: Sequence[ItemScan], tote: str
-    ) -> PickListView:
-        """Commit the pick, then read the list as it now stands for the screen."""
-        station.confirm_pick(self._engine, self._who(), list_id, task_id, items, tote)
-        return station.view(self._engine, list_id)
+    def confirm(self, list_id: int, task_id: int, items: Sequence[ItemScan], tote: str) -> PickDone:
+        """Commit the pick (the screen reads the list again on its own: a failed read must
+        not look like a failed pick)."""
+        return station.confirm_pick(self._engine, self._who(), list_id, task_id, items, tote)
 
     def short(self, list_id: int, task_id: int, reason: str) -> ShortResult:
         return station.short_pick(self._engine, self._who(), list_id, task_id, reason)

@@ -53,6 +53,8 @@ class Job:
     done: Callable[[Any], None] | None
     generation: int | None
     """The login session it belongs to; None runs whatever happened since (a logout)."""
+    ends_session: bool = False
+    """A logout: jobs of that session submitted after it are dropped unrun."""
 
 
 class StationApp(ScanCaptureApp, inherit_bindings=False):
@@ -109,7 +111,11 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
         self.user: LoggedIn | None = None
         """Who is logged in, as the UI knows it (set when the login's answer arrives)."""
         self.generation = 0
-        """Bumped at every logout: jobs of the session before are dropped unrun."""
+        """Bumped at every logout (on the UI thread)."""
+        self._served_generation = 0
+        """Bumped by the worker when it runs a logout: a session's jobs queued before its
+        logout still run (a scan made before the logout key is never lost); any submitted
+        after it (a late timer of the closed screen) are dropped."""
         self.bells = 0
         self.last_input = clock()
         self._site_keymap = dict(keymap or {})
@@ -138,14 +144,16 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
         done: Callable[[T | Exception], None] | None = None,
         *,
         generation: int | None = CURRENT,
+        ends_session: bool = False,
     ) -> None:
         """Run ``work`` on the terminal worker after every job submitted before it; then
         ``done(result or exception)`` on the UI thread. ``generation`` (default: the
-        current session) drops the job if a logout came in between."""
+        current session) drops the job if it was submitted after that session's logout,
+        and its answer is not shown once the session is over."""
         with self._busy_lock:
             self._busy += 1
         gen = self.generation if generation == CURRENT else generation
-        self._jobs.put(Job(work, done, gen))
+        self._jobs.put(Job(work, done, gen, ends_session))
 
     @property
     def busy(self) -> bool:
@@ -164,7 +172,7 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
                 continue
             if job is None or worker.is_cancelled:
                 return
-            if job.generation is not None and job.generation != self.generation:
+            if job.generation is not None and job.generation < self._served_generation:
                 self._done_one()
                 continue
             result: Any
@@ -172,6 +180,8 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
                 result = job.work()
             except Exception as exc:  # shown to the operator; the worker carries on
                 result = exc
+            if job.ends_session:
+                self._served_generation += 1
             if worker.is_cancelled:
                 return
             try:
@@ -185,7 +195,9 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
 
     def _finish(self, job: Job, result: Any) -> None:
         try:
-            if job.done is not None:
+            # A session's answers arriving after its logout have no screen to go to.
+            current = job.generation is None or job.generation == self.generation
+            if job.done is not None and current:
                 job.done(result)
         except Exception as exc:  # a screen that cannot show an answer must not stop scans
             self.bell()
@@ -263,7 +275,7 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
             if then is not None:
                 then()
 
-        self.submit(work, done, generation=None)
+        self.submit(work, done, generation=None, ends_session=True)
         self.generation += 1
         self._show_login(message or f"{user.name} logged out.")
 

@@ -33,7 +33,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Digits, Footer, Input, Static
 
 from app.barcodes import show
-from app.picking.station import ItemScan, PickListView, Task, Tote
+from app.picking.station import ItemScan, PickDone, PickListView, Task, Tote
 from app.scanning import ScanEvent
 from app.terminal import SHORT_REASONS, StationError, Terminal
 from stations.capture import EntryChanged, Scanned, ScannerStatus
@@ -278,9 +278,14 @@ class PickFlow:
         assert view is not None
         tote = self.terminal.check_tote(task, text)
         units = sum(i.count for i in self.items)
-        self.view = self.terminal.confirm(view.id, task.id, self.items, tote)
+        done = self.terminal.confirm(view.id, task.id, self.items, tote)
+        # Saved: these units are in the tote, whatever happens next; never send them again.
         self.items = []
         self.notice = ""
+        try:
+            self.view = self.terminal.view(view.id)
+        except Exception as exc:  # noqa: BLE001 - the pick is saved; say so, then carry on
+            return self._saved_unread(view, task, done, tote, exc)
         still = next((t for t in self.view.tasks if t.id == task.id), None)
         if still is not None and still.status == OPEN and self.view.current == still:
             # Fewer than asked went in: the rest is still to pick here (or short-pick it).
@@ -292,6 +297,26 @@ class PickFlow:
             )
         self._advance()
         return self.state(f"Picked {units} × {task.sku} into {tote}", "ok")
+
+    def _saved_unread(
+        self, view: PickListView, task: Task, done: PickDone, tote: str, exc: Exception
+    ) -> PickState:
+        """The pick is committed but the list could not be read back: go on from the list
+        as the pick leaves it (the next heartbeat reads the store again)."""
+        if done.list_done:
+            self._drop(f"Pick list {view.id} done — take the totes to packing")
+        else:
+            self.view = view.with_picked(task.id, done.quantity)
+            self.task_id = None
+            try:
+                self._advance()
+            except Exception:  # noqa: BLE001 - the store is still away
+                self._drop(f"Pick list {view.id} could not be read back from the store")
+        return self.state(
+            f"Picked {done.quantity} × {task.sku} into {tote} — saved. The list could not be "
+            f"read again ({exc}); it is read again by itself",
+            "warn",
+        )
 
     # --- exceptions -------------------------------------------------------------------
 

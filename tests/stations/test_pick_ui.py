@@ -33,7 +33,7 @@ from app.dom.routing import RoutingSettings, route_backlog
 from app.hardware.config import load
 from app.picking import station, waves
 from app.picking.settings import WaveSettings
-from app.picking.station import ItemScan, PickListView, Task
+from app.picking.station import ItemScan, PickDone, PickListView, Task
 from app.scanning import ScanFeed
 from app.terminal import Terminal
 from app.users import login as service_login
@@ -479,11 +479,31 @@ class GatedTerminal(Terminal):
         self.calls.append(f"item {scan}")
         return super().check_item(task, scan, counted)
 
-    def confirm(
-        self, list_id: int, task_id: int, items: Sequence[ItemScan], tote: str
-    ) -> PickListView:
+    def confirm(self, list_id: int, task_id: int, items: Sequence[ItemScan], tote: str) -> PickDone:
         self.calls.append(f"confirm {tote}")
         return super().confirm(list_id, task_id, items, tote)
+
+
+class ForgetfulTerminal(Terminal):
+    """A terminal whose store goes away just after a pick is committed: the list cannot
+    be read back once."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.confirms = 0
+        self.fail_next_view = False
+
+    def confirm(self, list_id: int, task_id: int, items: Sequence[ItemScan], tote: str) -> PickDone:
+        done = super().confirm(list_id, task_id, items, tote)
+        self.confirms += 1
+        self.fail_next_view = True
+        return done
+
+    def view(self, list_id: int) -> PickListView:
+        if self.fail_next_view:
+            self.fail_next_view = False
+            raise ConnectionError("the store did not answer")
+        return super().view(list_id)
 
 
 @pytest.mark.asyncio
@@ -519,6 +539,69 @@ async def test_scans_wait_in_order_while_the_store_is_busy(
     want += [f"confirm {tote}"]
     assert terminal.calls == want
     assert list_events(engine, view.id).count("pick") == 1
+
+
+@pytest.mark.asyncio
+async def test_scans_made_before_a_logout_are_saved_then_the_list_is_paused(
+    sqlite_floor: Engine, tmp_path: Path
+) -> None:
+    engine = sqlite_floor
+    terminal = GatedTerminal(engine, "PICK-01", "pick")
+    app = StationApp(terminal, scanner(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await logged_in_with_list(pilot, app, "U1001", "1111")
+        view = pick_screen(app).shown.view
+        assert view is not None
+        first = view.current
+        assert first is not None
+        tote = tote_for(view, first.tote_slot)
+        scans = [tote_for(view, t.slot) for t in view.totes]
+        scans += [first.location_barcode, *item_scans(engine, first), tote]
+        for text in scans:
+            await pilot.press(*keys(text), "enter")
+        # The picker logs out while the first tote is still being saved.
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen), "the login screen")
+        terminal.gate.set()
+        await until(pilot, lambda: not app.busy, "the queue to drain")
+        assert isinstance(app.screen, LoginScreen)
+        assert terminal.calls[-1] == f"confirm {tote}"
+    events = list_events(engine, view.id)
+    assert events.count("pick") == 1
+    assert events[-1] == "pause"
+    assert list_status(engine, view.id) is PickListStatus.PAUSED
+
+
+@pytest.mark.asyncio
+async def test_a_pick_saved_when_the_list_cannot_be_read_back_is_not_sent_twice(
+    sqlite_floor: Engine, tmp_path: Path
+) -> None:
+    engine = sqlite_floor
+    terminal = ForgetfulTerminal(engine, "PICK-01", "pick")
+    app = StationApp(terminal, scanner(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await logged_in_with_list(pilot, app, "U1001", "1111")
+        await set_up_totes(pilot, app)
+        screen = pick_screen(app)
+        view = screen.shown.view
+        assert view is not None
+        first = view.current
+        assert first is not None
+        tote = tote_for(view, first.tote_slot)
+        for text in [first.location_barcode, *item_scans(engine, first), tote]:
+            await scan(pilot, app, text)
+        message = text_of(app, "#message")
+        assert f"Picked {first.left} × {first.sku} into {tote} — saved" in message
+        assert "could not be read again (the store did not answer)" in message
+        # The screen went on from the pick as saved: the same tote again is not a pick.
+        shown = screen.shown
+        assert shown.counted == 0
+        assert shown.task is None or shown.task.id != first.id
+        await scan(pilot, app, tote)
+    assert terminal.confirms == 1
+    assert list_events(engine, view.id).count("pick") == 1
+    with UnitOfWork(engine, read_only=True) as uow:
+        assert inventory.reconcile(uow.session) == []
 
 
 # --- login ----------------------------------------------------------------------------
