@@ -161,6 +161,8 @@ def login(
                 )
             left = MAX_FAILURES - failures
             raise refuse("wrong_pin", f"wrong PIN for {badge}: {left} tries left before it locks")
+        # The right PIN proves who it is, whatever the station decides next.
+        user_rows.set_failures(uow.session, user.id, 0, None)
         if needed not in user.roles:
             raise refuse(
                 "wrong_role",
@@ -172,7 +174,6 @@ def login(
                 "wrong_role",
                 f"station {station_code} is a {station.role.value} station, not {station_role}",
             )
-        user_rows.set_failures(uow.session, user.id, 0, None)
         user_rows.add_login_event(
             uow.session, badge=badge, user_id=user.id, station_id=station.id, outcome="ok", at=now
         )

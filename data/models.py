@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -827,11 +828,28 @@ class PickList(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+ACTIVE_TOTE = (
+    f"tote IS NOT NULL AND status IN ('{ShipmentStatus.PICKING.value}', "
+    f"'{ShipmentStatus.PICKED.value}')"
+)
+"""Shipments whose tote is in use (see ``ShipmentStatus``)."""
+
+
 class Shipment(Base):
     """An order's units leaving one node together: picked into one tote of a pick list."""
 
     __tablename__ = "shipments"
-    __table_args__ = (UniqueConstraint("pick_list_id", "tote_slot"),)
+    __table_args__ = (
+        UniqueConstraint("pick_list_id", "tote_slot"),
+        # A tote holds one order's units from picking until packing empties it.
+        Index(
+            "ix_shipments_active_tote",
+            "tote",
+            unique=True,
+            sqlite_where=text(ACTIVE_TOTE),
+            postgresql_where=text(ACTIVE_TOTE),
+        ),
+    )
 
     id: Mapped[IntPK]
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)

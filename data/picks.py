@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Date, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.inventory import Who
@@ -266,13 +267,20 @@ def tote_holder(session: Session, tote: str) -> int | None:
     )
 
 
-def set_tote(session: Session, shipment_id: int, tote: str) -> None:
-    session.execute(
-        update(Shipment)
-        .where(Shipment.id == shipment_id)
-        .values(tote=tote)
-        .execution_options(synchronize_session=False)
-    )
+def set_tote(session: Session, shipment_id: int, tote: str) -> bool:
+    """Put the shipment in ``tote``; False (nothing written) when the tote was taken by
+    another active shipment meanwhile (the unique index on totes in use says so)."""
+    try:
+        with session.begin_nested():
+            session.execute(
+                update(Shipment)
+                .where(Shipment.id == shipment_id)
+                .values(tote=tote)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def heartbeat(

@@ -284,7 +284,10 @@ def set_tote(
             raise StationError(
                 f"{tote} still holds another order's items (shipment {holder}): scan an empty tote"
             )
-        rows.set_tote(uow.session, slot_row.shipment_id, tote)
+        if not rows.set_tote(uow.session, slot_row.shipment_id, tote):
+            raise StationError(
+                f"{tote} was just taken for another order on another cart: scan an empty tote"
+            )
         rows.add_event(
             uow.session, list_id, "tote", _who(who), utcnow(), tote=tote, detail=f"slot {slot}"
         )

@@ -5,6 +5,7 @@ splits the allocation, serial numbers leave once, and the books reconcile."""
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.picking import station
 from app.picking.station import ItemScan, StationError
-from app.users import LoggedIn
+from app.users import LoggedIn, login
 from data import inventory
 from data import picks as pick_rows
 from data.migrate import alembic_config, upgrade
@@ -29,9 +30,11 @@ from data.models import (
     PickTask,
     PickTaskStatus,
     Reservation,
+    Shipment,
     Stock,
     StockMovement,
 )
+from data.store import make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork
 from tests.app.test_pick_station import ACTOR, floor, load_totes, picker
@@ -261,3 +264,67 @@ def test_serials_already_picked_are_carried_into_the_new_table(floor: Engine) ->
         ).all()
     product = product_of(floor, task.id)
     assert sorted(kept) == sorted((u.serial, task.id, product) for u in units)
+
+
+def test_a_tote_in_use_cannot_be_given_to_a_second_order(floor: Engine) -> None:
+    who = picker(floor)
+    first = station.claim_next(floor, who)
+    second = station.claim_next(floor, who)
+    assert first is not None
+    assert second is not None
+    station.set_tote(floor, who, first.id, 1, "TOTE-SHARED")
+    with pytest.raises(StationError, match="TOTE-SHARED still holds another order's items"):
+        station.set_tote(floor, who, second.id, 1, "TOTE-SHARED")
+    # Past the check (as a station racing another would be): the store refuses it too.
+    shipment = second.totes[0].shipment_id
+    with UnitOfWork(floor) as uow:
+        assert not pick_rows.set_tote(uow.session, shipment, "TOTE-SHARED")
+        assert pick_rows.set_tote(uow.session, shipment, "TOTE-OTHER")
+        uow.commit()
+    with UnitOfWork(floor, read_only=True) as uow:
+        holders = uow.session.scalars(
+            select(Shipment.id).where(Shipment.tote.in_(("TOTE-SHARED", "TOTE-OTHER")))
+        ).all()
+    assert sorted(holders) == sorted([first.totes[0].shipment_id, shipment])
+
+
+def _load_tote(url: str, badge: str, pin: str, ready: Any, start: Any, out: Any) -> None:
+    engine = make_engine(url)
+    who = login(engine, "PICK-01", "pick", badge, pin)
+    view = station.claim_next(engine, who)
+    assert view is not None
+    ready.put(badge)
+    start.wait(60)
+    try:
+        station.set_tote(engine, who, view.id, 1, "TOTE-RACE")
+        out.put("ok")
+    except StationError as exc:
+        out.put(str(exc))
+    finally:
+        engine.dispose()
+
+
+def test_two_carts_racing_for_one_tote_get_it_once(floor: Engine) -> None:
+    url = floor.url.render_as_string(hide_password=False)
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Queue()
+    start = ctx.Event()
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_load_tote, args=(url, badge, pin, ready, start, out))
+        for badge, pin in (("U1001", "1111"), ("U1002", "1112"))
+    ]
+    for p in procs:
+        p.start()
+    # Both log in and claim a list; then both scan the same tote at once.
+    assert sorted(ready.get(timeout=120) for _ in procs) == ["U1001", "U1002"]
+    start.set()
+    answers = sorted(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(30)
+    assert answers[-1] == "ok"
+    assert "TOTE-RACE" in answers[0]
+    assert "scan an empty tote" in answers[0]
+    with UnitOfWork(floor, read_only=True) as uow:
+        held = uow.session.scalars(select(Shipment.id).where(Shipment.tote == "TOTE-RACE")).all()
+    assert len(held) == 1

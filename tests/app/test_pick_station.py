@@ -130,6 +130,16 @@ def test_login_refusals_and_lockout(floor: Engine) -> None:
     ]
 
 
+def test_the_right_pin_clears_wrong_tries_even_where_the_role_is_refused(floor: Engine) -> None:
+    for left in (4, 3):
+        with pytest.raises(LoginError, match=f"wrong PIN for U2001: {left} tries left"):
+            picker(floor, badge="U2001", pin="0000")
+    with pytest.raises(LoginError, match="may not use a pick station"):
+        picker(floor, badge="U2001", pin="2222")
+    with pytest.raises(LoginError, match="wrong PIN for U2001: 4 tries left"):
+        picker(floor, badge="U2001", pin="0000")
+
+
 def test_a_whole_pick_list_with_refusals_short_skip_pause(floor: Engine) -> None:
     who = picker(floor)
     view = station.claim_next(floor, who)
