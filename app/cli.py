@@ -582,10 +582,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "`shipfloor station pick --station PICK-01` in one (log in as U1001, PIN 1111)."
         )
         return 0
-    from app.hardware.commands import demo_devices
+    from app.hardware.commands import demo_station_devices
+    from app.hardware.config import DeviceConfigError
 
-    with demo_devices() as devices_file:
-        return _run_station(engine, "pick", "PICK-01", str(devices_file))
+    try:
+        with demo_station_devices(args.devices, "PICK-01") as (devices_file, simulated):
+            if simulated:
+                out.print("No devices are configured for PICK-01: using simulated ones.")
+            else:
+                out.print(f"Using the devices of PICK-01 in {devices_file}.")
+            return _run_station(engine, "pick", "PICK-01", str(devices_file))
+    except DeviceConfigError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _print_site(engine: StoreEngine) -> None:
@@ -749,6 +757,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo_cmd = commands.add_parser(
         "demo", parents=[common], help="seed a demo site if the store is empty, then start"
+    )
+    demo_cmd.add_argument(
+        "--devices",
+        metavar="FILE",
+        default=None,
+        help="the device file; its PICK-01 devices are used (else simulated ones)",
     )
     demo_cmd.set_defaults(run=cmd_demo)
     demo_sub = demo_cmd.add_subparsers(dest="demo_command", metavar="seed")

@@ -497,6 +497,19 @@ def scan_feed(args: argparse.Namespace) -> ScanFeed:
 
 
 @contextmanager
+def demo_station_devices(devices_file: str | None, station: str) -> Iterator[tuple[Path, bool]]:
+    """The device file for the demo's station and whether it is simulated: the site's own
+    file when it names the station (real scanners, scale and printers), else simulated
+    devices for as long as the demo runs."""
+    path = config.config_path(devices_file)
+    if path.exists() and station in config.load(path).stations:
+        yield path, False
+        return
+    with demo_devices() as simulated:
+        yield simulated, True
+
+
+@contextmanager
 def demo_devices() -> Iterator[Path]:
     """Simulated devices for the demo station (a serial scanner, a scale and a label
     printer on 127.0.0.1) and a device file naming them, for as long as the demo runs."""

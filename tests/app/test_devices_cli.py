@@ -16,7 +16,11 @@ from sqlalchemy import Engine
 
 from app.cli import main
 from app.hardware import config
-from app.hardware.commands import prepare_simulator_folder, simulator_config
+from app.hardware.commands import (
+    demo_station_devices,
+    prepare_simulator_folder,
+    simulator_config,
+)
 from app.users import hash_pin
 from data.models import Role, Station, StationRole, User, UserRole
 from data.uow import UnitOfWork
@@ -301,3 +305,23 @@ def test_devices_simulate_runs_all_three(
         proc.terminate()
         proc.wait(10)
     assert proc.returncode == 0
+
+
+def test_the_demo_uses_the_sites_devices_when_they_name_its_station(tmp_path: Path) -> None:
+    own = write(tmp_path, "[stations.PICK-01.scanners.hand]\nkind = 'wedge'\n")
+    with demo_station_devices(str(own), "PICK-01") as (path, simulated):
+        assert (path, simulated) == (own, False)
+    elsewhere = write(tmp_path, "[stations.PACK-01.scanners.hand]\nkind = 'wedge'\n")
+    with demo_station_devices(str(elsewhere), "PICK-01") as (path, simulated):
+        assert simulated
+        assert path != elsewhere
+        pick = config.load(path).station("PICK-01")
+        assert sorted(s.kind for s in pick.scanners) == ["serial", "wedge"]
+    with demo_station_devices(str(tmp_path / "none.toml"), "PICK-01") as (path, simulated):
+        assert simulated
+    broken = write(tmp_path, "[stations.PICK-01.scanners.hand]\nkind = 'laser'\n")
+    with (
+        pytest.raises(config.DeviceConfigError, match="laser"),
+        demo_station_devices(str(broken), "PICK-01"),
+    ):
+        pass
