@@ -200,3 +200,9 @@ def jsonl(*records: dict[str, Any] | str | bytes) -> bytes:
         else:
             lines.append(json.dumps(r, ensure_ascii=False).encode())
     return b"\n".join(lines) + b"\n"
+
+
+PLAN_AT = datetime.combine(datetime.now(UTC).date(), time(9, 0), tzinfo=UTC)
+"""When test floors plan their waves: a morning, so every carrier collection of the day
+is still ahead and the waves (and the order pickers get them in) do not depend on the hour
+the tests run at."""

@@ -497,13 +497,15 @@ def route_backlog(
     limit: int | None = None,
     bid_prices: Mapping[tuple[str, str], float] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
 ) -> BacklogSummary:
-    """Route every verified order, oldest first, each in its own transaction."""
+    """Route every verified order, oldest first, each in its own transaction (``now``,
+    default the clock, decides which carrier collections a node can still make)."""
     with UnitOfWork(engine, read_only=True) as uow:
         waiting = store.orders_waiting(uow.session, limit)
     summary = BacklogSummary()
     for done, order_id in enumerate(waiting, start=1):
-        result = route_one(engine, order_id, actor, settings, bid_prices=bid_prices)
+        result = route_one(engine, order_id, actor, settings, bid_prices=bid_prices, now=now)
         if result is None:
             summary.skipped += 1
         else:
@@ -525,12 +527,15 @@ def route_one(
     *,
     bid_prices: Mapping[tuple[str, str], float] | None = None,
     attempts: int = 5,
+    now: datetime | None = None,
 ) -> RouteResult | None:
     """Route one order in its own transaction; None if another router moved it first."""
     for _ in range(attempts):
 
         def work(uow: UnitOfWork) -> RouteResult:
-            result = route_order(uow.session, order_id, actor, settings, bid_prices=bid_prices)
+            result = route_order(
+                uow.session, order_id, actor, settings, now=now, bid_prices=bid_prices
+            )
             uow.commit()
             return result
 

@@ -338,8 +338,17 @@ def _estimate(
     return len(batches), distance, seconds
 
 
-def plan(engine: StoreEngine, node_code: str, settings: WaveSettings, actor: Actor) -> WavePlan:
-    """Propose waves for the node's open work, replacing its earlier proposals."""
+def plan(
+    engine: StoreEngine,
+    node_code: str,
+    settings: WaveSettings,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+) -> WavePlan:
+    """Propose waves for the node's open work, replacing its earlier proposals. ``now``
+    (default: the clock) decides which carrier collection each order makes."""
+    planned_at = now or utcnow()
 
     def work(uow: UnitOfWork) -> WavePlan:
         session = uow.session
@@ -349,7 +358,7 @@ def plan(engine: StoreEngine, node_code: str, settings: WaveSettings, actor: Act
             raise WaveError(f"there is no node {node_code!r}; nodes: {known}")
         rows.lock_node(session, node.id)
         site = _site(session, node)
-        now = utcnow()
+        now = planned_at
         lines = rows.open_work(session, node.id)
         slots = rows.pickable_stock(session, node.id, (w.product_id for w in lines))
         located, unpickable = locate(lines, slots, site, _local_date(now, node))

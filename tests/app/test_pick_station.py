@@ -33,6 +33,7 @@ from data.models import (
 from data.store import make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork
+from tests.factories import PLAN_AT
 
 ACTOR = Actor.system("test")
 FAST = WaveSettings(batching_seconds=0.2)
@@ -42,8 +43,8 @@ FAST = WaveSettings(batching_seconds=0.2)
 def floor(store: Engine) -> Engine:
     """The small demo site with released waves at WH1: pick lists to claim."""
     seed(store, "small", 1)
-    route_backlog(store, ACTOR, RoutingSettings(), limit=40)
-    for wave in waves.plan(store, "WH1", FAST, ACTOR).waves:
+    route_backlog(store, ACTOR, RoutingSettings(), limit=40, now=PLAN_AT)
+    for wave in waves.plan(store, "WH1", FAST, ACTOR, now=PLAN_AT).waves:
         waves.release(store, wave.id, FAST, ACTOR)
     return store
 

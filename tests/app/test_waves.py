@@ -44,6 +44,7 @@ from data.models import (
 )
 from data.store import make_engine
 from data.uow import UnitOfWork
+from tests.factories import PLAN_AT
 
 ACTOR = Actor.system("test")
 ROUTED = 120
@@ -55,7 +56,7 @@ FAST = WaveSettings(batching_seconds=0.2)
 def routed_site(store: Engine) -> Engine:
     """The small demo site with its oldest orders routed."""
     seed(store, "small", 1)
-    route_backlog(store, ACTOR, RoutingSettings(), limit=ROUTED)
+    route_backlog(store, ACTOR, RoutingSettings(), limit=ROUTED, now=PLAN_AT)
     return store
 
 
@@ -386,7 +387,7 @@ def test_expired_and_missing_stock_is_reported_not_picked(routed_site: Engine) -
 
 def test_node_without_layout_follows_location_codes(store: Engine) -> None:
     seed(store, "small", 1)
-    route_backlog(store, ACTOR, RoutingSettings(), limit=ROUTED)
+    route_backlog(store, ACTOR, RoutingSettings(), limit=ROUTED, now=PLAN_AT)
     with UnitOfWork(store, read_only=True) as uow:
         s = uow.session
         busiest = s.execute(
@@ -479,7 +480,7 @@ def test_commands_end_to_end(
 
     url = sqlite_store.url.render_as_string(hide_password=False)
     seed(sqlite_store, "small", 1)
-    route_backlog(sqlite_store, ACTOR, RoutingSettings(), limit=60)
+    route_backlog(sqlite_store, ACTOR, RoutingSettings(), limit=60, now=PLAN_AT)
     fast = tmp_path / "fast.json"
     fast.write_text(json.dumps({"batching_seconds": 0.2, "cart": {"totes": 4}}))
     assert main(["--db", url, "wave", "settings", "--file", str(fast)]) == 0

@@ -55,6 +55,7 @@ from stations.app import StationApp
 from stations.help import HelpScreen
 from stations.login import LoginScreen
 from stations.pick import PickScreen, Step
+from tests.factories import PLAN_AT
 
 ACTOR = Actor.system("test")
 FAST = WaveSettings(batching_seconds=0.2)
@@ -66,8 +67,8 @@ FROZEN = 1000.0
 def build_floor(engine: Engine) -> Engine:
     """The small demo site with released waves at WH1: pick lists to claim."""
     seed(engine, "small", 1)
-    route_backlog(engine, ACTOR, RoutingSettings(), limit=40)
-    for wave in waves.plan(engine, "WH1", FAST, ACTOR).waves:
+    route_backlog(engine, ACTOR, RoutingSettings(), limit=40, now=PLAN_AT)
+    for wave in waves.plan(engine, "WH1", FAST, ACTOR, now=PLAN_AT).waves:
         waves.release(engine, wave.id, FAST, ACTOR)
     return engine
 
