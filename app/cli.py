@@ -495,15 +495,14 @@ def cmd_scan_watch(args: argparse.Namespace) -> int:
 
 
 STATION_ROLES = ("pick", "pack", "ship", "returns", "supervisor")
-BUILT_ROLES = ("pick",)
+BUILT_ROLES = ("pick", "supervisor")
 
 
 def cmd_station(args: argparse.Namespace) -> int:
     """`shipfloor station ROLE --station ID`: the station UI."""
     if args.role not in BUILT_ROLES:
-        raise CommandError(
-            f"the {args.role} station is not built yet; `shipfloor station pick --station ID` is"
-        )
+        built = " and ".join(f"`shipfloor station {r} --station ID`" for r in BUILT_ROLES)
+        raise CommandError(f"the {args.role} station is not built yet; {built} are")
     engine = _current_engine(args)
     return _run_station(engine, args.role, args.station, args.devices)
 

@@ -19,9 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app import supervisor
 from app.actor import Actor
 from app.picking import station
 from app.picking.station import ItemScan, PickDone, PickListView, Pulse, ShortResult, Task
+from app.supervisor import FloorQueue
 from app.users import LoggedIn, login, logout
 from data import settings as site_settings
 from data.store import StoreEngine
@@ -151,6 +153,14 @@ class Terminal:
 
     def heartbeat(self, list_id: int) -> Pulse:
         return station.heartbeat(self._engine, self._who(), list_id)
+
+    # --- supervising ----------------------------------------------------------------
+
+    def pick_queue(self) -> FloorQueue:
+        return supervisor.pick_queue(self._engine, self._who().node_id)
+
+    def take_back(self, list_id: int) -> None:
+        supervisor.take_back(self._engine, self._who(), list_id)
 
 
 StationError = station.StationError

@@ -35,8 +35,10 @@ from data.models import (
     ReservationKind,
     Shipment,
     ShipmentStatus,
+    Station,
     Stock,
     StockMovement,
+    User,
     Wave,
     WaveStatus,
 )
@@ -1201,3 +1203,71 @@ def finish_list_in_one_statement(
         .scalar_one()
     )
     return bool(finished)
+
+
+@dataclass(frozen=True)
+class FloorList:
+    """A pick list still on the floor (released, claimed or paused), as a supervisor
+    watches it."""
+
+    id: int
+    wave_id: int
+    zone: str
+    status: PickListStatus
+    lines: int
+    lines_open: int
+    totes: int
+    picker: str | None
+    badge: str | None
+    station: str | None
+    claimed_at: datetime | None
+    heartbeat_at: datetime | None
+
+
+def floor_lists(session: Session, node_id: int) -> list[FloorList]:
+    """The node's pick lists not yet done: claimed ones first, then paused, then released,
+    each by wave priority and cut-off (the order pickers get them in)."""
+    lines = (
+        select(func.count())
+        .where(PickTask.pick_list_id == PickList.id)
+        .correlate(PickList)
+        .scalar_subquery()
+    )
+    open_lines = (
+        select(func.count())
+        .where(PickTask.pick_list_id == PickList.id, PickTask.status == PickTaskStatus.OPEN)
+        .correlate(PickList)
+        .scalar_subquery()
+    )
+    order = case(
+        (PickList.status == PickListStatus.CLAIMED, 0),
+        (PickList.status == PickListStatus.PAUSED, 1),
+        else_=2,
+    )
+    rows = session.execute(
+        select(
+            PickList.id,
+            PickList.wave_id,
+            PickList.zone,
+            PickList.status,
+            lines,
+            open_lines,
+            PickList.totes,
+            User.name,
+            User.badge,
+            Station.code,
+            PickList.claimed_at,
+            PickList.heartbeat_at,
+        )
+        .join(Wave, Wave.id == PickList.wave_id)
+        .outerjoin(User, User.id == PickList.claimed_by)
+        .outerjoin(Station, Station.id == PickList.claimed_station_id)
+        .where(
+            PickList.node_id == node_id,
+            PickList.status.in_(
+                (PickListStatus.CLAIMED, PickListStatus.PAUSED, PickListStatus.RELEASED)
+            ),
+        )
+        .order_by(order, Wave.priority, Wave.cutoff_at, PickList.wave_id, PickList.seq)
+    )
+    return [FloorList(*row) for row in rows]

@@ -1,7 +1,7 @@
 """The station app: one Textual app, a mode per station role, one terminal worker.
 
-The app starts at the login screen; a login opens the mode of the station's role (``pick``
-is the only one built so far). Every call to the :class:`~app.terminal.Terminal` (a store
+The app starts at the login screen; a login opens the mode of the station's role (``pick`` and
+``supervisor`` are built so far). Every call to the :class:`~app.terminal.Terminal` (a store
 transaction) goes through :meth:`StationApp.submit`: a ``queue.Queue`` read by a single
 long-running thread worker that runs the jobs one by one, in the order they were
 submitted, and hands each result back to the UI thread with ``call_from_thread``. A scan
@@ -36,10 +36,14 @@ from stations.capture import ScanCaptureApp
 from stations.help import HelpRow, HelpScreen
 from stations.login import LoginScreen
 from stations.pick import PickScreen
+from stations.supervisor import SupervisorScreen
 
 T = TypeVar("T")
 
-ROLE_SCREENS: dict[str, Callable[[], Screen[Any]]] = {"pick": PickScreen}
+ROLE_SCREENS: dict[str, Callable[[], Screen[Any]]] = {
+    "pick": PickScreen,
+    "supervisor": SupervisorScreen,
+}
 """The station roles built so far, each a mode of the app."""
 
 FLASH_SECONDS = 0.6
