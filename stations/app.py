@@ -324,6 +324,9 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
             )
             for active in self.screen.active_bindings.values()
         ]
+        # The station's own keys (with ids, remappable) first; a widget's keys (moving in
+        # a table) after them.
+        rows.sort(key=lambda row: row.binding_id == "-")
         rows.append(HelpRow("esc", "help.close", "Close this help", True))
         where = f"station {self.terminal.station_code} ({self.terminal.role})"
         self.push_screen(HelpScreen(where, rows))

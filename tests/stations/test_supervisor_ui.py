@@ -24,6 +24,7 @@ from data.models import PickList, PickListStatus, Role
 from data.types import utcnow
 from data.uow import UnitOfWork
 from stations.app import StationApp
+from stations.help import HelpScreen
 from stations.login import LoginScreen
 from stations.supervisor import SupervisorScreen, TakeBackModal
 from tests.stations.test_pick_ui import (
@@ -125,6 +126,14 @@ async def test_the_queue_marks_quiet_and_paused_lists_and_takes_one_back(
         assert all(r[2] == "released" for r in rows[3:])
         assert "2 claimed (1 quiet) · 1 paused" in text_of(app, "#summary")
         check_masked_snapshot(app, "supervisor")
+        # F1 lists the screen's keys by binding id, as on every station.
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        shown = render_text(app)
+        for binding_id in ("supervisor.refresh", "supervisor.take_back", "supervisor.attention"):
+            assert binding_id in shown
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SupervisorScreen), "help closed")
         # Only what needs attention.
         await pilot.press("f7")
         assert sorted(int(r[0]) for r in rows_of(app)) == sorted([lists["quiet"], lists["paused"]])
