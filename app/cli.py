@@ -21,7 +21,13 @@ from app.intake.importer import ImportSummary, import_file
 from app.intake.parse import FileFormatError
 from app.inventory import UnknownNode, UnknownSKU, available, reconcile
 from data.demo import SCALES
-from data.migrate import current_revision, head_revision, schema_differences, upgrade
+from data.migrate import (
+    MigrationRefused,
+    current_revision,
+    head_revision,
+    schema_differences,
+    upgrade,
+)
 from data.store import (
     StoreEngine,
     StoreUnavailable,
@@ -132,7 +138,10 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     engine = _engine(args, create=True)
     before = current_revision(engine)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except MigrationRefused as exc:
+        raise CommandError(f"the store stays at {before}: {exc}") from None
     after = current_revision(engine)
     where = engine.url.render_as_string(hide_password=True)
     if before == after:
@@ -559,7 +568,10 @@ def cmd_station_settings(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     engine = _engine(args, create=True)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except MigrationRefused as exc:
+        raise CommandError(f"the store cannot be upgraded: {exc}") from None
     if demo.unfinished_seed(engine):
         where = engine.url.render_as_string(hide_password=True)
         raise CommandError(

@@ -21,6 +21,11 @@ def alembic_config() -> Config:
     return config
 
 
+class MigrationRefused(RuntimeError):
+    """A migration found data it cannot carry forward; the message says what to fix. The
+    store is left as it was."""
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the store to `revision` (the newest by default)."""
     config = alembic_config()

@@ -587,6 +587,22 @@ def orders_picked(
     return moved
 
 
+def lock_orders(session: Session, order_ids: Sequence[int]) -> None:
+    """Hold these orders (in id order, as every other locker of several orders)."""
+    if order_ids:
+        session.execute(
+            select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update()
+        )
+
+
+def lock_list(session: Session, list_id: int) -> None:
+    session.execute(select(PickList.id).where(PickList.id == list_id).with_for_update())
+
+
+def lock_wave(session: Session, wave_id: int) -> None:
+    session.execute(select(Wave.id).where(Wave.id == wave_id).with_for_update())
+
+
 def finish_wave(session: Session, wave_id: int) -> bool:
     left = session.scalar(
         select(func.count()).where(
@@ -921,7 +937,7 @@ tsk AS (
       AND s.id = t.shipment_id
       AND s.tote = :tote
     RETURNING t.location_id, t.product_id, t.order_line_id, t.allocation_id,
-              t.status AS now_status, lst.node_id, lst.wave_id, s.order_id
+              lst.node_id, lst.wave_id, s.order_id
 ),
 why AS (
     SELECT :note || c.code || '/' || o.external_id AS note
@@ -1025,10 +1041,6 @@ SELECT
     (SELECT count(*) FROM pos) AS positions,
     (SELECT count(*) FROM alc_all) + (SELECT count(*) FROM alc_new) AS allocations,
     (SELECT count(*) FROM ser) AS serials,
-    (SELECT count(*) FROM pick_tasks
-     WHERE pick_list_id = :list_id AND status = '{PickTaskStatus.OPEN.value}')
-        - (SELECT count(*) FROM tsk WHERE now_status = '{PickTaskStatus.DONE.value}')
-        AS open_left,
     (SELECT wave_id FROM tsk) AS wave_id
 """
 ).bindparams(
@@ -1041,11 +1053,10 @@ SELECT
 
 @dataclass(frozen=True)
 class OneStatementPick:
-    """What the one-statement pick did: ``wave_id`` and ``open_left`` (open tasks the list
-    still has) when every write took effect, else None for both."""
+    """What the one-statement pick did: the list's ``wave_id`` when every write took
+    effect, else None."""
 
     wave_id: int | None
-    open_left: int | None
 
 
 def pick_in_one_statement(
@@ -1092,16 +1103,15 @@ def pick_in_one_statement(
     )
     writes = (row.tasks, row.stock, row.positions, row.allocations, row.serials)
     if writes != (1, 1, 1, 1, len(serials)):
-        return OneStatementPick(None, None)
-    return OneStatementPick(int(row.wave_id), int(row.open_left))
+        return OneStatementPick(None)
+    return OneStatementPick(int(row.wave_id))
 
 
-# The end of a pick list on PostgreSQL, as one statement (see finish_list): the list is
-# done when no task is open; its shipments go to picked (or cancelled, when nothing was
-# picked for them); orders with nothing else being picked or waiting for a wave go to
-# picked; the wave is done with its last list. Each CTE sees the store as it was before
-# the statement, so the shipments and the list this statement moves are left out of the
-# "still picking" checks by id.
+# The end of a pick list on PostgreSQL, as one statement: the list is done when no task
+# is open, its shipments go to picked (or cancelled, when nothing was picked for them),
+# and the orders they belong to come back for the caller to move on (under their locks,
+# in statements of their own, so two lists of one order finishing at once see each
+# other's work).
 _FINISH_IN_ONE = text(
     f"""
 WITH lst AS (
@@ -1124,31 +1134,6 @@ shp AS (
     WHERE s.pick_list_id = lst.id AND s.status = '{ShipmentStatus.PICKING.value}'
     RETURNING s.id, s.order_id
 ),
-ord AS (
-    UPDATE orders AS o
-    SET status = '{OrderStatus.PICKED.value}'
-    WHERE o.id IN (SELECT order_id FROM shp)
-      AND o.status = '{OrderStatus.PICKING.value}'
-      AND NOT EXISTS (
-          SELECT 1 FROM shipments AS s
-          WHERE s.order_id = o.id AND s.status = '{ShipmentStatus.PICKING.value}'
-            AND s.id NOT IN (SELECT id FROM shp)
-      )
-      AND NOT EXISTS (
-          SELECT 1 FROM line_allocations AS a
-          JOIN order_lines AS ol ON ol.id = a.order_line_id
-          WHERE ol.order_id = o.id AND a.status = '{AllocationStatus.RESERVED.value}'
-      )
-    RETURNING o.id
-),
-oev AS (
-    INSERT INTO order_events
-        (order_id, from_status, to_status, at, actor, user_id, station_id, note)
-    SELECT id, '{OrderStatus.PICKING.value}', '{OrderStatus.PICKED.value}',
-           :at, :actor, :user_id, :station_id, :note
-    FROM ord
-    RETURNING id
-),
 evt AS (
     INSERT INTO pick_events
         (pick_list_id, task_id, kind, quantity, lot, serials, expiry, tote, detail,
@@ -1156,21 +1141,10 @@ evt AS (
     SELECT lst.id, NULL, 'done', 0, '', '', NULL, '', '', :at, :actor, :user_id, :station_id
     FROM lst
     RETURNING id
-),
-wav AS (
-    UPDATE waves AS w
-    SET status = '{WaveStatus.DONE.value}'
-    FROM lst
-    WHERE w.id = lst.wave_id
-      AND w.status = '{WaveStatus.RELEASED.value}'
-      AND NOT EXISTS (
-          SELECT 1 FROM pick_lists AS l
-          WHERE l.wave_id = w.id AND l.id <> lst.id
-            AND l.status NOT IN ('{PickListStatus.DONE.value}', '{PickListStatus.CANCELLED.value}')
-      )
-    RETURNING w.id
 )
-SELECT (SELECT count(*) FROM lst) AS finished
+SELECT
+    (SELECT count(*) FROM lst) AS finished,
+    ARRAY(SELECT DISTINCT order_id FROM shp ORDER BY order_id) AS orders
 """
 ).bindparams(
     bindparam("at", type_=UTCDateTime()),
@@ -1180,14 +1154,14 @@ SELECT (SELECT count(*) FROM lst) AS finished
 
 
 def finish_list_in_one_statement(
-    session: Session, list_id: int, who: Who, at: datetime, note: str
-) -> bool | None:
-    """Close a list with no open task, as one statement on PostgreSQL: True when it was
-    closed now, False when it still has open tasks (or was closed already), None on other
-    databases (the caller closes it step by step)."""
+    session: Session, list_id: int, who: Who, at: datetime
+) -> tuple[bool, list[int]] | None:
+    """Close a list with no open task, as one statement on PostgreSQL: (True, the orders
+    of its shipments) when it was closed now, (False, []) when it still has open tasks (or
+    was closed already), None on other databases (the caller closes it step by step)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    finished = (
+    row = (
         session.connection()
         .execute(
             _FINISH_IN_ONE,
@@ -1197,12 +1171,11 @@ def finish_list_in_one_statement(
                 "actor": who.actor,
                 "user_id": who.user_id,
                 "station_id": who.station_id,
-                "note": note,
             },
         )
-        .scalar_one()
+        .one()
     )
-    return bool(finished)
+    return bool(row.finished), [int(o) for o in row.orders or ()]
 
 
 @dataclass(frozen=True)

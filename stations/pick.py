@@ -22,7 +22,7 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -37,11 +37,10 @@ from app.picking.station import ItemScan, PickDone, PickListView, Task, Tote
 from app.scanning import ScanEvent
 from app.terminal import SHORT_REASONS, StationError, Terminal
 from stations.capture import EntryChanged, Scanned, ScannerStatus
+from stations.messages import Level, show_message, with_keys
 
 if TYPE_CHECKING:
     from stations.app import StationApp
-
-Level = Literal["info", "ok", "warn", "error"]
 
 
 class Step(enum.StrEnum):
@@ -87,10 +86,6 @@ class PickState:
     @property
     def holding(self) -> bool:
         return self.step in HOLDING
-
-
-KEY_TOKEN = re.compile(r"\{key:([a-z_.]+)\}")
-"""Messages name keys by binding id (``{key:pick.claim}``); the screen shows the real key."""
 
 
 class PickFlow:
@@ -295,7 +290,10 @@ class PickFlow:
                 "{key:pick.short} to short-pick",
                 "ok",
             )
-        self._advance()
+        try:
+            self._advance()
+        except Exception as exc:  # noqa: BLE001 - the pick is saved; say so, then carry on
+            return self._saved_unread(view, task, done, tote, exc)
         return self.state(f"Picked {units} × {task.sku} into {tote}", "ok")
 
     def _saved_unread(
@@ -307,11 +305,17 @@ class PickFlow:
             self._drop(f"Pick list {view.id} done — take the totes to packing")
         else:
             self.view = view.with_picked(task.id, done.quantity)
-            self.task_id = None
-            try:
-                self._advance()
-            except Exception:  # noqa: BLE001 - the store is still away
-                self._drop(f"Pick list {view.id} could not be read back from the store")
+            still = next(t for t in self.view.tasks if t.id == task.id)
+            if still.status == OPEN:
+                # A partial pick: the rest is still to pick here.
+                self.task_id = task.id
+                self.step = Step.ITEM
+            else:
+                self.task_id = None
+                try:
+                    self._advance()
+                except Exception:  # noqa: BLE001 - the store is still away
+                    self._drop(f"Pick list {view.id} could not be read back from the store")
         return self.state(
             f"Picked {done.quantity} × {task.sku} into {tote} — saved. The list could not be "
             f"read again ({exc}); it is read again by itself",
@@ -642,19 +646,8 @@ class PickScreen(Screen[None], inherit_bindings=False):
 
     # --- showing ----------------------------------------------------------------------
 
-    def keys(self, text: str) -> str:
-        """``{key:binding.id}`` tokens as the keys bound to them (after the site keymap)."""
-        bound: dict[str, str] = {}
-        for _node, bindings in self._binding_chain:
-            for _key, binding in bindings:
-                if binding.id and binding.id not in bound:
-                    bound[binding.id] = self.app.get_key_display(binding)
-        return KEY_TOKEN.sub(lambda m: bound.get(m.group(1), m.group(1)), text)
-
     def render_message(self, text: str, level: Level) -> None:
-        message = self.query_one("#message", Static)
-        message.set_classes(level)
-        message.update(Content(self.keys(text)))
+        show_message(self, text, level)
 
     def render_state(self, state: PickState) -> None:
         self.shown = state
@@ -699,7 +692,7 @@ class PickScreen(Screen[None], inherit_bindings=False):
     def _step_line(self, state: PickState) -> str:
         task = state.task
         if state.step is Step.NO_LIST:
-            return self.keys("{key:pick.claim}: claim the next pick list")
+            return with_keys(self, "{key:pick.claim}: claim the next pick list")
         if state.step is Step.TOTES:
             slot = state.slot
             if slot is None:

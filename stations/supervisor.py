@@ -22,7 +22,8 @@ from app.barcodes import show
 from app.supervisor import FloorQueue, ListOnFloor
 from app.terminal import StationError
 from stations.capture import Scanned
-from stations.pick import KEY_TOKEN, Level, forward
+from stations.messages import Level, show_message
+from stations.pick import forward
 
 if TYPE_CHECKING:
     from stations.app import StationApp
@@ -219,18 +220,8 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
 
     # --- showing ----------------------------------------------------------------------
 
-    def keys(self, text: str) -> str:
-        bound: dict[str, str] = {}
-        for _node, bindings in self._binding_chain:
-            for _key, binding in bindings:
-                if binding.id and binding.id not in bound:
-                    bound[binding.id] = self.app.get_key_display(binding)
-        return KEY_TOKEN.sub(lambda m: bound.get(m.group(1), m.group(1)), text)
-
     def say(self, text: str, level: Level) -> None:
-        message = self.query_one("#message", Static)
-        message.set_classes(level)
-        message.update(Content(self.keys(text)))
+        show_message(self, text, level)
 
     def refuse(self, text: str) -> None:
         self.say(text, "error")

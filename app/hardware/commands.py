@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
@@ -502,7 +503,10 @@ def demo_station_devices(devices_file: str | None, station: str) -> Iterator[tup
     file when it names the station (real scanners, scale and printers), else simulated
     devices for as long as the demo runs."""
     path = config.config_path(devices_file)
-    if path.exists() and station in config.load(path).stations:
+    named = bool(devices_file or os.environ.get(config.ENV))
+    # A file named on the command line or in the environment must be there; the default
+    # one is optional.
+    if (named or path.exists()) and station in config.load(path).stations:
         yield path, False
         return
     with demo_devices() as simulated:

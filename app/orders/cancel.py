@@ -15,7 +15,7 @@ from data.inventory import Who
 from data.models import AllocationStatus, OrderStatus
 from data.store import StoreEngine
 from data.types import utcnow
-from data.uow import UnitOfWork
+from data.uow import UnitOfWork, run_in_transaction
 
 CANCELLABLE = frozenset(
     {
@@ -46,7 +46,8 @@ def cancel_order(engine: StoreEngine, reference: str, reason: str, actor: Actor)
         raise CancelRefused("say why the order is cancelled (--reason)")
     now = utcnow()
     who = Who(actor.name, actor.user_id, actor.station_id)
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> Cancelled:
         found = store.find_order_id(uow.session, reference)
         if len(found) != 1:
             raise CancelRefused(
@@ -93,4 +94,8 @@ def cancel_order(engine: StoreEngine, reference: str, reason: str, actor: Actor)
         for list_id, wave_id in lists:
             station.finish_if_done(uow, list_id, wave_id, who, now)
         uow.commit()
-    return Cancelled(order.reference, released, tuple(in_totes))
+        return Cancelled(order.reference, released, tuple(in_totes))
+
+    # A deadlock with a pick list finishing (it locks this order's shipment) is retried
+    # whole.
+    return run_in_transaction(engine, work)

@@ -446,9 +446,10 @@ def confirm_pick(
             "scan a good one"
         )
     serials = tuple(i.serial for i in items if i.serial)
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> PickDone:
         # The order's lock first, as cancelling it takes it (then the list's): a pick and
-        # a cancellation never interleave, and never wait on each other in a circle.
+        # a cancellation of its order never interleave.
         rows.lock_order_of_task(uow.session, task_id)
         fast = rows.pick_in_one_statement(
             uow.session,
@@ -464,9 +465,9 @@ def confirm_pick(
             note=f"pick list {list_id} task {task_id} for ",
         )
         if fast is not None and fast.wave_id is not None:
-            done = fast.open_left == 0 and finish_if_done(
-                uow, list_id, fast.wave_id, _who(who), now
-            )
+            # Asked again in a statement of its own: the pick's statement counted open
+            # tasks as they were before it waited on its locks (a cancellation meanwhile).
+            done = finish_if_done(uow, list_id, fast.wave_id, _who(who), now, list_locked=True)
             uow.commit()
             return PickDone(list_id, task_id, quantity, done)
         if fast is not None:
@@ -537,9 +538,13 @@ def confirm_pick(
             expiry=items[0].expiry,
             tote=tote,
         )
-        done = _finish_if_done(uow, who, list_id, wave_id, now)
+        done = finish_if_done(uow, list_id, wave_id, _who(who), now, list_locked=True)
         uow.commit()
-    return PickDone(list_id, task_id, quantity, done)
+        return PickDone(list_id, task_id, quantity, done)
+
+    # A deadlock with a cancellation (the end of a list locks other orders' shipments) is
+    # retried whole; nothing of a failed attempt stays.
+    return run_in_transaction(engine, work)
 
 
 @dataclass(frozen=True)
@@ -562,17 +567,38 @@ def _finish_if_done(
     return finish_if_done(uow, list_id, wave_id, _who(who), now)
 
 
-def finish_if_done(uow: UnitOfWork, list_id: int, wave_id: int, who: Who, now: datetime) -> bool:
+def finish_if_done(
+    uow: UnitOfWork,
+    list_id: int,
+    wave_id: int,
+    who: Who,
+    now: datetime,
+    *,
+    list_locked: bool = False,
+) -> bool:
     """Close the list when no task is open: shipments to packing, orders picked, the wave
-    done when it was its last list. Called after a pick, a short pick or a cancellation."""
-    note = f"pick list {list_id}"
-    finished = rows.finish_list_in_one_statement(uow.session, list_id, who, now, note)
-    if finished is not None:
-        return finished
-    if rows.open_tasks(uow.session, list_id):
+    done when it was its last list. Called after a pick, a short pick or a cancellation.
+
+    The list is locked before its tasks are counted (unless the caller holds it), in a
+    statement of its own: a pick and a cancellation of another order on the list, each
+    waiting for the other's commit, then count what the other did."""
+    if not list_locked:
+        rows.lock_list(uow.session, list_id)
+    closed = rows.finish_list_in_one_statement(uow.session, list_id, who, now)
+    if closed is not None:
+        finished, orders = closed
+    else:
+        if rows.open_tasks(uow.session, list_id):
+            return False
+        rows.set_list_status(uow.session, list_id, PickListStatus.DONE, now, release=False)
+        orders = rows.finish_shipments(uow.session, list_id)
+        rows.add_event(uow.session, list_id, "done", who, now)
+        finished = True
+    if not finished:
         return False
-    rows.set_list_status(uow.session, list_id, PickListStatus.DONE, now, release=False)
-    orders = rows.finish_shipments(uow.session, list_id)
+    # Another list of the same order, or of the same wave, may be finishing at this very
+    # moment: under these locks the later of the two sees the earlier's work.
+    rows.lock_orders(uow.session, orders)
     rows.orders_picked(
         uow.session,
         orders,
@@ -580,23 +606,33 @@ def finish_if_done(uow: UnitOfWork, list_id: int, wave_id: int, who: Who, now: d
         user_id=who.user_id,
         station_id=who.station_id,
         at=now,
-        note=note,
+        note=f"pick list {list_id}",
     )
-    rows.add_event(uow.session, list_id, "done", who, now)
-    rows.finish_wave(uow.session, wave_id)
+    _finish_wave(uow, wave_id)
     return True
+
+
+def _finish_wave(uow: UnitOfWork, wave_id: int) -> None:
+    """The wave is done with its last list. Its row is locked first: two lists of the wave
+    finishing at once each wait for the other's commit, so the last one sees all done."""
+    rows.lock_wave(uow.session, wave_id)
+    rows.finish_wave(uow.session, wave_id)
 
 
 def close_if_empty(engine: StoreEngine, who: LoggedIn, list_id: int) -> PickListView:
     """A list whose remaining picks were all taken away (orders cancelled, units given
     back) is finished, so its totes go to packing; the list as it then stands."""
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> PickListView | None:
         claim = rows.lock_claim(uow.session, list_id, who.user_id, who.station_id)
         if claim is not None:
             _node_id, wave_id, _node = claim
             _finish_if_done(uow, who, list_id, wave_id, utcnow())
         found = _view(uow, list_id)
         uow.commit()
+        return found
+
+    found = run_in_transaction(engine, work)
     if found is None:
         raise StationError(f"there is no pick list {list_id}")
     return found

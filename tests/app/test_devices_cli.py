@@ -307,7 +307,10 @@ def test_devices_simulate_runs_all_three(
     assert proc.returncode == 0
 
 
-def test_the_demo_uses_the_sites_devices_when_they_name_its_station(tmp_path: Path) -> None:
+def test_the_demo_uses_the_sites_devices_when_they_name_its_station(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(config.ENV, raising=False)
     own = write(tmp_path, "[stations.PICK-01.scanners.hand]\nkind = 'wedge'\n")
     with demo_station_devices(str(own), "PICK-01") as (path, simulated):
         assert (path, simulated) == (own, False)
@@ -317,7 +320,13 @@ def test_the_demo_uses_the_sites_devices_when_they_name_its_station(tmp_path: Pa
         assert path != elsewhere
         pick = config.load(path).station("PICK-01")
         assert sorted(s.kind for s in pick.scanners) == ["serial", "wedge"]
-    with demo_station_devices(str(tmp_path / "none.toml"), "PICK-01") as (path, simulated):
+    with (
+        pytest.raises(config.DeviceConfigError, match="there is no device file"),
+        demo_station_devices(str(tmp_path / "none.toml"), "PICK-01"),
+    ):
+        pass
+    monkeypatch.chdir(tmp_path)  # no shipfloor-devices.toml here, none named: simulated devices
+    with demo_station_devices(None, "PICK-01") as (path, simulated):
         assert simulated
     broken = write(tmp_path, "[stations.PICK-01.scanners.hand]\nkind = 'laser'\n")
     with (

@@ -6,31 +6,38 @@ splits the allocation, serial numbers leave once, and the books reconcile."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from app.cli import main
+from app.orders.cancel import CancelRefused, cancel_order
 from app.picking import station
 from app.picking.station import ItemScan, StationError
 from app.users import LoggedIn, login
 from data import inventory
 from data import picks as pick_rows
-from data.migrate import alembic_config, upgrade
+from data import routing as routing_rows
+from data.migrate import alembic_config, current_revision, head_revision, upgrade
 from data.models import (
     AllocationStatus,
     LineAllocation,
     Order,
     PickedSerial,
     PickEvent,
+    PickList,
+    PickListStatus,
     PickTask,
     PickTaskStatus,
     Reservation,
     Shipment,
+    ShipmentStatus,
     Stock,
     StockMovement,
 )
@@ -170,8 +177,8 @@ def test_a_partial_pick_splits_the_allocation_and_the_rest_finishes_the_task(
     event.remove(floor, "before_cursor_execute", seen)
     assert not first.list_done
     if floor.dialect.name == "postgresql":
-        # The order's lock, then the whole pick in one statement.
-        assert len(statements) == 2, statements
+        # The order's lock, the whole pick in one statement, and whether the list is done.
+        assert len(statements) == 3, statements
     with UnitOfWork(floor, read_only=True) as uow:
         s = uow.session
         row = s.execute(
@@ -328,3 +335,198 @@ def test_two_carts_racing_for_one_tote_get_it_once(floor: Engine) -> None:
     with UnitOfWork(floor, read_only=True) as uow:
         held = uow.session.scalars(select(Shipment.id).where(Shipment.tote == "TOTE-RACE")).all()
     assert len(held) == 1
+
+
+ON_POSTGRESQL = pytest.mark.parametrize(
+    "store_url", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
+)
+"""Row locks that make one transaction wait for another are PostgreSQL's (SQLite runs one
+writer at a time)."""
+
+
+def two_order_list(engine: Engine, who: LoggedIn) -> tuple[station.PickListView, str, str]:
+    """A claimed list with totes whose tasks belong to at least two orders, none
+    serial-tracked; (list, order A, order B) with B the order of the last task."""
+    while (view := station.claim_next(engine, who)) is not None:
+        orders = list(dict.fromkeys(t.order_ref for t in view.tasks))
+        if len(orders) >= 2 and not any(t.track_serial for t in view.tasks):
+            view = load_totes(engine, who, view)
+            b = view.tasks[-1].order_ref
+            a = next(o for o in orders if o != b)
+            return view, a, b
+    raise AssertionError("the demo floor has no list with two orders")
+
+
+def pick_whole(engine: Engine, who: LoggedIn, list_id: int, task: station.Task) -> Any:
+    assert task.tote is not None
+    units = [ItemScan(task.lot, "", expiry_at(engine, task), task.left)]
+    return station.confirm_pick(engine, who, list_id, task.id, units, task.tote)
+
+
+def waiting_locks(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one()
+        )
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(400):
+        if condition():
+            return
+        threading.Event().wait(0.025)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@ON_POSTGRESQL
+def test_a_last_pick_and_a_cancellation_of_the_lists_other_order_close_the_list(
+    floor: Engine,
+) -> None:
+    who = picker(floor)
+    view, a, b = two_order_list(floor, who)
+    a_tasks = [t for t in view.tasks if t.order_ref != b]
+    for task in a_tasks[:-1]:
+        pick_whole(floor, who, view.id, task)
+    last = a_tasks[-1]
+    # Another pick of the same product at the node holds its position row: the last pick
+    # waits there, holding the order and the list; meanwhile the list's other order is
+    # cancelled, and waits for the list.
+    hot = floor.connect()
+    hot.execute(
+        text(
+            "SELECT 1 FROM inventory_positions AS p JOIN pick_tasks AS t "
+            "ON t.product_id = p.product_id JOIN pick_lists AS l ON l.id = t.pick_list_id "
+            "AND l.node_id = p.node_id WHERE t.id = :t FOR UPDATE OF p"
+        ),
+        {"t": last.id},
+    )
+    out: dict[str, Any] = {}
+
+    def run(name: str, work: Callable[[], Any]) -> None:
+        try:
+            out[name] = work()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+            out[name] = exc
+
+    pick = threading.Thread(
+        target=run, args=("pick", lambda: pick_whole(floor, who, view.id, last))
+    )
+    pick.start()
+    wait_for(lambda: waiting_locks(floor) >= 1, "the pick to wait")
+    cancel = threading.Thread(
+        target=run, args=("cancel", lambda: cancel_order(floor, b, "customer called", ACTOR))
+    )
+    cancel.start()
+    # The cancellation commits, or waits for the list the pick holds.
+    wait_for(
+        lambda: "cancel" in out or waiting_locks(floor) >= 2, "the cancellation to end or wait"
+    )
+    hot.rollback()
+    hot.close()
+    pick.join(30)
+    cancel.join(30)
+    assert not isinstance(out["pick"], Exception), out["pick"]
+    assert not isinstance(out["cancel"], Exception), out["cancel"]
+    with UnitOfWork(floor, read_only=True) as uow:
+        status = uow.session.scalar(select(PickList.status).where(PickList.id == view.id))
+        shipments = set(
+            uow.session.scalars(select(Shipment.status).where(Shipment.pick_list_id == view.id))
+        )
+        assert inventory.reconcile(uow.session) == []
+    assert status is PickListStatus.DONE
+    assert ShipmentStatus.PICKING not in shipments
+    assert a in {t.order_ref for t in view.tasks}
+
+
+@ON_POSTGRESQL
+def test_a_cancellation_and_the_end_of_a_list_waiting_on_each_other_both_get_through(
+    floor: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = picker(floor)
+    view, a, b = two_order_list(floor, who)
+    # Order B is wholly picked; A's last pick will end the list.
+    b_tasks = [t for t in view.tasks if t.order_ref == b]
+    a_tasks = [t for t in view.tasks if t.order_ref != b]
+    for task in b_tasks + a_tasks[:-1]:
+        pick_whole(floor, who, view.id, task)
+    last = a_tasks[-1]
+    # The cancellation of B takes B's lock, then waits until the last pick has started:
+    # the pick's end of list then wants B (to move it to picked) while the cancellation
+    # wants B's shipment, which the end of list has just moved. One of the two is chosen
+    # by PostgreSQL to fail, and is run again whole.
+    locked, go = threading.Event(), threading.Event()
+    real = routing_rows.lock_order
+
+    def lock_then_wait(session: Any, order_id: int) -> Any:
+        held = real(session, order_id)
+        if threading.current_thread().name == "cancel" and not locked.is_set():
+            locked.set()
+            go.wait(10)
+        return held
+
+    monkeypatch.setattr(routing_rows, "lock_order", lock_then_wait)
+    out: dict[str, Any] = {}
+
+    def run(name: str, work: Callable[[], Any]) -> None:
+        try:
+            out[name] = work()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+            out[name] = exc
+
+    cancel = threading.Thread(
+        name="cancel",
+        target=run,
+        args=("cancel", lambda: cancel_order(floor, b, "customer called", ACTOR)),
+    )
+    cancel.start()
+    assert locked.wait(10)
+    pick = threading.Thread(
+        target=run, args=("pick", lambda: pick_whole(floor, who, view.id, last))
+    )
+    pick.start()
+    wait_for(lambda: waiting_locks(floor) >= 1, "the pick to wait for the cancellation")
+    go.set()
+    cancel.join(60)
+    pick.join(60)
+    assert not isinstance(out["pick"], Exception), out["pick"]
+    assert out["pick"].list_done
+    # The cancellation either got through, or found B already picked whole (refused with
+    # a reason): never a raw deadlock.
+    if isinstance(out["cancel"], Exception):
+        assert isinstance(out["cancel"], CancelRefused), out["cancel"]
+    with UnitOfWork(floor, read_only=True) as uow:
+        assert inventory.reconcile(uow.session) == []
+        status = uow.session.scalar(select(PickList.status).where(PickList.id == view.id))
+    assert status is PickListStatus.DONE
+    assert a != b
+
+
+def test_an_upgrade_stops_on_a_tote_two_orders_share_and_says_what_to_fix(
+    floor: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    who = picker(floor)
+    first = station.claim_next(floor, who)
+    second = station.claim_next(floor, who)
+    assert first is not None
+    assert second is not None
+    config = alembic_config()
+    with floor.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+        conn.commit()
+    # What the old read-then-write check let through when two carts raced.
+    clash = (first.totes[0].shipment_id, second.totes[0].shipment_id)
+    with UnitOfWork(floor) as uow:
+        uow.session.execute(update(Shipment).where(Shipment.id.in_(clash)).values(tote="TOTE-BOTH"))
+        uow.commit()
+    url = floor.url.render_as_string(hide_password=False)
+    assert main(["db", "upgrade", "--db", url]) == 2
+    said = capsys.readouterr().err
+    assert "the store stays at 0009" in said
+    assert f"TOTE-BOTH: shipment {min(clash)}" in said
+    assert current_revision(floor) == "0009"
+    with UnitOfWork(floor) as uow:
+        uow.session.execute(update(Shipment).where(Shipment.id == max(clash)).values(tote=None))
+        uow.commit()
+    assert main(["db", "upgrade", "--db", url]) == 0
+    assert current_revision(floor) == head_revision()

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import data.types
+from data.migrate import MigrationRefused
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -71,6 +72,24 @@ def upgrade() -> None:
             sa.column("at"),
         )
         op.bulk_insert(table, list(rows.values()))
+    shared: dict[str, list[str]] = {}
+    for tote, shipment_id, reference in bind.execute(
+        sa.text(
+            "SELECT s.tote, s.id, c.code || '/' || o.external_id FROM shipments AS s "
+            "JOIN orders AS o ON o.id = s.order_id JOIN channels AS c ON c.id = o.channel_id "
+            "WHERE s.tote IS NOT NULL AND s.status IN ('picking', 'picked') ORDER BY s.tote, s.id"
+        )
+    ):
+        shared.setdefault(tote, []).append(f"shipment {shipment_id} ({reference})")
+    clashes = {tote: held for tote, held in shared.items() if len(held) > 1}
+    if clashes:
+        listed = "; ".join(f"{tote}: {', '.join(held)}" for tote, held in clashes.items())
+        raise MigrationRefused(
+            "these totes hold more than one order's items, which this version no longer "
+            f"allows: {listed}. Move the items of all but one of each into empty totes, "
+            "set those shipments' tote to the new one (UPDATE shipments SET tote = "
+            "'TOTE-…' WHERE id = …), then upgrade again; nothing has been changed"
+        )
     active = sa.text("tote IS NOT NULL AND status IN ('picking', 'picked')")
     op.create_index(
         "ix_shipments_active_tote",
