@@ -587,20 +587,108 @@ def orders_picked(
     return moved
 
 
-def lock_orders(session: Session, order_ids: Sequence[int]) -> None:
-    """Hold these orders (in id order, as every other locker of several orders)."""
+def _row_locks(session: Session) -> bool:
+    """Whether rows are locked one by one (PostgreSQL); SQLite's write transaction holds
+    the whole store already."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+_LOCK_ORDERS_AND_WAVE = text(
+    "SELECT o.id FROM orders AS o CROSS JOIN waves AS w "
+    "WHERE o.id = ANY(CAST(:orders AS BIGINT[])) AND w.id = :wave_id "
+    "ORDER BY o.id FOR UPDATE"
+)
+
+
+def lock_orders_and_wave(session: Session, order_ids: Sequence[int], wave_id: int) -> None:
+    """Hold these orders and their wave (one statement on PostgreSQL)."""
+    if not _row_locks(session):
+        return
     if order_ids:
-        session.execute(
-            select(Order.id).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update()
-        )
+        session.execute(_LOCK_ORDERS_AND_WAVE, {"orders": list(order_ids), "wave_id": wave_id})
+    else:
+        session.execute(select(Wave.id).where(Wave.id == wave_id).with_for_update())
 
 
 def lock_list(session: Session, list_id: int) -> None:
-    session.execute(select(PickList.id).where(PickList.id == list_id).with_for_update())
+    if _row_locks(session):
+        session.execute(select(PickList.id).where(PickList.id == list_id).with_for_update())
 
 
-def lock_wave(session: Session, wave_id: int) -> None:
-    session.execute(select(Wave.id).where(Wave.id == wave_id).with_for_update())
+_CLOSE_ORDERS_AND_WAVE = text(
+    f"""
+WITH ord AS (
+    UPDATE orders AS o
+    SET status = '{OrderStatus.PICKED.value}'
+    WHERE o.id = ANY(CAST(:orders AS BIGINT[]))
+      AND o.status = '{OrderStatus.PICKING.value}'
+      AND NOT EXISTS (
+          SELECT 1 FROM shipments AS s
+          WHERE s.order_id = o.id AND s.status = '{ShipmentStatus.PICKING.value}'
+      )
+      AND NOT EXISTS (
+          SELECT 1 FROM line_allocations AS a
+          JOIN order_lines AS ol ON ol.id = a.order_line_id
+          WHERE ol.order_id = o.id AND a.status = '{AllocationStatus.RESERVED.value}'
+      )
+    RETURNING o.id
+),
+oev AS (
+    INSERT INTO order_events
+        (order_id, from_status, to_status, at, actor, user_id, station_id, note)
+    SELECT id, '{OrderStatus.PICKING.value}', '{OrderStatus.PICKED.value}',
+           :at, :actor, :user_id, :station_id, :note
+    FROM ord
+    RETURNING id
+),
+wav AS (
+    UPDATE waves AS w
+    SET status = '{WaveStatus.DONE.value}'
+    WHERE w.id = :wave_id
+      AND w.status = '{WaveStatus.RELEASED.value}'
+      AND NOT EXISTS (
+          SELECT 1 FROM pick_lists AS l
+          WHERE l.wave_id = w.id
+            AND l.status NOT IN ('{PickListStatus.DONE.value}', '{PickListStatus.CANCELLED.value}')
+      )
+    RETURNING w.id
+)
+SELECT (SELECT count(*) FROM ord) AS orders, (SELECT count(*) FROM wav) AS waves
+"""
+).bindparams(
+    bindparam("at", type_=UTCDateTime()),
+    bindparam("station_id", type_=BigInteger()),
+    bindparam("user_id", type_=BigInteger()),
+)
+
+
+def close_orders_and_wave(
+    session: Session,
+    order_ids: Sequence[int],
+    wave_id: int,
+    who: Who,
+    at: datetime,
+    note: str,
+) -> bool:
+    """After a list is done, on PostgreSQL and under ``lock_orders_and_wave``: its orders
+    with nothing else being picked or waiting for a wave go to picked (with an event
+    each), and the wave is done with its last list, in one statement. False on other
+    databases (the caller does it step by step)."""
+    if not _row_locks(session):
+        return False
+    session.connection().execute(
+        _CLOSE_ORDERS_AND_WAVE,
+        {
+            "orders": list(order_ids),
+            "wave_id": wave_id,
+            "at": at,
+            "actor": who.actor,
+            "user_id": who.user_id,
+            "station_id": who.station_id,
+            "note": note,
+        },
+    )
+    return True
 
 
 def finish_wave(session: Session, wave_id: int) -> bool:

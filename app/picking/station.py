@@ -598,25 +598,20 @@ def finish_if_done(
         return False
     # Another list of the same order, or of the same wave, may be finishing at this very
     # moment: under these locks the later of the two sees the earlier's work.
-    rows.lock_orders(uow.session, orders)
-    rows.orders_picked(
-        uow.session,
-        orders,
-        actor=who.actor,
-        user_id=who.user_id,
-        station_id=who.station_id,
-        at=now,
-        note=f"pick list {list_id}",
-    )
-    _finish_wave(uow, wave_id)
+    rows.lock_orders_and_wave(uow.session, orders, wave_id)
+    note = f"pick list {list_id}"
+    if not rows.close_orders_and_wave(uow.session, orders, wave_id, who, now, note):
+        rows.orders_picked(
+            uow.session,
+            orders,
+            actor=who.actor,
+            user_id=who.user_id,
+            station_id=who.station_id,
+            at=now,
+            note=note,
+        )
+        rows.finish_wave(uow.session, wave_id)
     return True
-
-
-def _finish_wave(uow: UnitOfWork, wave_id: int) -> None:
-    """The wave is done with its last list. Its row is locked first: two lists of the wave
-    finishing at once each wait for the other's commit, so the last one sees all done."""
-    rows.lock_wave(uow.session, wave_id)
-    rows.finish_wave(uow.session, wave_id)
 
 
 def close_if_empty(engine: StoreEngine, who: LoggedIn, list_id: int) -> PickListView:
