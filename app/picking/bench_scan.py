@@ -13,6 +13,8 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +45,12 @@ def _prepare(engine: StoreEngine, orders: int) -> None:
     upgrade(engine)
     actor = Actor.system("bench-scan")
     seed(engine, "small", 1)
-    route_backlog(engine, actor, RoutingSettings(), limit=orders)
+    # Routed and planned as at 09:00 UTC today: which node makes today's collection
+    # depends on the hour, and the work picked must not change with it.
+    morning = datetime.combine(utcnow().date(), clock_time(9, 0), tzinfo=UTC)
+    route_backlog(engine, actor, RoutingSettings(), limit=orders, now=morning)
     fast = WaveSettings(batching_seconds=0.2)
-    for wave in waves.plan(engine, "WH1", fast, actor).waves:
+    for wave in waves.plan(engine, "WH1", fast, actor, now=morning).waves:
         waves.release(engine, wave.id, fast, actor)
 
 
