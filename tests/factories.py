@@ -7,8 +7,9 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from data.demo import DEMO_EPOCH
 from data.models import (
     Channel,
     ChannelKind,
@@ -20,6 +21,7 @@ from data.models import (
     PromoCode,
     PromoCodeChannel,
     PromoKind,
+    Stock,
 )
 from data.uow import UnitOfWork
 
@@ -206,3 +208,15 @@ PLAN_AT = datetime.combine(datetime.now(UTC).date(), time(9, 0), tzinfo=UTC)
 """When test floors plan their waves: a morning, so every carrier collection of the day
 is still ahead and the waves (and the order pickers get them in) do not depend on the hour
 the tests run at."""
+
+
+def age_demo_stock(engine: Engine) -> None:
+    """Move the demo stock's expiry dates on by the days since the demo's epoch, so a
+    seeded floor has as much shelf life left today as it had then: the lots the waves
+    leave out as expired, and so the pick lists, do not change with the date."""
+    shift = PLAN_AT.date() - DEMO_EPOCH.date()
+    with UnitOfWork(engine) as uow:
+        for row in uow.session.scalars(select(Stock).where(Stock.expiry.is_not(None))):
+            assert row.expiry is not None
+            row.expiry = row.expiry + shift
+        uow.commit()

@@ -33,7 +33,7 @@ from data.models import (
 from data.store import make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork
-from tests.factories import PLAN_AT
+from tests.factories import PLAN_AT, age_demo_stock
 
 ACTOR = Actor.system("test")
 FAST = WaveSettings(batching_seconds=0.2)
@@ -43,6 +43,7 @@ FAST = WaveSettings(batching_seconds=0.2)
 def floor(store: Engine) -> Engine:
     """The small demo site with released waves at WH1: pick lists to claim."""
     seed(store, "small", 1)
+    age_demo_stock(store)
     route_backlog(store, ACTOR, RoutingSettings(), limit=40, now=PLAN_AT)
     for wave in waves.plan(store, "WH1", FAST, ACTOR, now=PLAN_AT).waves:
         waves.release(store, wave.id, FAST, ACTOR)

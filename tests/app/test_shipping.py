@@ -35,7 +35,7 @@ from data.models import Shipment
 from data.store import make_engine
 from data.uow import UnitOfWork
 from devices.sim_printer import PrinterSimulator
-from tests.factories import PLAN_AT
+from tests.factories import PLAN_AT, age_demo_stock
 
 ACTOR = Actor.system("test")
 SETTINGS = from_dict(DEMO_SHIPPING)
@@ -116,6 +116,7 @@ def test_sequence_numbers_are_never_given_twice_across_processes(store: Engine) 
 def released(store: Engine) -> tuple[Engine, list[int]]:
     """The small demo site with one wave of routed orders released: shipments to pack."""
     seed(store, "small", 1)
+    age_demo_stock(store)
     route_backlog(store, ACTOR, RoutingSettings(), limit=40, now=PLAN_AT)
     fast = WaveSettings(batching_seconds=0.2)
     for wave in waves.plan(store, "WH1", fast, ACTOR, now=PLAN_AT).waves:

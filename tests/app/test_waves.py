@@ -44,7 +44,7 @@ from data.models import (
 )
 from data.store import make_engine
 from data.uow import UnitOfWork
-from tests.factories import PLAN_AT
+from tests.factories import PLAN_AT, age_demo_stock
 
 ACTOR = Actor.system("test")
 ROUTED = 120
@@ -56,12 +56,13 @@ FAST = WaveSettings(batching_seconds=0.2)
 def routed_site(store: Engine) -> Engine:
     """The small demo site with its oldest orders routed."""
     seed(store, "small", 1)
+    age_demo_stock(store)
     route_backlog(store, ACTOR, RoutingSettings(), limit=ROUTED, now=PLAN_AT)
     return store
 
 
 def _plan(engine: Engine, settings: WaveSettings | None = None) -> waves.WavePlan:
-    return waves.plan(engine, "WH1", settings or FAST, ACTOR)
+    return waves.plan(engine, "WH1", settings or FAST, ACTOR, now=PLAN_AT)
 
 
 # --- layout files -----------------------------------------------------------------------
@@ -387,6 +388,7 @@ def test_expired_and_missing_stock_is_reported_not_picked(routed_site: Engine) -
 
 def test_node_without_layout_follows_location_codes(store: Engine) -> None:
     seed(store, "small", 1)
+    age_demo_stock(store)
     route_backlog(store, ACTOR, RoutingSettings(), limit=ROUTED, now=PLAN_AT)
     with UnitOfWork(store, read_only=True) as uow:
         s = uow.session
@@ -480,6 +482,7 @@ def test_commands_end_to_end(
 
     url = sqlite_store.url.render_as_string(hide_password=False)
     seed(sqlite_store, "small", 1)
+    age_demo_stock(sqlite_store)
     route_backlog(sqlite_store, ACTOR, RoutingSettings(), limit=60, now=PLAN_AT)
     fast = tmp_path / "fast.json"
     fast.write_text(json.dumps({"batching_seconds": 0.2, "cart": {"totes": 4}}))

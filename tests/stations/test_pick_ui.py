@@ -55,7 +55,7 @@ from stations.app import StationApp
 from stations.help import HelpScreen
 from stations.login import LoginScreen
 from stations.pick import PickScreen, Step
-from tests.factories import PLAN_AT
+from tests.factories import PLAN_AT, age_demo_stock
 
 ACTOR = Actor.system("test")
 FAST = WaveSettings(batching_seconds=0.2)
@@ -67,6 +67,7 @@ FROZEN = 1000.0
 def build_floor(engine: Engine) -> Engine:
     """The small demo site with released waves at WH1: pick lists to claim."""
     seed(engine, "small", 1)
+    age_demo_stock(engine)
     route_backlog(engine, ACTOR, RoutingSettings(), limit=40, now=PLAN_AT)
     for wave in waves.plan(engine, "WH1", FAST, ACTOR, now=PLAN_AT).waves:
         waves.release(engine, wave.id, FAST, ACTOR)
