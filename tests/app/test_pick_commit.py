@@ -9,6 +9,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pytest
@@ -378,6 +379,14 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def run_into(out: dict[str, Any], name: str, work: Callable[[], Any]) -> None:
+    """Run ``work`` (on a thread) and keep its result, or what it raised, under ``name``."""
+    try:
+        out[name] = work()
+    except Exception as exc:  # noqa: BLE001 - reported by the test's assertions
+        out[name] = exc
+
+
 @ON_POSTGRESQL
 def test_a_last_pick_and_a_cancellation_of_the_lists_other_order_close_the_list(
     floor: Engine,
@@ -401,12 +410,7 @@ def test_a_last_pick_and_a_cancellation_of_the_lists_other_order_close_the_list(
         {"t": last.id},
     )
     out: dict[str, Any] = {}
-
-    def run(name: str, work: Callable[[], Any]) -> None:
-        try:
-            out[name] = work()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
-            out[name] = exc
+    run = partial(run_into, out)
 
     pick = threading.Thread(
         target=run, args=("pick", lambda: pick_whole(floor, who, view.id, last))
@@ -466,12 +470,7 @@ def test_a_cancellation_and_the_end_of_a_list_waiting_on_each_other_both_get_thr
 
     monkeypatch.setattr(routing_rows, "lock_order", lock_then_wait)
     out: dict[str, Any] = {}
-
-    def run(name: str, work: Callable[[], Any]) -> None:
-        try:
-            out[name] = work()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
-            out[name] = exc
+    run = partial(run_into, out)
 
     cancel = threading.Thread(
         name="cancel",
