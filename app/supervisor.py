@@ -86,13 +86,4 @@ def take_back(engine: StoreEngine, who: LoggedIn, list_id: int) -> None:
     screen says so within a heartbeat. Only a supervisor, only at their own node."""
     if Role.SUPERVISOR not in who.roles:
         raise StationError(f"{who.name} is not a supervisor: only a supervisor takes lists back")
-    with UnitOfWork(engine, read_only=True) as uow:
-        found = rows.head(uow.session, list_id)
-    if found is None:
-        raise StationError(f"there is no pick list {list_id}")
-    if found.node_id != who.node_id:
-        raise StationError(
-            f"pick list {list_id} is at {found.node_code}, not {who.node_code}: its own "
-            "node's supervisor takes it back"
-        )
-    station.take_back(engine, who.actor, list_id)
+    station.take_back(engine, who.actor, list_id, node_code=who.node_code)

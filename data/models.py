@@ -828,11 +828,13 @@ class PickList(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-ACTIVE_TOTE = (
-    f"tote IS NOT NULL AND status IN ('{ShipmentStatus.PICKING.value}', "
-    f"'{ShipmentStatus.PICKED.value}')"
+ACTIVE_SHIPMENTS = (ShipmentStatus.PICKING, ShipmentStatus.PICKED)
+"""Shipments whose units are in a tote (or going into one): from picking until packing."""
+
+ACTIVE_TOTE = "tote IS NOT NULL AND status IN ({})".format(
+    ", ".join(f"'{s.value}'" for s in ACTIVE_SHIPMENTS)
 )
-"""Shipments whose tote is in use (see ``ShipmentStatus``)."""
+"""The same, as the condition of the unique index on totes in use."""
 
 
 class Shipment(Base):

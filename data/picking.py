@@ -88,7 +88,7 @@ def lock_orders(session: Session, order_ids: Sequence[int]) -> None:
 
 
 # How people name an order: `channel/external-id` (external ids repeat across channels).
-_ORDER_REF = Channel.code + "/" + Order.external_id
+ORDER_REF = Channel.code + "/" + Order.external_id
 
 
 # --- layouts ------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ def open_work(
         select(
             LineAllocation.id,
             Order.id,
-            _ORDER_REF,
+            ORDER_REF,
             OrderLine.id,
             OrderLine.line_no,
             Product.id,
@@ -419,7 +419,7 @@ def order_refs(session: Session, order_ids: Sequence[int]) -> list[str]:
     for chunk in _chunks(sorted(order_ids), 500):
         refs.extend(
             session.scalars(
-                select(_ORDER_REF)
+                select(ORDER_REF)
                 .select_from(Order)
                 .join(Channel, Channel.id == Order.channel_id)
                 .where(Order.id.in_(chunk))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from data.inventory import Who
 from data.models import (
+    ACTIVE_SHIPMENTS,
     AllocationStatus,
     Channel,
     InventoryPosition,
@@ -42,9 +43,8 @@ from data.models import (
     Wave,
     WaveStatus,
 )
+from data.picking import ORDER_REF
 from data.types import UTCDateTime, utcnow
-
-ACTIVE_SHIPMENTS = (ShipmentStatus.PICKING, ShipmentStatus.PICKED)
 
 
 def claim_next(
@@ -218,7 +218,7 @@ def task_lines(session: Session, list_id: int) -> list[TaskLine]:
             Shipment.tote,
             Shipment.status,
             Order.id,
-            Channel.code + "/" + Order.external_id,
+            ORDER_REF,
             OrderLine.line_no,
             PickTask.allocation_id,
         )
@@ -252,7 +252,7 @@ def tote_slots(session: Session, list_id: int) -> list[ToteSlot]:
             Shipment.tote,
             Shipment.status,
             Order.id,
-            Channel.code + "/" + Order.external_id,
+            ORDER_REF,
         )
         .join(Order, Order.id == Shipment.order_id)
         .join(Channel, Channel.id == Order.channel_id)
@@ -588,8 +588,8 @@ def orders_picked(
 
 
 def _row_locks(session: Session) -> bool:
-    """Whether rows are locked one by one (PostgreSQL); SQLite's write transaction holds
-    the whole store already."""
+    """PostgreSQL: rows are locked one by one and the one-statement paths apply. SQLite's
+    write transaction holds the whole store already; its calls are in-process."""
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -858,7 +858,7 @@ _TARGET_COLUMNS = (
     PickTask.order_line_id,
     Order.id,
     Order.status,
-    Channel.code + "/" + Order.external_id,
+    ORDER_REF,
 )
 
 
@@ -1165,7 +1165,7 @@ def pick_in_one_statement(
     confirms step by step). The caller must hold the order's lock first and roll back when
     the result's ``wave_id`` is None. History rows get ``note`` followed by the order's
     reference."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not _row_locks(session):
         return None
     row = (
         session.connection()
@@ -1247,7 +1247,7 @@ def finish_list_in_one_statement(
     """Close a list with no open task, as one statement on PostgreSQL: (True, the orders
     of its shipments) when it was closed now, (False, []) when it still has open tasks (or
     was closed already), None on other databases (the caller closes it step by step)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not _row_locks(session):
         return None
     row = (
         session.connection()

@@ -38,6 +38,7 @@ from app.scanning import ScanEvent
 from app.terminal import SHORT_REASONS, StationError, Terminal
 from stations.capture import EntryChanged, Scanned, ScannerStatus
 from stations.messages import Level, show_message, with_keys
+from stations.questions import TypedQuestion, forward
 
 if TYPE_CHECKING:
     from stations.app import StationApp
@@ -771,12 +772,9 @@ class PickScreen(Screen[None], inherit_bindings=False):
         )
 
 
-class ShortModal(ModalScreen[str | None]):
-    """Why is the pick short? 1, 2 or 3 typed and Enter; Escape goes back.
-
-    Scan capture stays on here: a wedge scanner's burst is a scan (it closes the dialog
-    and goes to the pick), never three key presses that could choose a reason.
-    """
+class ShortModal(TypedQuestion[str]):
+    """Why is the pick short? 1, 2 or 3 typed and Enter; Escape goes back. A lone 1, 2 or
+    3 is a choice (no barcode is a single digit)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back", id="short.cancel"),
@@ -784,40 +782,24 @@ class ShortModal(ModalScreen[str | None]):
     CHOICES: ClassVar[dict[str, str]] = {
         str(n): reason for n, reason in enumerate(SHORT_REASONS, 1)
     }
-    DEFAULT_CSS = """
-    ShortModal { align: center middle; }
-    ShortModal > Vertical {
-        width: 60; height: auto; border: thick $warning; background: $surface; padding: 0 1;
-    }
-    """
+    DEFAULT_CSS = "ShortModal > Vertical { width: 60; }"
 
     def __init__(self, task: Task) -> None:
         super().__init__()
         self.pick_task = task
 
-    def compose(self) -> ComposeResult:
+    def lines(self) -> list[str]:
         task = self.pick_task
-        lines = [
+        return [
             f"Short pick: {task.left} × {task.sku} at {task.location}",
             "",
             *(f"  {n}  {SHORT_LABELS[r]}" for n, r in enumerate(SHORT_REASONS, 1)),
             "",
             "  Type 1, 2 or 3 and Enter · Esc back to the pick",
         ]
-        with Vertical():
-            yield Static(Content("\n".join(lines)))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_scanned(self, message: Scanned) -> None:
-        # A lone 1, 2 or 3 is a choice (no barcode is a single digit); anything else is a
-        # scan for the pick screen.
-        choice = self.CHOICES.get(message.scan.text.strip())
-        if choice is not None:
-            self.dismiss(choice)
-            return
-        forward(self, message)
+    def answer(self, text: str) -> str | None:
+        return self.CHOICES.get(text)
 
 
 class QuantityModal(ModalScreen[int | None]):
@@ -856,11 +838,3 @@ class QuantityModal(ModalScreen[int | None]):
 
     def on_scanned(self, message: Scanned) -> None:
         forward(self, message)
-
-
-def forward(overlay: Screen[Any], message: Scanned) -> None:
-    """A scan arriving over an overlay closes it and goes to the screen beneath."""
-    stack = overlay.app.screen_stack
-    if len(stack) >= 2 and stack[-1] is overlay:
-        stack[-2].post_message(Scanned(message.scan))
-        overlay.dismiss(None)

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from app.barcodes import show
@@ -23,7 +22,7 @@ from app.supervisor import FloorQueue, ListOnFloor
 from app.terminal import StationError
 from stations.capture import Scanned
 from stations.messages import Level, show_message
-from stations.pick import forward
+from stations.questions import TypedQuestion
 
 if TYPE_CHECKING:
     from stations.app import StationApp
@@ -228,41 +227,27 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
         self.station.bell()
 
 
-class TakeBackModal(ModalScreen[bool | None]):
+class TakeBackModal(TypedQuestion[bool]):
     """Take this list back? Y typed and Enter; Escape (or a scan) leaves it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back", id="take_back.cancel"),
     ]
-    DEFAULT_CSS = """
-    TakeBackModal { align: center middle; }
-    TakeBackModal > Vertical {
-        width: 64; height: auto; border: thick $warning; background: $surface; padding: 0 1;
-    }
-    """
 
     def __init__(self, item: ListOnFloor) -> None:
         super().__init__()
         self.item = item
 
-    def compose(self) -> ComposeResult:
+    def lines(self) -> list[str]:
         item = self.item
         holder = f"{item.picker} at {item.station}" if item.picker else "nobody (paused)"
-        lines = [
+        return [
             f"Take pick list {item.id} back?",
             f"  held by {holder}, {item.lines_done}/{item.lines} lines done",
             "  Its picker is told at once; anyone can then claim it.",
             "",
             "  Type Y and Enter to take it back · Esc to leave it",
         ]
-        with Vertical():
-            yield Static(Content("\n".join(lines)))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_scanned(self, message: Scanned) -> None:
-        if message.scan.text.strip().upper() == "Y":
-            self.dismiss(True)
-            return
-        forward(self, message)
+    def answer(self, text: str) -> bool | None:
+        return True if text.upper() == "Y" else None

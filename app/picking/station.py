@@ -263,15 +263,7 @@ def set_tote(
     engine: StoreEngine, who: LoggedIn, list_id: int, slot: int, scan: str
 ) -> PickListView:
     """Put a tote on the cart at ``slot``; it must be a tote barcode no other order uses."""
-    try:
-        code = resolve(scan)
-    except BarcodeError as exc:
-        raise StationError(f"expected a tote barcode (TOTE-…) for slot {slot}: {exc}") from None
-    if code.kind != "tote":
-        raise StationError(
-            f"expected a tote barcode (TOTE-…) for slot {slot}, scanned a {code.kind} ({scan})"
-        )
-    tote = code.site_code
+    tote = _site_code(scan, "tote", f"a tote barcode (TOTE-…) for slot {slot}")
     with UnitOfWork(engine) as uow:
         found = _owned(uow, who, list_id)
         slot_row = next((t for t in found.totes if t.slot == slot), None)
@@ -307,21 +299,25 @@ class ItemScan:
     count: int
 
 
-def check_location(task: Task, scan: str) -> None:
-    """The picker is at the task's location, or a refusal naming both."""
+def _site_code(scan: str, kind: str, expected: str) -> str:
+    """The site code a scan of a ``kind`` barcode carries, or a refusal naming what was
+    expected and what was scanned."""
     try:
         code = resolve(scan)
     except BarcodeError as exc:
-        raise StationError(f"expected location {task.location}: {exc}") from None
-    if code.kind != "location":
-        raise StationError(
-            f"expected location {task.location} ({task.location_barcode}), scanned a "
-            f"{code.kind}: {scan}"
-        )
-    if code.site_code != task.location_barcode.upper():
+        raise StationError(f"expected {expected}: {exc}") from None
+    if code.kind != kind:
+        raise StationError(f"expected {expected}, scanned a {code.kind}: {scan}")
+    return code.site_code
+
+
+def check_location(task: Task, scan: str) -> None:
+    """The picker is at the task's location, or a refusal naming both."""
+    site_code = _site_code(scan, "location", f"location {task.location} ({task.location_barcode})")
+    if site_code != task.location_barcode.upper():
         raise StationError(
             f"wrong location: expected {task.location} ({task.location_barcode}), "
-            f"scanned {code.site_code}"
+            f"scanned {site_code}"
         )
 
 
@@ -394,19 +390,12 @@ def _item(task: Task, code: Barcode, today: date, scan: str) -> ItemScan:
 
 
 def check_tote(task: Task, scan: str) -> str:
-    try:
-        code = resolve(scan)
-    except BarcodeError as exc:
-        raise StationError(f"expected tote {task.tote} (slot {task.tote_slot}): {exc}") from None
-    if code.kind != "tote":
+    site_code = _site_code(scan, "tote", f"tote {task.tote} (slot {task.tote_slot})")
+    if site_code != task.tote:
         raise StationError(
-            f"expected tote {task.tote} (slot {task.tote_slot}), scanned a {code.kind}: {scan}"
+            f"wrong tote: expected {task.tote} (slot {task.tote_slot}), scanned {site_code}"
         )
-    if code.site_code != task.tote:
-        raise StationError(
-            f"wrong tote: expected {task.tote} (slot {task.tote_slot}), scanned {code.site_code}"
-        )
-    return code.site_code
+    return site_code
 
 
 def local_today(node_timezone: str) -> date:
@@ -561,12 +550,6 @@ def _actor(who: LoggedIn) -> Actor:
     return Actor(name=who.badge, user_id=who.user_id, station_id=who.station_id)
 
 
-def _finish_if_done(
-    uow: UnitOfWork, who: LoggedIn, list_id: int, wave_id: int, now: datetime
-) -> bool:
-    return finish_if_done(uow, list_id, wave_id, _who(who), now)
-
-
 def finish_if_done(
     uow: UnitOfWork,
     list_id: int,
@@ -622,7 +605,7 @@ def close_if_empty(engine: StoreEngine, who: LoggedIn, list_id: int) -> PickList
         claim = rows.lock_claim(uow.session, list_id, who.user_id, who.station_id)
         if claim is not None:
             _node_id, wave_id, _node = claim
-            _finish_if_done(uow, who, list_id, wave_id, utcnow())
+            finish_if_done(uow, list_id, wave_id, _who(who), utcnow())
         found = _view(uow, list_id)
         uow.commit()
         return found
@@ -749,12 +732,20 @@ def heartbeat(engine: StoreEngine, who: LoggedIn, list_id: int) -> Pulse:
     return Pulse(ours, found)
 
 
-def take_back(engine: StoreEngine, actor: Actor, list_id: int) -> None:
-    """A supervisor takes a claimed list back: it is released for anyone to claim."""
+def take_back(
+    engine: StoreEngine, actor: Actor, list_id: int, *, node_code: str | None = None
+) -> None:
+    """A supervisor takes a claimed list back: it is released for anyone to claim. With
+    ``node_code``, only a list of that node (the supervisor's own)."""
     with UnitOfWork(engine) as uow:
         found = _view(uow, list_id, lock=True)
         if found is None:
             raise StationError(f"there is no pick list {list_id}")
+        if node_code is not None and found.node != node_code:
+            raise StationError(
+                f"pick list {list_id} is at {found.node}, not {node_code}: its own node's "
+                "supervisor takes it back"
+            )
         if found.status not in (PickListStatus.CLAIMED, PickListStatus.PAUSED):
             raise StationError(f"pick list {list_id} is {found.status.value}: nothing to take back")
         rows.set_list_status(uow.session, list_id, PickListStatus.RELEASED, utcnow(), release=True)

@@ -508,6 +508,21 @@ class ForgetfulTerminal(Terminal):
         return super().view(list_id)
 
 
+async def type_totes_and_first_pick(
+    pilot: Pilot[Any], engine: Engine, view: PickListView
+) -> tuple[Task, str]:
+    """Type every tote of the cart, then the first task's location, units and tote, back
+    to back (the app may still be busy); the first task and its tote."""
+    first = view.current
+    assert first is not None
+    tote = tote_for(view, first.tote_slot)
+    scans = [tote_for(view, t.slot) for t in view.totes]
+    scans += [first.location_barcode, *item_scans(engine, first), tote]
+    for text in scans:
+        await pilot.press(*keys(text), "enter")
+    return first, tote
+
+
 @pytest.mark.asyncio
 async def test_scans_wait_in_order_while_the_store_is_busy(
     sqlite_floor: Engine, tmp_path: Path
@@ -523,14 +538,8 @@ async def test_scans_wait_in_order_while_the_store_is_busy(
         # Predict the whole list's first pick from the store, then scan it all while the
         # first tote's transaction is still waiting.
         slots = [t.slot for t in view.totes]
-        first = view.current
-        assert first is not None
+        first, tote = await type_totes_and_first_pick(pilot, engine, view)
         assert not first.track_serial
-        tote = tote_for(view, first.tote_slot)
-        scans = [tote_for(view, s) for s in slots]
-        scans += [first.location_barcode, *item_scans(engine, first), tote]
-        for text in scans:
-            await pilot.press(*keys(text), "enter")
         assert app.busy
         assert terminal.calls == []
         terminal.gate.set()
@@ -554,13 +563,7 @@ async def test_scans_made_before_a_logout_are_saved_then_the_list_is_paused(
         await logged_in_with_list(pilot, app, "U1001", "1111")
         view = pick_screen(app).shown.view
         assert view is not None
-        first = view.current
-        assert first is not None
-        tote = tote_for(view, first.tote_slot)
-        scans = [tote_for(view, t.slot) for t in view.totes]
-        scans += [first.location_barcode, *item_scans(engine, first), tote]
-        for text in scans:
-            await pilot.press(*keys(text), "enter")
+        first, tote = await type_totes_and_first_pick(pilot, engine, view)
         # The picker logs out while the first tote is still being saved.
         await pilot.press("f10")
         await until(pilot, lambda: isinstance(app.screen, LoginScreen), "the login screen")

@@ -1,0 +1,60 @@
+"""A question over a station screen, answered by typing a short answer and Enter.
+
+Scan capture stays on over it: a wedge scanner's burst is a scan, which closes the
+question and goes to the screen beneath, never key presses that could answer it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from stations.capture import Scanned
+
+T = TypeVar("T")
+
+
+def forward(overlay: Screen[Any], message: Scanned) -> None:
+    """A scan arriving over an overlay closes it and goes to the screen beneath."""
+    stack = overlay.app.screen_stack
+    if len(stack) >= 2 and stack[-1] is overlay:
+        stack[-2].post_message(Scanned(message.scan))
+        overlay.dismiss(None)
+
+
+class TypedQuestion(ModalScreen[T | None]):
+    """The question's ``lines``; ``answer`` turns a typed entry into the answer, or None
+    for anything else (a scan, which is forwarded). Subclasses bind Escape to ``cancel``
+    with their own binding id."""
+
+    DEFAULT_CSS = """
+    TypedQuestion { align: center middle; }
+    TypedQuestion > Vertical {
+        width: 64; height: auto; border: thick $warning; background: $surface; padding: 0 1;
+    }
+    """
+
+    def lines(self) -> list[str]:
+        raise NotImplementedError
+
+    def answer(self, text: str) -> T | None:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content("\n".join(self.lines())))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_scanned(self, message: Scanned) -> None:
+        chosen = self.answer(message.scan.text.strip())
+        if chosen is not None:
+            self.dismiss(chosen)
+            return
+        forward(self, message)
