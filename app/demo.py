@@ -12,11 +12,11 @@ from app.actor import Actor
 from app.intake.importer import ImportSummary, import_records
 from app.intake.parse import FieldError, build_order
 from app.intake.records import ParsedOrder, Rejection
-from app.picking import site as layouts
 from app.shipping import settings as ship_settings
 from app.users import hash_pin
+from app.walks import site as layouts
 from data import demo, settings
-from data import picking as picking_rows
+from data import waves as picking_rows
 from data.demo import SCALES, WAREHOUSE_CODE, Scale, SiteSummary
 from data.store import StoreEngine
 from data.types import utcnow
@@ -195,8 +195,8 @@ def release_demo_work(engine: StoreEngine, progress: Progress | None = None) -> 
     """Route the oldest demo orders and release the warehouse's waves; returns the number
     of pick lists made."""
     from app.dom.routing import RoutingSettings, route_backlog
-    from app.picking import waves
-    from app.picking.settings import load as load_wave_settings
+    from app.waves import planning as waves
+    from app.waves.settings import load as load_wave_settings
 
     actor = Actor.system("demo-seed")
     if progress:

@@ -10,7 +10,7 @@ from datetime import datetime
 from app.picking import station
 from app.picking.station import STALE_AFTER, StationError
 from app.users import LoggedIn
-from data import picks as rows
+from data import pick_station as rows
 from data.models import PickListStatus, Role
 from data.store import StoreEngine
 from data.types import utcnow

@@ -366,7 +366,7 @@ def seed_site(
     progress: Progress | None = None,
 ) -> None:
     """Insert the site (everything but orders) into an empty store, in the caller's
-    transaction. The warehouse's locations come from its layout file (app.picking.site)."""
+    transaction. The warehouse's locations come from its layout file (app.walks.site)."""
     now = DEMO_EPOCH
     session.execute(
         insert(Channel),

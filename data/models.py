@@ -746,7 +746,7 @@ class WarehouseLayout(Base):
 
     node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), primary_key=True)
     spec: Mapped[str] = mapped_column(Text)
-    """JSON: the layout file (see app.picking.site)."""
+    """JSON: the layout file (see app.walks.site)."""
     updated_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(80))
 

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from data import routing as store
+from data import dom as store
 from data.store import StoreEngine
 from data.uow import UnitOfWork
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from data import routing as store
+from data import dom as store
 from data.store import StoreEngine
 from data.uow import UnitOfWork
 

@@ -23,8 +23,9 @@ from app.dom.routing import (
     shipping_options,
 )
 from app.orders.lifecycle import transition
+from data import dom as store
 from data import inventory
-from data import routing as store
+from data.dom import AllocationRow, NodeRow, OrderToRoute
 from data.inventory import Who
 from data.models import (
     AllocationStatus,
@@ -33,7 +34,6 @@ from data.models import (
     OrderStatus,
     ServiceLevel,
 )
-from data.routing import AllocationRow, NodeRow, OrderToRoute
 from data.types import utcnow
 from data.uow import StoreSession
 

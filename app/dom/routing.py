@@ -40,11 +40,11 @@ from app.dom.bidprices import Place, bid_prices
 from app.dom.costs import LinearShippingCost, ShippingCost
 from app.dom.geo import haversine_miles
 from app.orders.lifecycle import OrderNotFound, TransitionRefused, transition
+from data import dom as store
 from data import inventory
-from data import routing as store
+from data.dom import NodeRow, OrderToRoute
 from data.inventory import Who
 from data.models import DecisionOutcome, OrderStatus, ServiceLevel
-from data.routing import NodeRow, OrderToRoute
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import StoreSession, UnitOfWork, run_in_transaction

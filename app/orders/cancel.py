@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from app.actor import Actor
 from app.orders import lifecycle
 from app.picking import station
+from data import dom as store
 from data import inventory
-from data import picks as pick_rows
-from data import routing as store
+from data import pick_station as pick_rows
 from data.inventory import Who
 from data.models import AllocationStatus, OrderStatus
 from data.store import StoreEngine

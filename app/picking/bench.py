@@ -1,118 +1,135 @@
-"""`shipfloor bench picking`: routing against an exact oracle, batching against the classic
-methods, and a 5,000-order wave planned and released on the demo site."""
+"""`shipfloor bench scan`: from the tote scan that completes a pick to the committed pick.
+
+On each database the demo site is seeded into a throwaway store, orders are routed and
+released, and a picker works through every pick list: the timed part is the tote scan's
+check and the service call that commits the pick (stock, reservation, allocation, task,
+history). Next to it: a bare one-row insert and commit on the same store (a login
+history row), with the same durability (SQLite: WAL, ``synchronous=FULL``).
+"""
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from datetime import UTC, datetime
+from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
 
 from app.actor import Actor
 from app.demo import seed
 from app.dom.routing import RoutingSettings, route_backlog
-from app.picking import waves
-from app.picking.bench_batching import bench_batching
-from app.picking.bench_routing import bench_routing, henn_layout
-from app.picking.routing import route_length
-from app.picking.settings import WaveSettings
-from data import inventory
-from data import picking as rows
-from data import routing as dom_rows
+from app.picking import station
+from app.picking.station import ItemScan
+from app.users import login
+from app.waves import planning as waves
+from app.waves.settings import WaveSettings
+from data import pick_station as pick_rows
+from data import users as user_rows
 from data.migrate import upgrade
-from data.store import StoreEngine, make_engine
+from data.store import StoreEngine, make_engine, scratch_postgres
 from data.types import utcnow
 from data.uow import UnitOfWork
 
 Progress = Callable[[str, int, int], None]
 
 
-def _open_orders(engine: StoreEngine, node: str) -> int:
-    with UnitOfWork(engine, read_only=True) as uow:
-        ref = rows.node(uow.session, node)
-        assert ref is not None
-        return len({w.order_id for w in rows.open_work(uow.session, ref.id)})
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return round(statistics.median(ordered), 3), round(p99, 3)
 
 
-def _busy_day_at(engine: StoreEngine, node: str, extra: int = 400) -> None:
-    """Make `node` the only node taking orders and receive `extra` more units into each of
-    its stocked locations, so that a busy day's orders can all be picked there."""
-    with UnitOfWork(engine) as uow:
-        session = uow.session
-        dom_rows.set_active_nodes(session, {node})
-        ref = rows.node(session, node)
-        assert ref is not None
-        now = utcnow()
-        who = inventory.Who("bench")
-        for slot in rows.pickable_stock(session, ref.id, rows.stocked_products(session, ref.id)):
-            inventory.receive(
-                session,
-                node_id=ref.id,
-                location_id=slot.location_id,
-                product_id=slot.product_id,
-                quantity=extra,
-                who=who,
-                at=now,
-                lot=slot.lot,
-                expiry=slot.expiry,
-                note="busy day for the picking benchmark",
+def _prepare(engine: StoreEngine, orders: int) -> None:
+    upgrade(engine)
+    actor = Actor.system("bench-scan")
+    seed(engine, "small", 1)
+    # Routed and planned as at 09:00 UTC today: which node makes today's collection
+    # depends on the hour, and the work picked must not change with it.
+    morning = datetime.combine(utcnow().date(), clock_time(9, 0), tzinfo=UTC)
+    route_backlog(engine, actor, RoutingSettings(), limit=orders, now=morning)
+    fast = WaveSettings(batching_seconds=0.2)
+    for wave in waves.plan(engine, "WH1", fast, actor, now=morning).waves:
+        waves.release(engine, wave.id, fast, actor)
+
+
+def _items(engine: StoreEngine, task: station.Task) -> list[ItemScan]:
+    expiry = None
+    if task.track_expiry:
+        with UnitOfWork(engine, read_only=True) as uow:
+            expiry = pick_rows.stock_expiry(uow.session, task.location_id, task.lot)
+    if task.track_serial:
+        stamp = time.time_ns()
+        return [ItemScan(task.lot, f"B{task.id}-{stamp}-{i}", expiry, 1) for i in range(task.left)]
+    return [ItemScan(task.lot, "", expiry, task.left)]
+
+
+def _measure(engine: StoreEngine, progress: Progress | None, label: str) -> dict[str, float]:
+    who = login(engine, "PICK-01", "pick", "BADGE-U1001", "1111")
+    scans: list[float] = []
+    while (view := station.claim_next(engine, who)) is not None:
+        for slot in view.totes:
+            view = station.set_tote(
+                engine, who, view.id, slot.slot, f"TOTE-B{view.id:05d}{slot.slot:02d}"
             )
-        uow.commit()
-
-
-def bench_wave(
-    orders: int = 5000,
-    scale: str = "small",
-    day_orders: int = 6_800,
-    progress: Progress | None = None,
-) -> dict[str, float | int]:
-    """Seed the demo site with a busy day (`day_orders`) into a fresh SQLite file, route
-    orders through DOM with the warehouse as the only active node (stocked for the day)
-    until it holds `orders` of them, then time planning and releasing one wave of exactly
-    that many (fewer if the day runs out first)."""
-    actor = Actor.system("bench")
-    with tempfile.TemporaryDirectory(prefix="shipfloor-bench-") as folder:
-        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
-        try:
-            upgrade(engine)
-            seed(engine, scale, 1, progress, orders=day_orders)
-            _busy_day_at(engine, "WH1")
-            step = 500
-            while _open_orders(engine, "WH1") < orders:
-                summary = route_backlog(engine, actor, RoutingSettings(), limit=step)
-                if progress:
-                    progress("route", min(_open_orders(engine, "WH1"), orders), orders)
-                if summary.routed + summary.held == 0:
-                    break
-            available = _open_orders(engine, "WH1")
-            settings = replace(WaveSettings(), group_by=(), max_orders_per_wave=orders)
+        while (task := view.current) is not None:
+            items = _items(engine, task)
+            assert task.tote is not None
             started = time.perf_counter()
-            plan = waves.plan(engine, "WH1", settings, actor)
-            planned = time.perf_counter()
-            result = waves.release(engine, plan.waves[0].id, settings, actor)
-            done = time.perf_counter()
-        finally:
-            engine.dispose()
+            tote = station.check_tote(task, task.tote)
+            station.confirm_pick(engine, who, view.id, task.id, items, tote)
+            scans.append((time.perf_counter() - started) * 1000)
+            view = station.view(engine, view.id)
+            if progress:
+                progress(f"scan {label}", len(scans), 0)
+    commits: list[float] = []
+    for _ in range(max(200, len(scans))):
+        started = time.perf_counter()
+        with UnitOfWork(engine) as uow:
+            user_rows.add_login_event(
+                uow.session,
+                badge="BENCH",
+                user_id=None,
+                station_id=None,
+                outcome="bench",
+                at=utcnow(),
+            )
+            uow.commit()
+        commits.append((time.perf_counter() - started) * 1000)
+    scan_p50, scan_p99 = _percentiles(scans)
+    bare_p50, bare_p99 = _percentiles(commits)
     return {
-        "orders": result.orders,
-        "seconds": round(done - started, 3),
-        "plan_seconds": round(planned - started, 3),
-        "release_seconds": round(done - planned, 3),
-        "pick_lists": len(result.pick_lists),
-        "open_orders_at_node": available,
+        "scan_ms_p50": scan_p50,
+        "scan_ms_p99": scan_p99,
+        "bare_commit_ms_p50": bare_p50,
+        "bare_commit_ms_p99": bare_p99,
+        "picks": len(scans),
     }
 
 
 def run(
-    lists: int = 200, wave_orders: int = 5000, progress: Progress | None = None
-) -> dict[str, object]:
-    """The whole picking benchmark as one JSON-ready object."""
-    layout = henn_layout()
-    return {
-        "routing": bench_routing(lists=lists, progress=progress),
-        "batching": bench_batching(
-            layout, lambda spots: route_length(layout, spots), progress=progress
-        ),
-        "wave": bench_wave(wave_orders, progress=progress),
-    }
+    postgresql: str | None, orders: int = 150, progress: Progress | None = None
+) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="shipfloor-bench-") as folder:
+        engine = make_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
+        try:
+            _prepare(engine, orders)
+            report["sqlite"] = _measure(engine, progress, "sqlite")
+        finally:
+            engine.dispose()
+    if postgresql is None:
+        report["postgresql"] = {
+            "skipped": "give --postgresql URL (a server where a scratch database may be made)"
+        }
+        return report
+    with scratch_postgres(postgresql) as url:
+        engine = make_engine(url)
+        try:
+            _prepare(engine, orders)
+            report["postgresql"] = _measure(engine, progress, "postgresql")
+        finally:
+            engine.dispose()
+    return report

@@ -22,7 +22,7 @@ from app.dom.routing import NotRoutable, ReservationLost
 from app.dom.settings import load as load_routing_settings
 from app.orders import lifecycle
 from app.users import LoggedIn
-from data import picks as rows
+from data import pick_station as rows
 from data.inventory import Who
 from data.models import OrderStatus, PickListStatus, PickTaskStatus
 from data.store import StoreEngine

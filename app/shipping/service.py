@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from app.actor import Actor
 from app.shipping.settings import ShippingSettings, ShippingSettingsError
-from data import picking
 from data import shipping as rows
+from data import waves as wave_rows
 from data.models import ShipmentStatus
 from data.store import StoreEngine
 from data.types import utcnow
@@ -356,7 +356,7 @@ def close_manifest(
 ) -> ClosedManifest:
     """Put every package of ``carrier`` at ``node_code`` not yet handed over on a manifest."""
     with UnitOfWork(engine) as uow:
-        node = picking.node(uow.session, node_code)
+        node = wave_rows.node(uow.session, node_code)
         if node is None:
             raise ShippingError(f"there is no node {node_code!r}")
         ids = rows.unmanifested(uow.session, node.id, carrier)

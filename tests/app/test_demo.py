@@ -165,8 +165,8 @@ def test_an_unfinished_seed_is_named_not_silently_kept(
 
     from app.cli import main
     from app.demo import demo_layout
-    from app.picking import site as layouts
     from app.users import hash_pin
+    from app.walks import site as layouts
     from data import demo as site
 
     url = f"sqlite:///{tmp_path / 'half.db'}"

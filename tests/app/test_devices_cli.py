@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import Engine
 
 from app.cli import main
-from app.hardware import config
-from app.hardware.commands import (
+from app.cli.devices import (
     demo_station_devices,
     prepare_simulator_folder,
     simulator_config,
 )
+from app.hardware import config
 from app.users import hash_pin
 from data.models import Role, Station, StationRole, User, UserRole
 from data.uow import UnitOfWork

@@ -16,8 +16,8 @@ from app.dom.routing import NotRoutable, RoutingSettings, route_one, route_order
 from app.dom.service import give_back
 from app.intake.importer import import_file
 from app.inventory import available, reconcile
+from data import dom as store
 from data import inventory
-from data import routing as store
 from data.inventory import Who
 from data.models import (
     Channel,

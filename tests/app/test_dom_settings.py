@@ -141,7 +141,7 @@ def test_postal_areas_import(
         capsys.readouterr().err
     )
     with UnitOfWork(store, read_only=True) as uow:
-        from data import routing
+        from data import dom as routing
 
         assert routing.count_postal_areas(uow.session) == 2
         assert routing.locate(uow.session, "US", "02108") == (42.36, -71.06, "021")

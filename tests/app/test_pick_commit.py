@@ -22,9 +22,9 @@ from app.orders.cancel import CancelRefused, cancel_order
 from app.picking import station
 from app.picking.station import ItemScan, StationError
 from app.users import LoggedIn, login
+from data import dom as routing_rows
 from data import inventory
-from data import picks as pick_rows
-from data import routing as routing_rows
+from data import pick_station as pick_rows
 from data.migrate import alembic_config, current_revision, head_revision, upgrade
 from data.models import (
     AllocationStatus,

@@ -14,12 +14,13 @@ from sqlalchemy import Engine, select
 from app.actor import Actor
 from app.demo import seed
 from app.dom.routing import RoutingSettings, route_backlog
-from app.picking import station, waves
-from app.picking.settings import WaveSettings
+from app.picking import station
 from app.picking.station import ItemScan, StationError
 from app.users import LoggedIn, LoginError, login
+from app.waves import planning as waves
+from app.waves.settings import WaveSettings
 from data import inventory
-from data import picks as pick_rows
+from data import pick_station as pick_rows
 from data import users as user_rows
 from data.models import (
     Order,

@@ -11,8 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.picking import bench_batching as bench
-from app.picking.batching import (
+from app.walks.bench import layout_cells
+from app.walks.layout import Layout, Spot
+from app.walks.paths import estimate_length
+from app.waves import bench_batching as bench
+from app.waves.batching import (
     METHODS,
     Batch,
     BatchingError,
@@ -21,8 +24,6 @@ from app.picking.batching import (
     make_batches,
     total_length,
 )
-from app.picking.layout import Layout, Spot
-from app.picking.routing import estimate_length
 
 # The single-block layout of the batching literature: 10 aisles 5 m apart, cross aisles at
 # y = 0 and y = 47, depot at the front of the first aisle.
@@ -83,12 +84,12 @@ def test_a_hand_case_pairs_orders_that_share_an_aisle() -> None:
         fcfs = make_batches(orders, ROOMY, route_length, "fcfs")
         assert [(b.keys, b.length) for b in fcfs] == [((1, 2), 120), ((3, 4), 146)]
         # Savings: s(1,3) = 110 + 130 − 130 = 110 is the largest, then s(2,4) = 10 + 16 − 16.
-        for method in ("clarke_wright", "ours"):
+        for method in ("clarke_wright", "local_search"):
             got = make_batches(orders, ROOMY, route_length, method)
             assert [(b.keys, b.length) for b in got] == [((1, 3), 130), ((2, 4), 16)]
 
 
-def test_ours_fixes_a_greedy_savings_mistake() -> None:
+def test_local_search_fixes_a_greedy_savings_mistake() -> None:
     # Orders 1 (3, 20), 2 (3, 40) and 3 (3, 21) are in aisle 3 (x = 15); order 4 is deep in
     # aisle 0. Alone: 2·(15 + 20) = 70, 2·(15 + 40) = 110, 2·(15 + 21) = 72, 2·40 = 80.
     # Order 4 with anything in aisle 3 walks up aisle 0, along the back and down aisle 3:
@@ -99,7 +100,7 @@ def test_ours_fixes_a_greedy_savings_mistake() -> None:
     orders = [order(1, (3, 20.0)), order(2, (3, 40.0)), order(3, (3, 21.0)), order(4, (0, 40.0))]
     cw = make_batches(orders, ROOMY, shortest_tour, "clarke_wright")
     assert [(b.keys, b.length) for b in cw] == [((1, 4), 124), ((2, 3), 110)]
-    ours = make_batches(orders, ROOMY, shortest_tour, "ours")
+    ours = make_batches(orders, ROOMY, shortest_tour, "local_search")
     assert [(b.keys, b.length) for b in ours] == [((1, 3), 72), ((2, 4), 124)]
 
 
@@ -122,7 +123,7 @@ def test_batches_come_in_arrival_order_with_keys_in_arrival_order() -> None:
         order(30, (0, 2.0), arrival=1),
         order(40, (0, 3.0), arrival=2),
     ]
-    got = make_batches(orders, ROOMY, estimate, "ours")
+    got = make_batches(orders, ROOMY, estimate, "local_search")
     assert [b.keys for b in got] == [(20, 10), (30, 40)]
 
 
@@ -155,7 +156,7 @@ def test_an_oversize_order_travels_alone_when_allowed() -> None:
 
 
 def test_unknown_method_names_the_choices() -> None:
-    with pytest.raises(BatchingError, match="single_order, fcfs, clarke_wright, ours"):
+    with pytest.raises(BatchingError, match="single_order, fcfs, clarke_wright, local_search"):
         make_batches([order(1, (0, 5.0))], ROOMY, estimate, "savings")
 
 
@@ -238,19 +239,21 @@ def test_every_method_partitions_the_wave_within_the_cart(
         else:
             assert not any(b.oversize for b in got)
     # Clarke–Wright merges only on a saving ≥ 0, so it never walks more than one order per
-    # trip; `ours` starts from the better of FCFS and Clarke–Wright (the wave fits in one
+    # trip; `local_search` starts from the better of FCFS and Clarke–Wright (the wave fits in one
     # window) and local search and set partitioning only accept improvements.
     assert totals["clarke_wright"] <= totals["single_order"] + 1e-6
-    assert totals["ours"] <= totals["clarke_wright"] + 1e-6
-    assert totals["ours"] <= totals["fcfs"] + 1e-6
-    again = make_batches(orders, cart, estimate, "ours", seed=seed, allow_oversize=True)
-    assert again == make_batches(orders, cart, estimate, "ours", seed=seed, allow_oversize=True)
+    assert totals["local_search"] <= totals["clarke_wright"] + 1e-6
+    assert totals["local_search"] <= totals["fcfs"] + 1e-6
+    again = make_batches(orders, cart, estimate, "local_search", seed=seed, allow_oversize=True)
+    assert again == make_batches(
+        orders, cart, estimate, "local_search", seed=seed, allow_oversize=True
+    )
 
 
 def small_wave(count: int, seed: int) -> list[BatchOrder]:
     """Orders of 1–3 units, mostly at one spot, as a busy e-commerce wave."""
     rng = random.Random(seed)
-    cells = bench.layout_cells(LAYOUT)
+    cells = layout_cells(LAYOUT)
     orders = []
     for k in range(count):
         units = rng.choice((1, 1, 2, 3))
@@ -264,7 +267,7 @@ def test_a_large_wave_keeps_to_the_time_limit_and_beats_fcfs() -> None:
     cart = Cart(totes=12, items=60, volume_cm3=300_000, weight_g=150_000)
     fcfs = make_batches(orders, cart, estimate, "fcfs")
     started = time.perf_counter()
-    ours = make_batches(orders, cart, estimate, "ours", time_limit_s=0.5)
+    ours = make_batches(orders, cart, estimate, "local_search", time_limit_s=0.5)
     assert time.perf_counter() - started < 1.5
     by_key = {o.key: o for o in orders}
     assert sorted(k for b in ours for k in b.keys) == sorted(by_key)
@@ -272,7 +275,7 @@ def test_a_large_wave_keeps_to_the_time_limit_and_beats_fcfs() -> None:
         assert len(b.keys) <= cart.totes
         assert sum(by_key[k].items for k in b.keys) <= cart.items
     assert total_length(ours) < 0.75 * total_length(fcfs)
-    instant = make_batches(orders, cart, estimate, "ours", time_limit_s=0)
+    instant = make_batches(orders, cart, estimate, "local_search", time_limit_s=0)
     assert total_length(instant) <= total_length(fcfs)
 
 
@@ -280,7 +283,7 @@ def test_a_large_wave_keeps_to_the_time_limit_and_beats_fcfs() -> None:
 
 
 def test_benchmark_cells_and_orders_follow_the_literature() -> None:
-    cells = bench.layout_cells(LAYOUT)
+    cells = layout_cells(LAYOUT)
     assert len(cells) == 450
     assert {c.y for c in cells} == {1.5 + i for i in range(45)}
     orders = bench.make_orders(random.Random(1), cells, 50)
@@ -296,5 +299,5 @@ def test_benchmark_reports_every_method_per_instance(monkeypatch: pytest.MonkeyP
     assert seen == list(range(1, 9))
     for row in got.values():
         assert list(row) == list(METHODS)
-        assert row["ours"] <= row["clarke_wright"] <= row["single_order"]
-        assert row["ours"] <= row["fcfs"]
+        assert row["local_search"] <= row["clarke_wright"] <= row["single_order"]
+        assert row["local_search"] <= row["fcfs"]

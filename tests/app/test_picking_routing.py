@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.picking.bench_routing import henn_layout, multi_block_layout, random_pick_lists
-from app.picking.layout import EPSILON, Layout, Point, Spot, path_length
-from app.picking.oracle import exact_length, held_karp, milp_length
-from app.picking.routing import POLICIES, RoutingError, estimate_length, plan_route, route_length
+from app.walks.bench import henn_layout, multi_block_layout, random_pick_lists
+from app.walks.layout import EPSILON, Layout, Point, Spot, path_length
+from app.walks.oracle import exact_length, held_karp, milp_length
+from app.walks.paths import POLICIES, RoutingError, estimate_length, plan_route, route_length
 
 
 @st.composite

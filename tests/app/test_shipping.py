@@ -24,12 +24,12 @@ from app.barcodes import resolve
 from app.cli import main
 from app.demo import DEMO_SHIPPING, seed
 from app.dom.routing import RoutingSettings, route_backlog
-from app.picking import waves
-from app.picking.settings import WaveSettings
 from app.shipping import service
 from app.shipping import settings as ship_settings
 from app.shipping.service import ShippingError
 from app.shipping.settings import ShippingSettings, ShippingSettingsError, from_dict
+from app.waves import planning as waves
+from app.waves.settings import WaveSettings
 from data import shipping as rows
 from data.models import Shipment
 from data.store import make_engine

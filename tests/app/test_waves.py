@@ -16,11 +16,11 @@ from sqlalchemy import Engine, func, select, update
 from app.actor import Actor
 from app.demo import demo_layout, seed
 from app.dom.routing import RoutingSettings, route_backlog
-from app.picking import site as layouts
-from app.picking import waves
-from app.picking.batching import Cart
-from app.picking.settings import WaveSettings
-from data import picking as rows
+from app.walks import site as layouts
+from app.waves import planning as waves
+from app.waves.batching import Cart
+from app.waves.settings import WaveSettings
+from data import waves as rows
 from data.demo import SCALES
 from data.models import (
     AllocationStatus,
@@ -579,7 +579,7 @@ def test_layout_load_creates_and_moves_locations(
 
 
 def test_wave_settings_round_trip_and_partial_changes() -> None:
-    from app.picking.settings import from_dict
+    from app.waves.settings import from_dict
 
     base = WaveSettings()
     assert from_dict(base.to_dict()) == base
@@ -610,7 +610,7 @@ def test_wave_settings_round_trip_and_partial_changes() -> None:
     ],
 )
 def test_wave_settings_errors_name_the_setting(raw: dict[str, object], message: str) -> None:
-    from app.picking.settings import WaveSettingsError, from_dict
+    from app.waves.settings import WaveSettingsError, from_dict
 
     with pytest.raises(WaveSettingsError) as caught:
         from_dict(raw)

@@ -31,15 +31,17 @@ from app.actor import Actor
 from app.demo import seed
 from app.dom.routing import RoutingSettings, route_backlog
 from app.hardware.config import load
-from app.picking import station, waves
-from app.picking.settings import WaveSettings
+from app.picking import station
 from app.picking.station import ItemScan, PickDone, PickListView, Task
 from app.scanning import ScanFeed
 from app.terminal import Terminal
 from app.users import login as service_login
+from app.waves import planning as waves
+from app.waves.settings import WaveSettings
 from data import inventory
-from data import picks as pick_rows
+from data import pick_station as pick_rows
 from data import users as user_rows
+from data.dom import close_allocation
 from data.models import (
     AllocationStatus,
     PickList,
@@ -47,7 +49,6 @@ from data.models import (
     PickTask,
     Stock,
 )
-from data.routing import close_allocation
 from data.types import utcnow
 from data.uow import UnitOfWork
 from devices.scanner import WedgeDecoder

@@ -11,8 +11,8 @@ from typing import Any
 
 from rich.table import Table
 
-from app import cli
 from app.actor import Actor
+from app.cli.common import CommandError, current_engine, err, out
 from app.hardware import config, printqueue
 from app.shipping import labelspec, service
 from app.shipping import settings as ship_settings
@@ -114,9 +114,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> ship_settings.ShippingSettings:
     try:
-        return ship_settings.load(cli._current_engine(args))
+        return ship_settings.load(current_engine(args))
     except ShippingSettingsError as exc:
-        raise cli.CommandError(f"the stored shipping settings are wrong: {exc}") from None
+        raise CommandError(f"the stored shipping settings are wrong: {exc}") from None
 
 
 def _write(path: str, data: bytes) -> None:
@@ -126,19 +126,17 @@ def _write(path: str, data: bytes) -> None:
         tmp.write_bytes(data)
         tmp.replace(target)
     except OSError as exc:
-        raise cli.CommandError(f"cannot write {target}: {exc.strerror}") from None
-    cli.err.print(f"Wrote {target} ({len(data):,} bytes).", markup=False)
+        raise CommandError(f"cannot write {target}: {exc.strerror}") from None
+    err.print(f"Wrote {target} ({len(data):,} bytes).", markup=False)
 
 
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise cli.CommandError(f"cannot read {path}: {exc.strerror}") from None
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise cli.CommandError(
-            f"{path} is not UTF-8 text: save it as UTF-8 and try again"
-        ) from None
+        raise CommandError(f"{path} is not UTF-8 text: save it as UTF-8 and try again") from None
 
 
 def _labels(args: argparse.Namespace) -> list[label.ShippingLabel]:
@@ -148,20 +146,20 @@ def _labels(args: argparse.Namespace) -> list[label.ShippingLabel]:
         try:
             return [labelspec.parse(text, str(path))]
         except labelspec.LabelSpecError as exc:
-            raise cli.CommandError(str(exc)) from None
-    engine = cli._current_engine(args)
+            raise CommandError(str(exc)) from None
+    engine = current_engine(args)
     try:
         doc = service.shipment(engine, args.shipment)
         return service.labels(doc, _settings(args), args.package)
     except ShippingError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
 
 
 def _render(labels: list[label.ShippingLabel], fmt: str, dpi: int) -> bytes:
     if fmt == "zpl":
         return b"".join(label.to_zpl(one, dpi) for one in labels)
     if len(labels) > 1:
-        raise cli.CommandError(
+        raise CommandError(
             f"{len(labels)} labels: a PDF holds one; choose one with --package N, or render "
             "ZPL (one file, every label)"
         )
@@ -177,11 +175,11 @@ def _printer(args: argparse.Namespace) -> config.PrinterConfig:
     try:
         station = config.load(config.config_path(args.devices)).station(args.station)
     except config.DeviceConfigError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     found = station.printers.get(args.printer)
     if found is None:
         known = ", ".join(station.printers) or "none"
-        raise cli.CommandError(
+        raise CommandError(
             f"station {args.station} has no printer {args.printer!r} (its printers: {known})"
         )
     return found
@@ -192,7 +190,7 @@ def _queue(
 ) -> int:
     try:
         return printqueue.submit(
-            cli._current_engine(args),
+            current_engine(args),
             station=args.station,
             printer=args.printer,
             document=document,
@@ -203,7 +201,7 @@ def _queue(
             reference=f"shipment {args.shipment}" if args.shipment else None,
         )
     except printqueue.PrintQueueError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
 
 
 def cmd_label_print(args: argparse.Namespace) -> int:
@@ -213,14 +211,12 @@ def cmd_label_print(args: argparse.Namespace) -> int:
         content = _render([one], printer.language, printer.dpi)
         title = f"Label {one.shipment_ref} package {one.package_number} of {one.package_count}"
         jobs.append(_queue(args, "label", title, content, printer.content_type))
-    cli.out.print(
-        f"Queued print job(s) {', '.join(map(str, jobs))} for {args.station}/{args.printer}."
-    )
+    out.print(f"Queued print job(s) {', '.join(map(str, jobs))} for {args.station}/{args.printer}.")
     return 0
 
 
 def _document(args: argparse.Namespace) -> tuple[str, bytes]:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     settings = _settings(args)
     try:
         doc = service.shipment(engine, args.shipment)
@@ -234,7 +230,7 @@ def _document(args: argparse.Namespace) -> tuple[str, bytes]:
             documents.packing_slip_pdf(service.packing_slip(doc, settings, today))
         )
     except (ShippingError, ValueError) as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
 
 
 def cmd_document_render(args: argparse.Namespace) -> int:
@@ -246,7 +242,7 @@ def cmd_document_render(args: argparse.Namespace) -> int:
 def cmd_document_print(args: argparse.Namespace) -> int:
     printer = _printer(args)
     if printer.language != "pdf":
-        raise cli.CommandError(
+        raise CommandError(
             f"printer {args.printer!r} of {args.station} takes {printer.language}; packing "
             "slips and invoices are PDF: choose a PDF printer with --printer"
         )
@@ -258,7 +254,7 @@ def cmd_document_print(args: argparse.Namespace) -> int:
         data,
         printer.content_type,
     )
-    cli.out.print(f"Queued print job {job}: {title} for {args.station}/{args.printer}.")
+    out.print(f"Queued print job {job}: {title} for {args.station}/{args.printer}.")
     return 0
 
 
@@ -275,7 +271,7 @@ def _package_json(p: Any) -> dict[str, Any]:
 
 
 def cmd_package_add(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     try:
         package = service.add_package(
             engine,
@@ -286,11 +282,11 @@ def cmd_package_add(args: argparse.Namespace) -> int:
             box=args.box,
         )
     except ShippingError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     if args.json:
         sys.stdout.write(json.dumps(_package_json(package)) + "\n")
     else:
-        cli.out.print(
+        out.print(
             f"Package {package.number} of shipment {args.shipment}: SSCC {package.sscc}, "
             f"{package.carrier} tracking {package.tracking_number}, {package.weight_g:,} g."
         )
@@ -298,11 +294,11 @@ def cmd_package_add(args: argparse.Namespace) -> int:
 
 
 def cmd_package_list(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     try:
         doc = service.shipment(engine, args.shipment)
     except ShippingError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     if args.json:
         sys.stdout.write(json.dumps({"packages": [_package_json(p) for p in doc.packages]}) + "\n")
         return 0
@@ -316,7 +312,7 @@ def cmd_package_list(args: argparse.Namespace) -> int:
             f"{p.weight_g:,}" if p.weight_g is not None else "",
             str(p.manifest_id or ""),
         )
-    cli.out.print(table if doc.packages else f"Shipment {args.shipment} has no packages.")
+    out.print(table if doc.packages else f"Shipment {args.shipment} has no packages.")
     return 0
 
 
@@ -324,23 +320,23 @@ def _manifest(args: argparse.Namespace, make: Callable[[], documents.Manifest]) 
     try:
         manifest = make()
     except ShippingError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     try:
         _write(args.output, documents.manifest_pdf(manifest))
-    except cli.CommandError as exc:
+    except CommandError as exc:
         number = manifest.number.removeprefix("M-")
-        raise cli.CommandError(
+        raise CommandError(
             f"manifest {manifest.number} is closed, but {exc}; write it again with "
             f"`shipfloor manifest render {number} -o FILE`"
         ) from None
-    cli.out.print(
+    out.print(
         f"Manifest {manifest.number}: {len(manifest.packages)} {manifest.carrier} package(s)."
     )
     return 0
 
 
 def cmd_manifest_close(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     settings = _settings(args)
     return _manifest(
         args,
@@ -353,7 +349,7 @@ def cmd_manifest_close(args: argparse.Namespace) -> int:
 
 
 def cmd_manifest_render(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     settings = _settings(args)
     return _manifest(args, lambda: service.manifest_document(engine, settings, args.manifest))
 
@@ -361,16 +357,14 @@ def cmd_manifest_render(args: argparse.Namespace) -> int:
 def cmd_manifest_print(args: argparse.Namespace) -> int:
     printer = _printer(args)
     if printer.language != "pdf":
-        raise cli.CommandError(
+        raise CommandError(
             f"printer {args.printer!r} of {args.station} takes {printer.language}; a manifest "
             "is PDF: choose a PDF printer with --printer"
         )
     try:
-        manifest = service.manifest_document(
-            cli._current_engine(args), _settings(args), args.manifest
-        )
+        manifest = service.manifest_document(current_engine(args), _settings(args), args.manifest)
     except ShippingError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     args.shipment = None
     job = _queue(
         args,
@@ -379,24 +373,24 @@ def cmd_manifest_print(args: argparse.Namespace) -> int:
         documents.manifest_pdf(manifest),
         printer.content_type,
     )
-    cli.out.print(
+    out.print(
         f"Queued print job {job}: manifest {manifest.number} for {args.station}/{args.printer}."
     )
     return 0
 
 
 def cmd_shipping_settings(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     if args.file:
         path = Path(args.file)
         try:
             changes = json.loads(_read_text(path))
         except json.JSONDecodeError as exc:
-            raise cli.CommandError(f"{path} is not JSON: {exc}") from None
+            raise CommandError(f"{path} is not JSON: {exc}") from None
         try:
             current = ship_settings.save(engine, changes, Actor.system("shipping-settings"))
         except ShippingSettingsError as exc:
-            raise cli.CommandError(f"{path}: {exc}") from None
+            raise CommandError(f"{path}: {exc}") from None
     else:
         current = _settings(args)
     sys.stdout.write(json.dumps(current.to_dict(), indent=2, ensure_ascii=False) + "\n")

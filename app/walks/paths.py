@@ -42,7 +42,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from app.picking.layout import EPSILON, Layout, Point, Spot
+from app.walks.layout import EPSILON, Layout, Point, Spot
 
 POLICIES = ("optimal", "s_shape", "return", "midpoint", "largest_gap", "combined")
 

@@ -17,7 +17,7 @@ Methods (`METHODS`):
   batch's savings with every other batch, repeat while a feasible pair saves something (a saving
   ≥ 0; with an optimal router every saving is). All pairs are evaluated, so it costs O(n²) route
   lengths: a baseline for waves of a few hundred orders, not for thousands.
-* `ours` — a matheuristic after Henn et al. (2010) and Henn & Wäscher (2012): start from the
+* `local_search` — a matheuristic after Henn et al. (2010) and Henn & Wäscher (2012): start from the
   best of FCFS, a sweep construction (below) and Clarke–Wright; descend with two
   neighbourhoods (shift one order to another batch; swap two orders between batches, the best
   move per order); then iterated local search: perturb with random feasible swaps and shifts
@@ -31,7 +31,7 @@ Methods (`METHODS`):
 
 Large waves. Clarke–Wright and full neighbourhoods cost O(n²) route lengths, too slow in Python
 beyond a few hundred orders (a route length costs 50–150 µs). Above `WINDOW` orders, or when
-the time limit cannot afford Clarke–Wright on the whole wave, `ours` partitions:
+the time limit cannot afford Clarke–Wright on the whole wave, `local_search` partitions:
 
 1. Sweep construction: orders sorted along a serpentine sweep (by the aisle nearest their
    spots' mean aisle index, then by mean depth, up even aisles and down odd ones) and put onto
@@ -67,13 +67,13 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csc_matrix
 
-from app.picking.layout import Spot
+from app.walks.layout import Spot
 
 RouteLength = Callable[[Sequence[Spot]], float]
 
-METHODS = ("single_order", "fcfs", "clarke_wright", "ours")
+METHODS = ("single_order", "fcfs", "clarke_wright", "local_search")
 
-# Orders per window when `ours` partitions a large wave (see the module docstring).
+# Orders per window when `local_search` partitions a large wave (see the module docstring).
 WINDOW = 120
 # Iterated local search: perturbation rounds per cycle, rounds without an improvement after
 # which a cycle stops early, and cycles of local search and set partitioning per window.
@@ -136,7 +136,7 @@ def make_batches(
     orders: Sequence[BatchOrder],
     cart: Cart,
     route_length: RouteLength,
-    method: str = "ours",
+    method: str = "local_search",
     *,
     seed: int = 0,
     time_limit_s: float | None = None,
@@ -145,9 +145,10 @@ def make_batches(
     """Group `orders` into cart batches by `method`; batches come in order of first arrival.
 
     `route_length` measures a batch's route (it is called with the batch's distinct spots).
-    `time_limit_s` bounds `ours` (it returns the best batches found when the time is up); the
-    other methods ignore it. An order that alone exceeds the cart raises `BatchingError`, unless
-    `allow_oversize`, when it travels alone in a batch marked `oversize`.
+    `time_limit_s` bounds `local_search` (it returns the best batches found when the time is
+    up); the other methods ignore it. An order that alone exceeds the cart raises
+    `BatchingError`, unless `allow_oversize`, when it travels alone in a batch marked
+    `oversize`.
     """
     if method not in METHODS:
         raise BatchingError(
@@ -179,7 +180,7 @@ def make_batches(
     elif method == "clarke_wright":
         groups = _clarke_wright(problem, idx, None) or []
     else:
-        groups = _ours(problem, idx, random.Random(seed), deadline)
+        groups = _local_search(problem, idx, random.Random(seed), deadline)
     batches = [problem.batch(g) for g in groups]
     batches += [problem.batch([len(normal) + j], oversize=True) for j in range(len(alone))]
     first = {o.key: (o.arrival, o.key) for o in orders}
@@ -851,7 +852,7 @@ def _improve_pair(
     return improved
 
 
-def _ours(
+def _local_search(
     problem: _Problem, idx: Sequence[int], rng: random.Random, deadline: float | None
 ) -> list[list[int]]:
     """Sweep batches improved by windows of local search; see the module docstring."""

@@ -18,8 +18,9 @@ from typing import Any
 
 from rich.table import Table
 
-from app import barcodes, cli
+from app import barcodes
 from app.actor import Actor
+from app.cli.common import CommandError, current_engine, err, out
 from app.hardware import config, printqueue, wiring
 from app.scanning import ScanFeed
 from data import printjobs as rows
@@ -65,7 +66,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     watch.add_argument(
         "--log", metavar="FILE", default=None, help="also append each scan to FILE (JSON Lines)"
     )
-    watch.set_defaults(run=cli.cmd_scan_watch)
+    watch.set_defaults(run=cmd_scan_watch)
 
     dev_cmd = commands.add_parser("devices", parents=[common], help="scanners, scales, printers")
     dev_sub = dev_cmd.add_subparsers(
@@ -160,24 +161,24 @@ def cmd_scan_parse(args: argparse.Namespace) -> int:
                 json.dumps({"valid": False, "text": text, "reason": exc.reason}) + "\n"
             )
             return 1
-        raise cli.CommandError(str(exc), exit_code=1) from None
+        raise CommandError(str(exc), exit_code=1) from None
     if args.json:
         sys.stdout.write(json.dumps({"valid": True, **found.as_json()}) + "\n")
         return 0
     facts = found.as_json()
-    cli.out.print(f"{barcodes.show(text)} is a {describe(found)}")
+    out.print(f"{barcodes.show(text)} is a {describe(found)}")
     for key in ("symbology", "gtin", "sscc", "lot", "serial", "expiry", "best_before"):
         if key in facts:
-            cli.out.print(f"  {key.replace('_', ' '):12} {facts[key]}", markup=False)
+            out.print(f"  {key.replace('_', ' '):12} {facts[key]}", markup=False)
     if found.count is not None:
-        cli.out.print(f"  {'count':12} {found.count}")
+        out.print(f"  {'count':12} {found.count}")
     if found.net_weight_g is not None:
-        cli.out.print(f"  {'net weight':12} {found.net_weight_g} g")
+        out.print(f"  {'net weight':12} {found.net_weight_g} g")
     if found.elements:
         table = Table("AI", "title", "data", "meaning", box=None, pad_edge=False)
         for e in found.elements:
             table.add_row(f"({e.ai})", e.title, barcodes.show(e.value)[1:-1], e.meaning)
-        cli.out.print(table)
+        out.print(table)
     return 0
 
 
@@ -196,7 +197,7 @@ def _device_file(args: argparse.Namespace) -> config.DeviceFile:
     try:
         return config.load(config.config_path(args.devices))
     except config.DeviceConfigError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
 
 
 def _station_devices(args: argparse.Namespace) -> config.StationDevices:
@@ -204,7 +205,7 @@ def _station_devices(args: argparse.Namespace) -> config.StationDevices:
     try:
         return _device_file(args).station(args.station)
     except config.DeviceConfigError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
 
 
 def cmd_devices_check(args: argparse.Namespace) -> int:
@@ -216,7 +217,7 @@ def cmd_devices_check(args: argparse.Namespace) -> int:
             else [device_file.stations[c] for c in sorted(device_file.stations)]
         )
     except config.DeviceConfigError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     results = [r for station in stations for r in wiring.check(station)]
     failed = any(r.failed for r in results)
     if args.json:
@@ -228,47 +229,47 @@ def cmd_devices_check(args: argparse.Namespace) -> int:
     else:
         marks = {"ok": "[green]ok  [/]", "fail": "[red]FAIL[/]", "unverified": "[yellow]??  [/]"}
         for r in results:
-            cli.out.print(f"{marks[r.state]} {r.station} {r.device}: ", end="")
-            cli.out.print(r.detail, markup=False, highlight=False)
+            out.print(f"{marks[r.state]} {r.station} {r.device}: ", end="")
+            out.print(r.detail, markup=False, highlight=False)
         if not results:
-            cli.out.print("No devices are configured for that station.")
+            out.print("No devices are configured for that station.")
         elif any(r.state == "unverified" for r in results):
-            cli.out.print("?? = could not be tried from here; the detail says how to try it.")
+            out.print("?? = could not be tried from here; the detail says how to try it.")
     return 1 if failed else 0
 
 
 def _actor(args: argparse.Namespace) -> Actor:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     with UnitOfWork(engine, read_only=True) as uow:
         user = users.by_badge(uow.session, args.user)
     if user is None:
-        raise cli.CommandError(f"there is no user with badge {args.user!r}")
+        raise CommandError(f"there is no user with badge {args.user!r}")
     if not user.active:
-        raise cli.CommandError(f"user {args.user} ({user.name}) is not active")
+        raise CommandError(f"user {args.user} ({user.name}) is not active")
     station_id = None
     if args.station:
         with UnitOfWork(engine, read_only=True) as uow:
             station_id = rows.station_id(uow.session, args.station)
         if station_id is None:
-            raise cli.CommandError(f"there is no station {args.station!r}")
+            raise CommandError(f"there is no station {args.station!r}")
     return Actor(name=user.badge, user_id=user.id, station_id=station_id)
 
 
 def cmd_print_person(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     actor = _actor(args)
     try:
         if args.print_command == "retry":
             printqueue.retry(engine, args.job, actor, args.reason)
-            cli.out.print(f"Print job {args.job} is queued again.")
+            out.print(f"Print job {args.job} is queued again.")
         elif args.print_command == "cancel":
             printqueue.cancel(engine, args.job, actor, args.reason)
-            cli.out.print(f"Print job {args.job} is cancelled.")
+            out.print(f"Print job {args.job} is cancelled.")
         else:
             new = printqueue.reprint(engine, args.job, actor, args.reason)
-            cli.out.print(f"Print job {args.job} is queued again as job {new}.")
+            out.print(f"Print job {args.job} is queued again as job {new}.")
     except printqueue.PrintQueueError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     return 0
 
 
@@ -293,20 +294,20 @@ def _job_json(job: rows.JobRow) -> dict[str, Any]:
 
 
 def cmd_print_list(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     with UnitOfWork(engine, read_only=True) as uow:
         station_id = None
         if args.station:
             station_id = rows.station_id(uow.session, args.station)
             if station_id is None:
-                raise cli.CommandError(f"there is no station {args.station!r}")
+                raise CommandError(f"there is no station {args.station!r}")
         statuses = [PrintJobStatus(s) for s in args.status or []]
         found = rows.jobs(uow.session, station_id=station_id, statuses=statuses, limit=args.limit)
     if args.json:
         sys.stdout.write(json.dumps({"jobs": [_job_json(j) for j in found]}) + "\n")
         return 0
     if not found:
-        cli.out.print("No print jobs.")
+        out.print("No print jobs.")
         return 0
     table = Table("job", "station", "printer", "title", "status", "tries", "why / receipt")
     for j in found:
@@ -319,20 +320,20 @@ def cmd_print_list(args: argparse.Namespace) -> int:
             str(j.attempts),
             j.error or j.receipt or "",
         )
-    cli.out.print(table)
+    out.print(table)
     return 0
 
 
 def cmd_print_show(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     with UnitOfWork(engine, read_only=True) as uow:
         job = rows.job(uow.session, args.job)
         if job is None:
-            raise cli.CommandError(f"there is no print job {args.job}")
+            raise CommandError(f"there is no print job {args.job}")
         history = rows.events(uow.session, args.job)
     if args.json:
-        out = _job_json(job)
-        out["history"] = [
+        shown = _job_json(job)
+        shown["history"] = [
             {
                 "at": e.at.isoformat(),
                 "event": e.event,
@@ -343,39 +344,37 @@ def cmd_print_show(args: argparse.Namespace) -> int:
             }
             for e in history
         ]
-        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.write(json.dumps(shown) + "\n")
         return 0
-    cli.out.print(
+    out.print(
         f"Print job {job.id}: {job.title} ({job.document}, {job.size:,} bytes "
         f"{job.content_type}) for {job.station}/{job.printer}: {job.status.value}",
         markup=False,
     )
     if job.error:
-        cli.out.print(f"  why: {job.error}", markup=False)
+        out.print(f"  why: {job.error}", markup=False)
     for e in history:
         where = f" at {e.station}" if e.station else ""
         detail = f": {e.detail}" if e.detail else ""
-        cli.out.print(
-            f"  {e.at:%Y-%m-%d %H:%M:%S} {e.event} by {e.actor}{where}{detail}", markup=False
-        )
+        out.print(f"  {e.at:%Y-%m-%d %H:%M:%S} {e.event} by {e.actor}{where}{detail}", markup=False)
     return 0
 
 
 def cmd_print_deliver(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     station = _station_devices(args)
     targets = wiring.targets(station)
     actor = Actor.system(f"print-{args.station}")
 
     def said(job_id: int, status: PrintJobStatus, text: str) -> None:
-        cli.err.print(f"job {job_id}: {status.value}: {text}", markup=False, highlight=False)
+        err.print(f"job {job_id}: {status.value}: {text}", markup=False, highlight=False)
 
     failures = 0
     while True:
         try:
             report = printqueue.deliver(engine, args.station, targets, actor, on_job=said)
         except printqueue.PrintQueueError as exc:
-            raise cli.CommandError(str(exc)) from None
+            raise CommandError(str(exc)) from None
         failures = len(report.failed) + len(report.unknown)
         if args.watch is None:
             break
@@ -384,12 +383,12 @@ def cmd_print_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_print_test(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     station = _station_devices(args)
     cfg = station.printers.get(args.printer)
     if cfg is None:
         known = ", ".join(station.printers) or "none"
-        raise cli.CommandError(
+        raise CommandError(
             f"station {args.station} has no printer {args.printer!r} (its printers: {known})"
         )
     now = utcnow()
@@ -409,8 +408,8 @@ def cmd_print_test(args: argparse.Namespace) -> int:
             actor=Actor.system("print-test"),
         )
     except printqueue.PrintQueueError as exc:
-        raise cli.CommandError(str(exc)) from None
-    cli.out.print(
+        raise CommandError(str(exc)) from None
+    out.print(
         f"Queued test job {job} for {args.station}/{args.printer}; "
         f"`shipfloor print deliver --station {args.station}` sends it."
     )
@@ -425,7 +424,7 @@ def cmd_devices_simulate(args: argparse.Namespace) -> int:
         scale = ScaleSimulator(args.scale, link=str(folder / "scale"))
         printer = PrinterSimulator(port=args.printer_port, folder=folder / "printed")
     except (OSError, DeviceError) as exc:
-        raise cli.CommandError(f"cannot start the simulators: {exc}") from None
+        raise CommandError(f"cannot start the simulators: {exc}") from None
     stop = threading.Event()
 
     def terminate(*_args: object) -> None:
@@ -442,7 +441,7 @@ def cmd_devices_simulate(args: argparse.Namespace) -> int:
         Path(args.write_config).write_text(
             simulator_config(args.station, folder, args.printer_port, args.scale), encoding="utf-8"
         )
-    cli.err.print(
+    err.print(
         f"Simulating for {args.station}:\n"
         f"  serial scanner  {scanner.port}  (type a code and Enter here to scan it)\n"
         f"  {args.scale} scale      {folder / 'scale'}  (type 'w 1234' to put 1,234 g on it)\n"
@@ -529,3 +528,11 @@ def demo_devices() -> Iterator[Path]:
             text = simulator_config("PICK-01", root, printer.port, "sics")
             path.write_text(text, encoding="utf-8")
             yield path
+
+
+def cmd_scan_watch(args: argparse.Namespace) -> int:
+    """`shipfloor scan watch`: the scan log UI (the station UI's scanner capture, alone)."""
+    feed = scan_feed(args)
+    from stations.scanwatch import run_scan_watch
+
+    return run_scan_watch(feed, Path(args.log) if args.log else None)

@@ -14,13 +14,13 @@ from typing import Any
 
 from rich.table import Table
 
-from app import cli
 from app.actor import Actor
-from app.picking import settings as wave_settings
-from app.picking import site as layouts
-from app.picking import waves
-from app.picking.layout import path_length
-from data import picking as rows
+from app.cli.common import CommandError, current_engine, out, print_json
+from app.walks import site as layouts
+from app.walks.layout import path_length
+from app.waves import planning as waves
+from app.waves import settings as wave_settings
+from data import waves as rows
 from data.models import WaveStatus
 from data.store import StoreEngine
 from data.types import utcnow
@@ -96,7 +96,7 @@ def _settings(engine: StoreEngine) -> wave_settings.WaveSettings:
     try:
         return wave_settings.load(engine)
     except wave_settings.WaveSettingsError as exc:
-        raise cli.CommandError(
+        raise CommandError(
             f"the stored wave settings are not usable ({exc}); fix them with "
             "`shipfloor wave settings --file FILE`"
         ) from None
@@ -118,22 +118,22 @@ def _metres(value: float | None) -> str:
 
 
 def cmd_layout_load(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     path = Path(args.file)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise cli.CommandError(f"cannot read {path}: {exc.strerror}") from None
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
     try:
         layout = layouts.parse(text, where=str(path))
     except layouts.LayoutFileError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     location_rows = list(layout.location_rows())
     with UnitOfWork(engine) as uow:
         node = rows.node(uow.session, layout.node)
         if node is None:
             known = ", ".join(rows.node_codes(uow.session)) or "none"
-            raise cli.CommandError(f"{path}: node {layout.node!r} does not exist; nodes: {known}")
+            raise CommandError(f"{path}: node {layout.node!r} does not exist; nodes: {known}")
         created = rows.upsert_locations(uow.session, node.id, location_rows)
         rows.put_layout(
             uow.session, node.id, layout.to_json(), actor=Actor.system("layout").name, at=utcnow()
@@ -144,13 +144,13 @@ def cmd_layout_load(args: argparse.Namespace) -> int:
             if layout.spot(loc.x_mm, loc.y_mm) is None
         ]
         uow.commit()
-    cli.out.print(
+    out.print(
         f"Loaded {path} for {layout.node}: {len(layout.blocks)} block(s), "
         f"{len(layout.aisle_x_m)} aisles, {len(location_rows):,} locations "
         f"({created:,} new, {len(location_rows) - created:,} placed anew)."
     )
     if off:
-        cli.out.print(
+        out.print(
             f"{len(off)} other location(s) of {layout.node} lie off its aisles and cannot be "
             f"picked by route: {', '.join(off[:10])}{' …' if len(off) > 10 else ''}"
         )
@@ -158,39 +158,37 @@ def cmd_layout_load(args: argparse.Namespace) -> int:
 
 
 def cmd_layout_show(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     with UnitOfWork(engine, read_only=True) as uow:
         node = rows.node(uow.session, args.node)
         if node is None:
-            raise cli.CommandError(f"there is no node {args.node!r}")
+            raise CommandError(f"there is no node {args.node!r}")
         text = rows.layout_spec(uow.session, node.id)
     if text is None:
-        raise cli.CommandError(
-            f"{args.node} has no layout; load one with `shipfloor layout load FILE`"
-        )
+        raise CommandError(f"{args.node} has no layout; load one with `shipfloor layout load FILE`")
     if args.json:
-        cli._print_json(json.loads(text))
+        print_json(json.loads(text))
         return 0
     try:
         layout = layouts.parse(text, where=f"{args.node}'s stored layout")
     except layouts.LayoutFileError as exc:
-        raise cli.CommandError(
+        raise CommandError(
             f"{exc}; load a corrected file with `shipfloor layout load FILE`"
         ) from None
     geometry = layout.layout
-    cli.out.print(f"[bold]{layout.node}[/bold] layout")
-    cli.out.print(f"  depot         ({layout.depot_m[0]:g}, {layout.depot_m[1]:g}) m")
-    cli.out.print(
+    out.print(f"[bold]{layout.node}[/bold] layout")
+    out.print(f"  depot         ({layout.depot_m[0]:g}, {layout.depot_m[1]:g}) m")
+    out.print(
         f"  aisles        {geometry.aisles} at x = "
         f"{', '.join(f'{x:g}' for x in layout.aisle_x_m)} m"
     )
-    cli.out.print(
+    out.print(
         f"  cross aisles  {len(layout.cross_aisles_y_m)} at y = "
         f"{', '.join(f'{y:g}' for y in layout.cross_aisles_y_m)} m"
     )
     for b, block in enumerate(layout.blocks):
         last = block.first_cell_y_m + (block.cells_per_side - 1) * layout.cell_m
-        cli.out.print(
+        out.print(
             f"  block {b + 1}       zone {block.zone}: {block.cells_per_side} cells per side, "
             f"y {block.first_cell_y_m:g}–{last:g} m, {layout.levels} levels"
         )
@@ -246,16 +244,16 @@ def _plan_json(plan: waves.WavePlan) -> dict[str, Any]:
 
 
 def cmd_wave_plan(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     try:
         plan = waves.plan(engine, args.node, _settings(engine), Actor.system("wave-plan"))
     except waves.WaveError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     if args.json:
-        cli._print_json(_plan_json(plan))
+        print_json(_plan_json(plan))
         return 0
     if not plan.waves:
-        cli.out.print(f"{plan.node} has no routed work waiting for a wave.")
+        out.print(f"{plan.node} has no routed work waiting for a wave.")
     else:
         table = Table(title=f"Proposed waves for {plan.node}")
         for heading in (
@@ -292,28 +290,28 @@ def cmd_wave_plan(args: argparse.Namespace) -> int:
                 _metres(w.est_distance_m),
                 _minutes(w.est_seconds),
             )
-        cli.out.print(table)
-        cli.out.print("Release one with `shipfloor wave release WAVE`.")
+        out.print(table)
+        out.print("Release one with `shipfloor wave release WAVE`.")
     if not plan.has_layout:
-        cli.out.print(
+        out.print(
             f"{plan.node} has no layout: pick lists follow location codes and distances are "
             "unknown (`shipfloor layout load FILE`)."
         )
     if plan.unpickable:
-        cli.out.print(f"{len(plan.unpickable)} order(s) cannot be picked now:")
+        out.print(f"{len(plan.unpickable)} order(s) cannot be picked now:")
         for ref, reason in list(plan.unpickable.items())[:20]:
-            cli.out.print(f"  {ref}: {reason}", markup=False)
+            out.print(f"  {ref}: {reason}", markup=False)
     return 0
 
 
 def cmd_wave_release(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     try:
         result = waves.release(engine, args.wave, _settings(engine), Actor.system("wave-release"))
     except waves.WaveError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     if args.json:
-        cli._print_json(
+        print_json(
             {
                 "wave": result.wave_id,
                 "node": result.node,
@@ -332,28 +330,28 @@ def cmd_wave_release(args: argparse.Namespace) -> int:
         )
         return 0
     if not result.pick_lists and not result.already_released:
-        cli.out.print(
+        out.print(
             f"Wave {result.wave_id} at {result.node} had nothing left to pick; it is cancelled."
         )
         for ref, reason in result.dropped.items():
-            cli.out.print(f"  {ref}: {reason}", markup=False)
+            out.print(f"  {ref}: {reason}", markup=False)
         return 1
     verb = "was already released" if result.already_released else "released"
     distance = [p.distance_m for p in result.pick_lists if p.distance_m is not None]
-    cli.out.print(
+    out.print(
         f"Wave {result.wave_id} at {result.node} {verb}: {result.orders:,} orders on "
         f"{len(result.pick_lists):,} pick lists"
         + (f", {sum(distance):,.0f} m of walking." if distance else ".")
     )
     oversize = [p for p in result.pick_lists if p.oversize]
     if oversize:
-        cli.out.print(
+        out.print(
             f"{len(oversize)} order(s) are bigger than a cart and have a pick list each: "
             + ", ".join(str(p.id) for p in oversize)
         )
     for ref, reason in result.dropped.items():
-        cli.out.print(f"  left out {ref}: {reason}", markup=False)
-    cli.out.print("Each pick list's route: `shipfloor picklist show ID`.")
+        out.print(f"  left out {ref}: {reason}", markup=False)
+    out.print("Each pick list's route: `shipfloor picklist show ID`.")
     return 0
 
 
@@ -370,17 +368,17 @@ def _wave_json(w: rows.WaveRow) -> dict[str, Any]:
 
 
 def cmd_wave_list(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     statuses = [WaveStatus(s) for s in args.status] if args.status else None
     try:
         found = waves.waves(engine, args.node, statuses)
     except waves.WaveError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     if args.json:
-        cli._print_json({"waves": [_wave_json(w) for w in found]})
+        print_json({"waves": [_wave_json(w) for w in found]})
         return 0
     if not found:
-        cli.out.print("No waves; propose some with `shipfloor wave plan --node CODE`.")
+        out.print("No waves; propose some with `shipfloor wave plan --node CODE`.")
         return 0
     table = Table(title="Waves")
     for heading in (
@@ -405,18 +403,18 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
             f"{w.pick_lists:,}",
             _metres(w.est_distance_m),
         )
-    cli.out.print(table)
+    out.print(table)
     return 0
 
 
 def cmd_wave_show(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     try:
         wave, lists = waves.wave_pick_lists(engine, args.wave)
     except waves.WaveError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     if args.json:
-        cli._print_json(
+        print_json(
             {
                 **_wave_json(wave),
                 "pick_list_rows": [
@@ -431,13 +429,13 @@ def cmd_wave_show(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    cli.out.print(
+    out.print(
         f"[bold]Wave {wave.id}[/bold] at {wave.node_code}: {wave.status}, {wave.carrier} "
         f"{wave.service}, {wave.orders:,} orders, {wave.units:,} units, "
         f"{_metres(wave.est_distance_m)}, {_minutes(wave.est_seconds)}"
     )
     if not lists:
-        cli.out.print("No pick lists yet: `shipfloor wave release WAVE` creates them.")
+        out.print("No pick lists yet: `shipfloor wave release WAVE` creates them.")
         return 0
     table = Table()
     for heading in ("pick list", "status", "zone", "totes", "lines", "units", "distance", "time"):
@@ -453,31 +451,29 @@ def cmd_wave_show(args: argparse.Namespace) -> int:
             _metres(p.distance_m),
             _minutes(p.est_seconds),
         )
-    cli.out.print(table)
+    out.print(table)
     return 0
 
 
 def cmd_wave_settings(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     current = _settings(engine)
     if args.file:
         path = Path(args.file)
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise cli.CommandError(f"cannot read {path}: {exc.strerror}") from None
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
         except json.JSONDecodeError as exc:
-            raise cli.CommandError(
-                f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})"
-            ) from None
+            raise CommandError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
         if not isinstance(raw, dict):
-            raise cli.CommandError(f"{path}: expected a JSON object of wave settings")
+            raise CommandError(f"{path}: expected a JSON object of wave settings")
         try:
             current = wave_settings.from_dict(raw, current)
         except wave_settings.WaveSettingsError as exc:
-            raise cli.CommandError(f"{path}: {exc}") from None
+            raise CommandError(f"{path}: {exc}") from None
         wave_settings.save(engine, current, Actor.system("settings"))
-    cli._print_json(current.to_dict())
+    print_json(current.to_dict())
     return 0
 
 
@@ -485,14 +481,14 @@ def cmd_wave_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_picklist_show(args: argparse.Namespace) -> int:
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     try:
         view = waves.pick_list(engine, args.pick_list)
     except waves.WaveError as exc:
-        raise cli.CommandError(str(exc)) from None
+        raise CommandError(str(exc)) from None
     p = view.header
     if args.json:
-        cli._print_json(
+        print_json(
             {
                 "id": p.id,
                 "wave": p.wave_id,
@@ -522,7 +518,7 @@ def cmd_picklist_show(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    cli.out.print(
+    out.print(
         f"[bold]Pick list {p.id}[/bold] (wave {p.wave_id}, {p.node_code}): {p.status}, "
         f"{p.totes} totes, {p.units} units, route by {p.routing}: {_metres(p.distance_m)}, "
         f"about {_minutes(p.est_seconds)}"
@@ -541,10 +537,10 @@ def cmd_picklist_show(args: argparse.Namespace) -> int:
             t.order_ref,
             str(t.status),
         )
-    cli.out.print(table)
+    out.print(table)
     if view.path:
         walked = path_length(view.path)
-        cli.out.print(
+        out.print(
             f"Walk ({walked:,.1f} m, depot to depot): "
             + " → ".join(f"({x:g}, {y:g})" for x, y in view.path),
             markup=False,
@@ -575,12 +571,12 @@ def _stdout_to_stderr(enabled: bool) -> Iterator[None]:
 
 def bench_picking(args: argparse.Namespace, progress: Any) -> int:
     """`shipfloor bench picking`: print the report as JSON, or as tables."""
-    from app.picking import bench
+    from app.waves import bench
 
     with _stdout_to_stderr(args.json):
         report = bench.run(lists=args.lists, wave_orders=args.wave_orders, progress=progress)
     if args.json:
-        cli._print_json(report)
+        print_json(report)
         return 0
     routing = report["routing"]
     assert isinstance(routing, dict)
@@ -600,11 +596,18 @@ def bench_picking(args: argparse.Namespace, progress: Any) -> int:
                 ),
                 f"{results['ours']['ms_per_route']:.3f}",
             )
-        cli.out.print(table)
+        out.print(table)
     batching = report["batching"]
     assert isinstance(batching, dict)
     table = Table(title="Batching: metres walked")
-    for heading in ("instance", "single order", "FCFS", "Clarke–Wright", "ours", "ours vs C–W"):
+    for heading in (
+        "instance",
+        "single order",
+        "FCFS",
+        "Clarke–Wright",
+        "local search",
+        "local search vs C–W",
+    ):
         table.add_column(heading, justify="left" if heading == "instance" else "right")
     for name, m in batching.items():
         table.add_row(
@@ -612,13 +615,13 @@ def bench_picking(args: argparse.Namespace, progress: Any) -> int:
             f"{m['single_order']:,.0f}",
             f"{m['fcfs']:,.0f}",
             f"{m['clarke_wright']:,.0f}",
-            f"{m['ours']:,.0f}",
-            f"{(m['ours'] / m['clarke_wright'] - 1):+.2%}",
+            f"{m['local_search']:,.0f}",
+            f"{(m['local_search'] / m['clarke_wright'] - 1):+.2%}",
         )
-    cli.out.print(table)
+    out.print(table)
     wave = report["wave"]
     assert isinstance(wave, dict)
-    cli.out.print(
+    out.print(
         f"Wave: {wave['orders']:,} orders planned and released in {wave['seconds']:.2f} s "
         f"(plan {wave['plan_seconds']:.2f} s, release {wave['release_seconds']:.2f} s, "
         f"{wave['pick_lists']:,} pick lists)"
@@ -629,12 +632,12 @@ def bench_picking(args: argparse.Namespace, progress: Any) -> int:
 def cmd_picklist_take_back(args: argparse.Namespace) -> int:
     from app.picking import station
 
-    engine = cli._current_engine(args)
+    engine = current_engine(args)
     try:
         station.take_back(engine, Actor(name=args.user), args.pick_list)
     except station.StationError as exc:
-        raise cli.CommandError(str(exc), 1) from None
-    cli.out.print(
+        raise CommandError(str(exc), 1) from None
+    out.print(
         f"Pick list {args.pick_list} is released again; its picker's screen says so within "
         "seconds, and anyone can claim it."
     )

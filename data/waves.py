@@ -682,59 +682,6 @@ def pick_lists(session: Session, wave_id: int) -> list[PickListRow]:
     ]
 
 
-@dataclass(frozen=True)
-class TaskRow:
-    """A pick task as a picker reads it."""
-
-    id: int
-    seq: int
-    location_code: str
-    x_mm: int
-    y_mm: int
-    sku: str
-    product_name: str
-    lot: str
-    quantity: int
-    picked: int
-    status: PickTaskStatus
-    tote_slot: int
-    order_ref: str
-    shipment_id: int
-    allocation_id: int
-
-
-def tasks(session: Session, pick_list_id: int) -> list[TaskRow]:
-    """The pick list's tasks in route order."""
-    return [
-        TaskRow(*r)
-        for r in session.execute(
-            select(
-                PickTask.id,
-                PickTask.seq,
-                Location.code,
-                Location.x_mm,
-                Location.y_mm,
-                Product.sku,
-                Product.name,
-                PickTask.lot,
-                PickTask.quantity,
-                PickTask.picked,
-                PickTask.status,
-                Shipment.tote_slot,
-                Order.external_id,
-                PickTask.shipment_id,
-                PickTask.allocation_id,
-            )
-            .join(Location, Location.id == PickTask.location_id)
-            .join(Product, Product.id == PickTask.product_id)
-            .join(Shipment, Shipment.id == PickTask.shipment_id)
-            .join(Order, Order.id == Shipment.order_id)
-            .where(PickTask.pick_list_id == pick_list_id)
-            .order_by(PickTask.seq)
-        )
-    ]
-
-
 def counts(session: Session, wave_id: int) -> tuple[int, int, int]:
     """(pick lists, shipments, tasks) a wave holds: what a release made."""
     lists = session.scalar(select(func.count()).where(PickList.wave_id == wave_id)) or 0

@@ -16,7 +16,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-from app.picking.batching import (
+from app.walks.bench import layout_cells
+from app.walks.layout import Layout, Spot
+from app.waves.batching import (
     METHODS,
     BatchOrder,
     Cart,
@@ -24,7 +26,6 @@ from app.picking.batching import (
     make_batches,
     total_length,
 )
-from app.picking.layout import Layout, Spot
 
 ORDER_COUNTS = (40, 100)
 CAPACITIES = (30, 45, 60, 75)
@@ -34,16 +35,6 @@ UNIT_VOLUME_CM3 = 1_000
 UNIT_WEIGHT_G = 500
 
 Progress = Callable[[str, int, int], None]
-
-
-def layout_cells(layout: Layout, pitch: float = 1.0, margin: float = 1.5) -> list[Spot]:
-    """Cell centres `pitch` apart along every aisle, `margin` clear of each cross aisle."""
-    cells: list[Spot] = []
-    for front, back in zip(layout.cross_y, layout.cross_y[1:], strict=False):
-        count = int((back - front - 2 * margin) / pitch + 1e-9) + 1
-        ys = [front + margin + pitch * k for k in range(max(0, count))]
-        cells.extend(Spot(a, y) for a in range(layout.aisles) for y in ys)
-    return cells
 
 
 def make_orders(rng: random.Random, cells: Sequence[Spot], count: int) -> list[BatchOrder]:

@@ -1,6 +1,6 @@
-"""Exact tour lengths computed independently of `app.picking.routing`, to check it.
+"""Exact tour lengths computed independently of `app.walks.paths`, to check it.
 
-Nothing here shares code with the router except `app.picking.layout`. Both solvers work on
+Nothing here shares code with the router except `app.walks.layout`. Both solvers work on
 the matrix of shortest walking distances between the depot and the distinct spots
 (`Layout.depot_distance`, `Layout.distance`):
 
@@ -46,7 +46,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
 
-from app.picking.layout import Layout, Spot
+from app.walks.layout import Layout, Spot
 
 HELD_KARP_MAX = 13
 _FLOW_SCALE = 1_000_000  # maximum_flow needs integer capacities

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.picking.layout import EPSILON, Layout, LayoutError, Spot
+from app.walks.layout import EPSILON, Layout, LayoutError, Spot
 
 MM = 1000.0
 BARCODE_PREFIX = "LOC-"

@@ -24,8 +24,8 @@ from datetime import time
 from typing import Any
 
 from app.actor import Actor
-from app.picking.batching import Cart
-from app.picking.routing import POLICIES
+from app.walks.paths import POLICIES
+from app.waves.batching import Cart
 from data import settings as store
 from data.models import ServiceLevel
 from data.store import StoreEngine

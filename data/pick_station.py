@@ -43,8 +43,8 @@ from data.models import (
     Wave,
     WaveStatus,
 )
-from data.picking import ORDER_REF
 from data.types import UTCDateTime, utcnow
+from data.waves import ORDER_REF
 
 
 def claim_next(

@@ -22,12 +22,13 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.actor import Actor
-from app.picking.batching import BatchOrder, make_batches
-from app.picking.layout import Spot
-from app.picking.routing import estimate_length, plan_route
-from app.picking.settings import WaveSettings
-from app.picking.site import LayoutFileError, SiteLayout, parse
-from data import picking as rows
+from app.walks.layout import Spot
+from app.walks.paths import estimate_length, plan_route
+from app.walks.site import LayoutFileError, SiteLayout, parse
+from app.waves.batching import BatchOrder, make_batches
+from app.waves.settings import WaveSettings
+from data import pick_station as pick_rows
+from data import waves as rows
 from data.models import LocationKind, ServiceLevel, WaveStatus
 from data.store import StoreEngine
 from data.types import utcnow
@@ -327,7 +328,7 @@ def _estimate(
         _batch_orders(orders),
         settings.cart,
         _length_function(site),
-        method="ours" if site is not None else "fcfs",
+        method="local_search" if site is not None else "fcfs",
         time_limit_s=settings.batching_seconds / 3,
         allow_oversize=True,
     )
@@ -594,7 +595,7 @@ def release(
             _batch_orders(keep),
             settings.cart,
             _length_function(site),
-            method="ours" if site is not None else "fcfs",
+            method="local_search" if site is not None else "fcfs",
             time_limit_s=settings.batching_seconds,
             allow_oversize=True,
         )
@@ -664,15 +665,15 @@ def waves(
 
 
 @dataclass(frozen=True)
-class PickListView:
+class PickListSheet:
     """A pick list with its route: what `shipfloor picklist show` prints."""
 
     header: rows.PickListRow
-    tasks: list[rows.TaskRow]
+    tasks: list[pick_rows.TaskLine]
     path: list[tuple[float, float]]
 
 
-def pick_list(engine: StoreEngine, pick_list_id: int) -> PickListView:
+def pick_list(engine: StoreEngine, pick_list_id: int) -> PickListSheet:
     """One pick list with its tasks in route order."""
     with UnitOfWork(engine, read_only=True) as uow:
         header = rows.pick_list(uow.session, pick_list_id)
@@ -680,9 +681,9 @@ def pick_list(engine: StoreEngine, pick_list_id: int) -> PickListView:
             raise WaveError(
                 f"there is no pick list {pick_list_id}; `shipfloor wave show WAVE` lists them"
             )
-        task_rows = rows.tasks(uow.session, pick_list_id)
+        task_rows = pick_rows.task_lines(uow.session, pick_list_id)
     path = [(float(x), float(y)) for x, y in json.loads(header.path)]
-    return PickListView(header, task_rows, path)
+    return PickListSheet(header, task_rows, path)
 
 
 def wave_pick_lists(

@@ -18,10 +18,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from app.picking.bench_batching import layout_cells
-from app.picking.layout import Layout, Spot
-from app.picking.oracle import exact_length
-from app.picking.routing import POLICIES, plan_route
+from app.walks.layout import Layout, Spot
+from app.walks.oracle import exact_length
+from app.walks.paths import POLICIES, plan_route
 
 Progress = Callable[[str, int, int], None]
 
@@ -29,6 +28,16 @@ SIZES = (5, 10, 20, 30, 45, 60)
 AISLE_X = tuple(5.0 * i for i in range(10))
 # Policy names in the report: the optimal router is "ours".
 REPORTED = {p: ("ours" if p == "optimal" else p) for p in POLICIES}
+
+
+def layout_cells(layout: Layout, pitch: float = 1.0, margin: float = 1.5) -> list[Spot]:
+    """Cell centres `pitch` apart along every aisle, `margin` clear of each cross aisle."""
+    cells: list[Spot] = []
+    for front, back in zip(layout.cross_y, layout.cross_y[1:], strict=False):
+        count = int((back - front - 2 * margin) / pitch + 1e-9) + 1
+        ys = [front + margin + pitch * k for k in range(max(0, count))]
+        cells.extend(Spot(a, y) for a in range(layout.aisles) for y in ys)
+    return cells
 
 
 def henn_layout() -> Layout:

@@ -1,0 +1,143 @@
+"""`shipfloor bench NAME`: the benchmarks, each a JSON object with `--json`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from rich.table import Table
+
+from app.cli.common import (
+    CommandError,
+    err,
+    out,
+    positive,
+    print_json,
+    progress,
+)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.name == "picking":
+        from app.cli.waves import bench_picking
+
+        with progress(not args.json and err.is_terminal) as update:
+            return bench_picking(args, update)
+    if args.name == "scan":
+        from app.picking import bench as bench_scan
+
+        with progress(not args.json and err.is_terminal) as update:
+            scan_report = bench_scan.run(args.postgresql, orders=args.scan_orders, progress=update)
+        if args.json:
+            print_json(scan_report)
+            return 0
+        table = Table(
+            "store", "scan p50 ms", "scan p99 ms", "commit p50 ms", "commit p99 ms", "picks"
+        )
+        for store_name, figures in scan_report.items():
+            if "skipped" in figures:
+                table.add_row(store_name, figures["skipped"], "", "", "", "")
+                continue
+            table.add_row(
+                store_name,
+                f"{figures['scan_ms_p50']:.2f}",
+                f"{figures['scan_ms_p99']:.2f}",
+                f"{figures['bare_commit_ms_p50']:.2f}",
+                f"{figures['bare_commit_ms_p99']:.2f}",
+                str(figures["picks"]),
+            )
+        out.print(table)
+        return 0
+    if args.name == "labels":
+        from app.cli.shipping import bench_labels
+
+        figures = bench_labels(args)
+        if args.json:
+            print_json(figures)
+        else:
+            table = Table("document", "median ms", title="Rendering labels and documents")
+            for name, ms in figures.items():
+                table.add_row(name.removesuffix("_ms").replace("_", " "), f"{ms:.3f}")
+            out.print(table)
+        return 0
+    if args.name != "dom":
+        raise CommandError(f"unknown benchmark {args.name!r}; available: dom, labels, picking")
+    from app.dom import bench
+
+    with progress(not args.json and err.is_terminal) as update:
+        report = bench.run(
+            instances=args.instances,
+            sequences=args.sequences,
+            horizon=args.orders,
+            progress=update,
+        )
+    if args.json:
+        print_json(report)
+        return 0
+    table = Table(
+        title=f"DOM: {args.instances} instances × {args.sequences} sequences × "
+        f"{args.orders:,} orders"
+    )
+    for heading in (
+        "policy",
+        "cost ÷ DLP",
+        "split rate",
+        "packages/order",
+        "unit fill",
+        "p50 ms",
+        "p95 ms",
+    ):
+        table.add_column(heading, justify="left" if heading == "policy" else "right")
+    policies = report["policies"]
+    assert isinstance(policies, dict)
+    for name, v in policies.items():
+        table.add_row(
+            name,
+            f"{v['cost_ratio']:.4f}",
+            f"{v['split_rate']:.1%}",
+            f"{v['packages_per_order']:.3f}",
+            f"{v['unit_fill']:.2%}",
+            f"{v['latency_ms_p50']:.2f}",
+            f"{v['latency_ms_p95']:.2f}",
+        )
+    out.print(table)
+    large = report["large_network"]
+    assert isinstance(large, dict)
+    out.print(
+        f"{large['nodes']} nodes, {large['lines_per_order']}-line orders: decision "
+        f"p50 {large['latency_ms_p50']:.1f} ms, p95 {large['latency_ms_p95']:.1f} ms"
+    )
+    return 0
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add this group's commands to the `shipfloor` parser."""
+    bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
+    bench_cmd.add_argument(
+        "name",
+        metavar="NAME",
+        choices=["dom", "labels", "picking", "scan"],
+        help="dom, labels, picking, scan",
+    )
+    bench_cmd.add_argument(
+        "--postgresql",
+        metavar="URL",
+        default=os.environ.get("SHIPFLOOR_BENCH_POSTGRES_URL"),
+        help="scan: a PostgreSQL server where a scratch database may be made "
+        "(default: $SHIPFLOOR_BENCH_POSTGRES_URL)",
+    )
+    bench_cmd.add_argument(
+        "--scan-orders", type=positive, default=150, help="scan: orders routed and picked (150)"
+    )
+    bench_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    bench_cmd.add_argument("--instances", type=int, default=10, help="dom: instances (10)")
+    bench_cmd.add_argument("--sequences", type=int, default=3, help="dom: arrival sequences (3)")
+    bench_cmd.add_argument("--orders", type=int, default=10_000, help="dom: orders per run")
+    bench_cmd.add_argument(
+        "--lists", type=positive, default=200, help="picking: random pick lists per size (200)"
+    )
+    bench_cmd.add_argument(
+        "--wave-orders", type=positive, default=5000, help="picking: orders in the wave (5000)"
+    )
+    bench_cmd.set_defaults(run=cmd_bench)

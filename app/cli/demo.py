@@ -1,0 +1,120 @@
+"""`shipfloor demo`: seed a demo site and start the station UI on it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from app import demo
+from app.cli.common import (
+    CommandError,
+    err,
+    open_engine,
+    out,
+    progress,
+)
+from app.cli.station import run_station
+from data.demo import SCALES
+from data.migrate import (
+    MigrationRefused,
+    upgrade,
+)
+from data.store import StoreEngine
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    engine = open_engine(args, create=True)
+    upgrade(engine)
+    try:
+        with progress(err.is_terminal) as update:
+            report = demo.seed(engine, args.scale, args.seed, update)
+    except demo.StoreNotEmpty as exc:
+        raise CommandError(str(exc), 1) from None
+    orders = report.orders
+    out.print(
+        f"Seeded the {report.scale} demo site (seed {report.seed}) in {report.seconds:.1f} s: "
+        f"{orders.imported + orders.held} orders ({orders.held} held), "
+        f"{orders.orders_per_second:,.0f} orders/s through intake."
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    engine = open_engine(args, create=True)
+    try:
+        upgrade(engine)
+    except MigrationRefused as exc:
+        raise CommandError(f"the store cannot be upgraded: {exc}") from None
+    if demo.unfinished_seed(engine):
+        where = engine.url.render_as_string(hide_password=True)
+        raise CommandError(
+            f"a demo seed into {where} did not finish (the site is there, its orders are "
+            "not); delete that store (or choose another --db) and run `shipfloor demo` again"
+        )
+    if demo.is_empty(engine):
+        with progress(err.is_terminal) as update:
+            report = demo.seed(engine, "small", 1, update)
+            released = demo.release_demo_work(engine, update)
+        out.print(
+            f"Seeded the small demo site in {report.seconds:.1f} s and released "
+            f"{released} pick list(s) at the warehouse to pick."
+        )
+    _print_site(engine)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        out.print(
+            "\nNot a terminal, so the station UI is not started: run "
+            "`shipfloor station pick --station PICK-01` in one (log in as U1001, PIN 1111)."
+        )
+        return 0
+    from app.cli.devices import demo_station_devices
+    from app.hardware.config import DeviceConfigError
+
+    try:
+        with demo_station_devices(args.devices, "PICK-01") as (devices_file, simulated):
+            if simulated:
+                out.print("No devices are configured for PICK-01: using simulated ones.")
+            else:
+                out.print(f"Using the devices of PICK-01 in {devices_file}.")
+            return run_station(engine, "pick", "PICK-01", str(devices_file))
+    except DeviceConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _print_site(engine: StoreEngine) -> None:
+    site = demo.site_summary(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    out.print(f"[bold]Shipfloor site[/bold] in {where}")
+    nodes = ", ".join(
+        f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(site.nodes.items())
+    )
+    out.print(f"  network   {nodes}")
+    out.print(
+        f"  warehouse {site.locations:,} locations, {site.stock_rows:,} stock rows, "
+        f"{site.units_on_hand:,} units on hand"
+    )
+    out.print(f"  catalog   {site.products:,} products, {site.boxes} box sizes")
+    out.print(f"  people    {site.users} users, {site.stations} stations")
+    statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(site.orders_by_status.items()))
+    channels = ", ".join(f"{k} {v:,}" for k, v in sorted(site.orders_by_channel.items()))
+    out.print(f"  orders    {statuses or 'none'}")
+    out.print(f"  channels  {channels or 'none'}")
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add this group's commands to the `shipfloor` parser."""
+    demo_cmd = commands.add_parser(
+        "demo", parents=[common], help="seed a demo site if the store is empty, then start"
+    )
+    demo_cmd.add_argument(
+        "--devices",
+        metavar="FILE",
+        default=None,
+        help="the device file; its PICK-01 devices are used (else simulated ones)",
+    )
+    demo_cmd.set_defaults(run=cmd_demo)
+    demo_sub = demo_cmd.add_subparsers(dest="demo_command", metavar="seed")
+    seed_cmd = demo_sub.add_parser("seed", parents=[common], help="build deterministic demo data")
+    seed_cmd.add_argument("--scale", choices=list(SCALES), default="small")
+    seed_cmd.add_argument("--seed", type=int, default=1)
+    seed_cmd.set_defaults(run=cmd_demo_seed)

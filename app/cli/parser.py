@@ -1,0 +1,46 @@
+"""The `shipfloor` command line: one parser built from every command group's module."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from app.cli import bench, db, demo, devices, inventory, orders, route, shipping, station, waves
+from app.cli.common import CommandError, err
+
+# The order `shipfloor --help` lists the groups in.
+GROUPS = (station, demo, db, orders, inventory, route, waves, devices, shipping, bench)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; names are stable (DESIGN.md): docs and checks rely on them."""
+    db_help = (
+        "the store: sqlite:///PATH or postgresql://USER@HOST/DB "
+        "(default: $SHIPFLOOR_DATABASE_URL, else sqlite:///shipfloor.db)"
+    )
+    # --db is accepted before or after the command; SUPPRESS keeps a subcommand's absent
+    # --db from overwriting one given earlier.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=db_help)
+    parser = argparse.ArgumentParser(
+        prog="shipfloor", description="Warehouse floor: pick, pack and ship stations with DOM."
+    )
+    parser.add_argument("--db", metavar="URL", default=None, help=db_help)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.add_commands(commands, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code (0 ok, 1 failed records, 2 usage or set-up)."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except CommandError as exc:
+        err.print(f"shipfloor: {exc}", markup=False, emoji=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("shipfloor: interrupted; every finished transaction is kept, none is half-done")
+        return 130
+    return code

@@ -1,0 +1,98 @@
+"""`shipfloor station` and `station-settings`: the station UI and how stations behave."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from app.actor import Actor
+from app.cli.common import (
+    CommandError,
+    current_engine,
+    print_json,
+)
+from data.store import StoreEngine
+
+STATION_ROLES = ("pick", "pack", "ship", "returns", "supervisor")
+BUILT_ROLES = ("pick", "supervisor")
+
+
+def cmd_station(args: argparse.Namespace) -> int:
+    """`shipfloor station ROLE --station ID`: the station UI."""
+    if args.role not in BUILT_ROLES:
+        built = " and ".join(f"`shipfloor station {r} --station ID`" for r in BUILT_ROLES)
+        raise CommandError(f"the {args.role} station is not built yet; {built} are")
+    engine = current_engine(args)
+    return run_station(engine, args.role, args.station, args.devices)
+
+
+def run_station(engine: StoreEngine, role: str, station: str, devices_file: str | None) -> int:
+    from app.hardware import config
+    from app.scanning import ScanFeed
+    from app.terminal import StationSettingsError, Terminal
+
+    path = config.config_path(devices_file)
+    devices = None
+    if path.exists():
+        try:
+            loaded = config.load(path)
+        except config.DeviceConfigError as exc:
+            raise CommandError(str(exc)) from None
+        devices = loaded.stations.get(station)
+    try:
+        terminal = Terminal(engine, station, role)
+    except StationSettingsError as exc:
+        raise CommandError(f"the stored station settings are wrong: {exc}") from None
+    feed = ScanFeed.for_station(devices)
+    from stations.app import run_station
+
+    return run_station(terminal, feed, dict(devices.keymap) if devices else {})
+
+
+def cmd_station_settings(args: argparse.Namespace) -> int:
+    """Show or change how stations behave (idle log-out, typed quantities)."""
+    from app.terminal import StationSettingsError, load_settings, save_settings
+
+    engine = current_engine(args)
+    try:
+        if args.file:
+            try:
+                changes = json.loads(Path(args.file).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise CommandError(f"cannot read {args.file} as UTF-8 JSON: {exc}") from None
+            if not isinstance(changes, dict):
+                raise CommandError(f"{args.file}: expected a JSON object")
+            current = save_settings(engine, changes, Actor.system("station-settings"))
+        else:
+            current = load_settings(engine)
+    except StationSettingsError as exc:
+        raise CommandError(str(exc)) from None
+    print_json(
+        {
+            "idle_logout_minutes": current.idle_logout_minutes,
+            "typed_quantity": current.typed_quantity,
+        }
+    )
+    return 0
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add this group's commands to the `shipfloor` parser."""
+    station_cmd = commands.add_parser(
+        "station", parents=[common], help="the station UI: pick (pack, ship, … come later)"
+    )
+    station_cmd.add_argument(
+        "role", choices=STATION_ROLES, metavar="ROLE", help=", ".join(STATION_ROLES)
+    )
+    station_cmd.add_argument("--station", metavar="ID", required=True, help="this PC's station")
+    station_cmd.add_argument(
+        "--devices", metavar="FILE", default=None, help="the device file (scanners, keymap)"
+    )
+    station_cmd.set_defaults(run=cmd_station)
+    sset_cmd = commands.add_parser(
+        "station-settings", parents=[common], help="how stations behave (idle log-out, …)"
+    )
+    sset_cmd.add_argument("--file", metavar="JSON", help="apply the settings in this JSON file")
+    sset_cmd.set_defaults(run=cmd_station_settings)

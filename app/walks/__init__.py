@@ -1,0 +1,1 @@
+"""Walks: warehouse layouts and the path a picker walks through them."""
