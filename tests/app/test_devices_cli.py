@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from devices.sim_printer import PrinterSimulator
 from devices.sim_scale import ScaleSimulator
 from devices.sim_scanner import ScannerSimulator
 from tests.factories import add_reference
+from tests.waiting import wait_until
 
 EXAMPLE = config.__doc__.split("::", 1)[1].split("Every key is checked", 1)[0]
 
@@ -277,11 +277,12 @@ def test_devices_simulate_runs_all_three(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        deadline = time.monotonic() + 20
-        while not cfg.exists():
+
+        def config_written() -> bool:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+            return cfg.exists()
+
+        wait_until(config_written, timeout=20, what=f"the simulators to write {cfg}")
         assert main(["devices", "check", "--devices", str(cfg), "--json"]) == 0
         capsys.readouterr()
         got: list[Scan] = []
@@ -291,10 +292,7 @@ def test_devices_simulate_runs_all_three(
             assert proc.stdin is not None
             proc.stdin.write("w 2500\nLOC-A-01-01-1\n10LOT<GS>21SN\n")
             proc.stdin.flush()
-            deadline = time.monotonic() + 10
-            while len(got) < 2:
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
+            wait_until(lambda: len(got) >= 2, timeout=10, what=lambda: f"two scans, not {got}")
         assert [s.text for s in got] == ["LOC-A-01-01-1", "10LOT\x1d21SN"]
         assert main(["devices", "check", "--devices", str(cfg), "--json"]) == 0
         scale = next(

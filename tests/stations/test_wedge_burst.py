@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from app.barcodes import GS
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
@@ -76,8 +77,7 @@ def watch(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
     )
     tmux = Tmux(f"shipfloor-test-{uuid.uuid4().hex[:8]}")
     command = (
-        f"{sys.executable} -m app.cli scan watch --station PICK-01 "
-        f"--devices {devices} --log {log}; sleep 30"
+        f"{sys.executable} -m app.cli scan watch --station PICK-01 --devices {devices} --log {log}"
     )
     env = {**os.environ, "TERM": "xterm-256color"}
     subprocess.run(
@@ -87,6 +87,14 @@ def watch(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
             tmux.socket,
             "-f",
             "/dev/null",
+            # The pane outlives the command, so a failure still shows what it printed.
+            "start-server",
+            ";",
+            "set-option",
+            "-g",
+            "remain-on-exit",
+            "on",
+            ";",
             "new-session",
             "-d",
             "-s",
@@ -102,22 +110,24 @@ def watch(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
         cwd=Path(__file__).resolve().parents[2],
     )
     try:
-        deadline = time.monotonic() + 30
-        while "Scan a code" not in tmux("capture-pane", "-p", "-t", "w"):
-            assert time.monotonic() < deadline, tmux("capture-pane", "-p", "-t", "w")
-            time.sleep(0.1)
+
+        def screen() -> str:
+            return tmux("capture-pane", "-p", "-t", "w")
+
+        wait_until(lambda: "Scan a code" in screen(), timeout=30, what=screen)
         yield tmux, log
     finally:
         subprocess.run(["tmux", "-L", tmux.socket, "kill-server"], capture_output=True)
 
 
 def read_log(log: Path, n: int, timeout: float) -> list[dict[str, object]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = log.read_text().splitlines() if log.exists() else []
-        if len(lines) >= n or time.monotonic() > deadline:
-            return [json.loads(line) for line in lines]
-        time.sleep(0.2)
+    """The first `n` scans the log holds, once it holds them."""
+
+    def lines() -> list[str]:
+        return log.read_text().splitlines() if log.exists() else []
+
+    wait_until(lambda: len(lines()) >= n, timeout=timeout, what=lambda: f"{n} scans in {log}")
+    return [json.loads(line) for line in lines()]
 
 
 def test_a_thousand_back_to_back_scans_arrive_whole_and_in_order(
@@ -137,17 +147,18 @@ def test_a_thousand_back_to_back_scans_arrive_whole_and_in_order(
     assert all(g["error"] is None for g in got), [g for g in got if g["error"]][:3]
     kinds = [g["kind"] for g in got[:5]]
     assert kinds == ["location", "gtin", "gs1", "tote", "sscc"]
+
     # The screen catches up (it redraws when the app is idle) and says what it saw, at 80x24.
-    deadline = time.monotonic() + 60
-    screen = tmux("capture-pane", "-p", "-t", "w")
-    while "1000 scan(s)" not in screen and time.monotonic() < deadline:
-        time.sleep(0.2)
-        screen = tmux("capture-pane", "-p", "-t", "w")
-    assert "1000 scan(s)" in screen
+    def screen() -> str:
+        return tmux("capture-pane", "-p", "-t", "w")
+
+    wait_until(lambda: "1000 scan(s)" in screen(), timeout=60, what=screen)
 
 
 def test_slow_typing_is_delivered_as_keyed(watch: tuple[Tmux, Path]) -> None:
     tmux, log = watch
+    # A person types: each key well past the wedge's 200 ms gap. The pause is the input
+    # itself (how fast a hand types), not a wait for the program.
     for ch in "TOTE-7":
         tmux("send-keys", "-t", "w", "-l", ch)
         time.sleep(0.3)
