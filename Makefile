@@ -34,6 +34,12 @@ check: $(INSTALLED)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  SHIPFLOOR_DATABASE_URL="sqlite:///$$tmp/check.db" $(BIN)/alembic upgrade head && \
 	  SHIPFLOOR_DATABASE_URL="sqlite:///$$tmp/check.db" $(BIN)/alembic check
+	$(BIN)/mkdocs build --strict --quiet --site-dir .site
+
+## The docs site into .site/ (--strict: a broken link or a missing snapshot fails it).
+.PHONY: docs
+docs: $(INSTALLED)
+	$(BIN)/mkdocs build --strict --site-dir .site
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
