@@ -1,1 +1,1 @@
-"""Picking: warehouse layouts, pick-path routing, order batching and waves."""
+"""The pick station: claim a pick list, load the totes, confirm every pick, and its benchmark."""
