@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, ClassVar, TypeVar
 
 from textual import events
@@ -32,6 +33,7 @@ from textual.worker import get_current_worker
 from app.scanning import ScanEvent, ScanFeed
 from app.terminal import HEARTBEAT_EVERY, Terminal
 from app.users import LoggedIn
+from stations import STYLES
 from stations.capture import ScanCaptureApp
 from stations.help import HelpRow, HelpScreen
 from stations.login import LoginScreen
@@ -66,6 +68,14 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
 
     TITLE = "Shipfloor"
     ENABLE_COMMAND_PALETTE = False
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        STYLES / "app.tcss",
+        STYLES / "login.tcss",
+        STYLES / "pick.tcss",
+        STYLES / "supervisor.tcss",
+        STYLES / "help.tcss",
+    ]
+    """The shared styles first: a screen's file may narrow them (pick.tcss's ShortModal)."""
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "login": LoginScreen,
         **ROLE_SCREENS,

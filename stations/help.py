@@ -31,11 +31,6 @@ class HelpScreen(Screen[None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="help.close", tooltip="Close this help"),
     ]
-    DEFAULT_CSS = """
-    HelpScreen #top { height: 1; background: $primary; color: $text; padding: 0 1; }
-    HelpScreen #rows { height: 1fr; padding: 1 1; }
-    HelpScreen #scan { height: 3; padding: 0 1; color: $text-muted; }
-    """
 
     def __init__(self, title: str, rows: list[HelpRow]) -> None:
         super().__init__()

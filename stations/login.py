@@ -1,12 +1,13 @@
 """The login screen: scan your badge (or key its id and Enter), then your PIN and Enter.
 
-The login runs on the app's terminal worker (it is a store transaction). A refusal shows the
-service's message in red, rings the bell, flashes, and goes back to "Scan your badge".
+The steps are :class:`app.login_flow.LoginFlow`'s; this screen shows each
+:class:`~app.login_flow.LoginState` it answers. The PIN check runs on the app's terminal
+worker (it is a store transaction). A refusal shows the service's message in red, rings the
+bell, flashes, and goes back to "Scan your badge".
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
@@ -18,14 +19,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from app.barcodes import show
-from app.users import LoggedIn, LoginError
+from app.flows import Level
+from app.login_flow import LoginFlow, LoginState, LoginStep
+from app.users import LoggedIn
 from stations.capture import EntryChanged, Scanned, ScannerStatus
 
 if TYPE_CHECKING:
     from stations.app import StationApp
-
-BADGE_ID = re.compile(r"[A-Za-z][A-Za-z0-9]{1,30}")
-"""A badge id keyed by hand (``U1001``) rather than scanned (``BADGE-U1001``)."""
 
 
 class LoginScreen(Screen[None], inherit_bindings=False):
@@ -37,28 +37,26 @@ class LoginScreen(Screen[None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear", "Clear", id="login.clear", tooltip="Clear the badge and PIN"),
     ]
-    DEFAULT_CSS = """
-    LoginScreen { layout: vertical; }
-    LoginScreen #top { height: 1; background: $primary; color: $text; padding: 0 1; }
-    LoginScreen #box { height: 1fr; padding: 1 2; }
-    LoginScreen #prompt { height: auto; text-style: bold; padding: 1 0; }
-    LoginScreen #pin { width: 40; }
-    LoginScreen #message { height: auto; min-height: 3; padding: 1 0; }
-    LoginScreen #message.error { color: $error; text-style: bold; }
-    LoginScreen #message.info { color: $text-muted; }
-    LoginScreen #entry { height: 1; padding: 0 1; }
-    LoginScreen.refused #prompt, LoginScreen.refused #message { background: $error 40%; }
-    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.badge: str | None = None
-        self.checking = False
+        self.flow = LoginFlow(self.station.terminal)
+        self.shown: LoginState = self.flow.state()
         self._flash_timer: Any = None
 
     @property
     def station(self) -> StationApp:
         return cast("StationApp", self.app)
+
+    @property
+    def badge(self) -> str | None:
+        """The badge waiting for its PIN."""
+        return self.flow.badge
+
+    @property
+    def checking(self) -> bool:
+        """Badge and PIN are being checked in the store."""
+        return self.flow.step is LoginStep.CHECKING
 
     def compose(self) -> ComposeResult:
         terminal = self.station.terminal
@@ -79,54 +77,50 @@ class LoginScreen(Screen[None], inherit_bindings=False):
         if self.badge is None:
             self.set_focus(None)
 
-    def reset(self, message: str = "", level: str = "info") -> None:
+    def reset(self, message: str = "", level: Level = "info") -> None:
         """Back to "Scan your badge", with a message (a refusal, or why the last user left)."""
-        self.badge = None
-        self.checking = False
-        pin = self.query_one("#pin", Input)
-        pin.value = ""
-        pin.display = False
-        pin.disabled = True
-        self.set_focus(None)
-        self.query_one("#prompt", Static).update("Scan your badge (or key its id and Enter)")
-        self.show(message, level)
+        self.render_state(self.flow.reset(message, level))
 
     def show(self, message: str, level: str = "info") -> None:
         widget = self.query_one("#message", Static)
         widget.set_classes(level)
         widget.update(Content(message))
 
-    def refuse(self, message: str) -> None:
-        self.reset(message, "error")
-        self.station.bell()
-        self.add_class("refused")
-        if self._flash_timer is not None:
-            self._flash_timer.stop()
-        self._flash_timer = self.set_timer(
-            self.station.flash_seconds, lambda: self.remove_class("refused")
-        )
+    def render_state(self, state: LoginState) -> None:
+        self.shown = state
+        self.refresh_bindings()
+        pin = self.query_one("#pin", Input)
+        if state.step is LoginStep.BADGE:
+            pin.value = ""
+            pin.display = False
+            pin.disabled = True
+            self.set_focus(None)
+        elif state.step is LoginStep.PIN:
+            pin.display = True
+            pin.disabled = False
+            pin.value = ""
+            pin.focus()
+        self.query_one("#prompt", Static).update(Content(state.prompt))
+        self.show(state.message, state.level)
+        if state.alert:
+            self.station.bell()
+            self.add_class("refused")
+            if self._flash_timer is not None:
+                self._flash_timer.stop()
+            self._flash_timer = self.set_timer(
+                self.station.flash_seconds, lambda: self.remove_class("refused")
+            )
+
+    def check_action(self, action: str, _parameters: tuple[object, ...]) -> bool | None:
+        """The keys the login's step table enables in this step."""
+        if action == "clear":
+            return "login.clear" in self.shown.keys
+        return True
 
     def on_scanned(self, message: Scanned) -> None:
-        if self.checking:
-            return
-        scan = message.scan
-        code = scan.barcode
-        if code is not None and code.kind == "badge":
-            badge = code.value
-        elif code is None and BADGE_ID.fullmatch(scan.text.strip()):
-            badge = scan.text.strip().upper()
-        else:
-            what = f"a {code.kind} barcode" if code is not None else f"{show(scan.text)}"
-            self.refuse(f"that is {what}, not a badge: scan your badge")
-            return
-        self.badge = badge
-        self.query_one("#prompt", Static).update(Content(f"Badge {badge}: enter your PIN"))
-        self.show("")
-        pin = self.query_one("#pin", Input)
-        pin.display = True
-        pin.disabled = False
-        pin.value = ""
-        pin.focus()
+        state = self.flow.scan(message.scan)
+        if state is not None:
+            self.render_state(state)
 
     def on_entry_changed(self, message: EntryChanged) -> None:
         pending = show(message.pending)[1:-1] if message.pending else ""
@@ -137,24 +131,19 @@ class LoginScreen(Screen[None], inherit_bindings=False):
 
     @on(Input.Submitted, "#pin")
     def submitted(self, event: Input.Submitted) -> None:
-        if self.badge is None or self.checking:
+        entered = self.flow.enter_pin(event.value)
+        if entered is None:
             return
-        badge, pin = self.badge, event.value
+        state, attempt = entered
         event.input.value = ""
-        self.checking = True
-        self.show("Checking…")
-        terminal = self.station.terminal
-        self.station.submit(lambda: terminal.login(badge, pin), self._answer)
+        self.render_state(state)
+        self.station.submit(lambda: self.flow.check(attempt), self._answer)
 
     def _answer(self, result: LoggedIn | Exception) -> None:
-        self.checking = False
-        if isinstance(result, LoggedIn):
-            self.reset()
-            self.station.logged_in(result)
-        elif isinstance(result, LoginError):
-            self.refuse(str(result))
-        else:
-            self.refuse(f"the store did not answer ({result}): try again")
+        state = self.flow.answer(result)
+        self.render_state(state)
+        if state.user is not None:
+            self.station.logged_in(state.user)
 
     def action_clear(self) -> None:
         self.station.feed.clear()

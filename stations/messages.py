@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-Level = Literal["info", "ok", "warn", "error"]
+from app.flows import Level
+
+__all__ = ["Level", "show_message", "with_keys"]
 
 KEY_TOKEN = re.compile(r"\{key:([a-z_.]+)\}")
 """Messages name keys by binding id; the screen shows the real key."""

@@ -32,13 +32,6 @@ class TypedQuestion(ModalScreen[T | None]):
     for anything else (a scan, which is forwarded). Subclasses bind Escape to ``cancel``
     with their own binding id."""
 
-    DEFAULT_CSS = """
-    TypedQuestion { align: center middle; }
-    TypedQuestion > Vertical {
-        width: 64; height: auto; border: thick $warning; background: $surface; padding: 0 1;
-    }
-    """
-
     def lines(self) -> list[str]:
         raise NotImplementedError
 

@@ -17,6 +17,7 @@ from textual.widgets import Footer, RichLog, Static
 
 from app.barcodes import show
 from app.scanning import ScanFeed
+from stations import STYLES
 from stations.capture import EntryChanged, ScanCaptureApp, Scanned, ScannerStatus
 
 
@@ -24,11 +25,7 @@ class ScanWatchApp(ScanCaptureApp):
     """A log of scans; usable at 80x24 from the keyboard alone (Ctrl+Q quits)."""
 
     TITLE = "Shipfloor scan watch"
-    CSS = """
-    #entry { height: 1; background: $boost; padding: 0 1; }
-    #count { height: 1; padding: 0 1; }
-    RichLog { height: 1fr; }
-    """
+    CSS_PATH = STYLES / "scanwatch.tcss"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(self, feed: ScanFeed, log: Path | None = None, **kwargs: Any) -> None:

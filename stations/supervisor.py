@@ -3,7 +3,9 @@
 The queue is read on the terminal worker every heartbeat (and at F5). Claimed lists come
 first; a list whose terminal has gone quiet (no heartbeat for two minutes, so anyone may
 take it over) or that is paused needs attention and is marked. Taking a list back is typed
-(Y and Enter), so a scanner's burst can never confirm it.
+(Y and Enter), so a scanner's burst can never confirm it. The steps and messages are
+:class:`app.supervisor_flow.SupervisorFlow`'s; this screen shows each
+:class:`~app.supervisor_flow.SupervisorState` it answers.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from app.barcodes import show
 from app.supervisor import FloorQueue, ListOnFloor
-from app.terminal import StationError
+from app.supervisor_flow import (
+    SUPERVISOR_STEPS,
+    SupervisorFlow,
+    SupervisorState,
+    SupervisorStep,
+)
 from stations.capture import Scanned
 from stations.messages import Level, show_message
 from stations.questions import TypedQuestion
@@ -45,6 +51,11 @@ SUPERVISOR_BINDINGS: list[BindingType] = [
     ),
 ]
 
+ACTION_IDS = {
+    binding.action: binding.id for binding in SUPERVISOR_BINDINGS if isinstance(binding, Binding)
+}
+"""Each supervisor action's binding id: the step table enables bindings by id."""
+
 COLUMNS = ("List", "Wave", "Status", "Picker", "Station", "Lines", "Quiet")
 
 
@@ -59,27 +70,26 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
     """The supervisor station's one screen; usable at 80x24 from the keyboard alone."""
 
     BINDINGS: ClassVar[list[BindingType]] = SUPERVISOR_BINDINGS
-    DEFAULT_CSS = """
-    SupervisorScreen { layout: vertical; }
-    SupervisorScreen #top { height: 1; background: $primary; color: $text; padding: 0 1; }
-    SupervisorScreen #summary { height: 1; padding: 0 1; background: $boost; text-style: bold; }
-    SupervisorScreen #lists { height: 1fr; }
-    SupervisorScreen #message { height: 3; padding: 0 1; }
-    SupervisorScreen #message.error { color: $error; text-style: bold; }
-    SupervisorScreen #message.ok { color: $success; }
-    SupervisorScreen #message.warn { color: $warning; text-style: bold; }
-    """
 
     def __init__(self) -> None:
         super().__init__()
         self.generation = self.station.generation
-        self.queue: FloorQueue | None = None
-        self.attention_only = False
+        self.flow = SupervisorFlow(self.station.terminal)
+        self.shown: SupervisorState = self.flow.state()
         self._reading = False
 
     @property
     def station(self) -> StationApp:
         return cast("StationApp", self.app)
+
+    @property
+    def queue(self) -> FloorQueue | None:
+        """The queue as last read."""
+        return self.shown.queue
+
+    @property
+    def attention_only(self) -> bool:
+        return self.shown.attention_only
 
     def compose(self) -> ComposeResult:
         user = self.station.terminal.user
@@ -87,7 +97,7 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
         yield Static(
             f"Shipfloor supervisor · {self.station.terminal.station_code} · {who}", id="top"
         )
-        yield Static("Reading the floor…", id="summary")
+        yield Static(self.shown.summary, id="summary")
         table: DataTable[Any] = DataTable(id="lists", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
@@ -105,31 +115,89 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
         if self._reading:
             return
         self._reading = True
-        self.station.submit(
-            self.station.terminal.pick_queue, self._read, generation=self.generation
-        )
+        self.station.submit(self.flow.read, self._read, generation=self.generation)
 
     def _read(self, result: FloorQueue | Exception) -> None:
         self._reading = False
         if not self.is_attached:
             return
-        if isinstance(result, Exception):
-            self.say(f"the store did not answer ({result}); the queue is as last read", "error")
-            return
-        self.show_queue(result)
+        self.render_state(self.flow.queue_read(result))
 
     def shown_lists(self) -> list[ListOnFloor]:
-        if self.queue is None:
-            return []
-        lists = self.queue.lists
-        return [x for x in lists if x.needs_attention] if self.attention_only else list(lists)
+        return self.shown.lists
 
-    def show_queue(self, queue: FloorQueue) -> None:
-        self.queue = queue
+    def highlighted(self) -> ListOnFloor | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0 or self.queue is None:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - no row under the cursor
+            return None
+        return next((x for x in self.queue.lists if str(x.id) == key), None)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def check_action(self, action: str, _parameters: tuple[object, ...]) -> bool | None:
+        """The keys the supervisor's step table enables in this step."""
+        binding_id = ACTION_IDS.get(action)
+        if binding_id is None:
+            return True
+        return binding_id in self.shown.keys
+
+    def action_refresh(self) -> None:
+        self.render_state(self.flow.refresh())
+        self.read()
+
+    def action_attention(self) -> None:
+        self.render_state(self.flow.toggle_attention())
+
+    def action_take_back(self) -> None:
+        state = self.flow.ask(self.highlighted())
+        item = state.asking
+        if item is None:
+            self.render_state(state)
+            return
+        # The question shows the CONFIRM step; this screen stays as it was beneath it.
+
+        def chosen(sure: bool | None) -> None:
+            taken = self.flow.answered(sure)
+            self.render_state(self.flow.state())
+            if taken is not None:
+                self._take_back(taken)
+
+        self.app.push_screen(TakeBackModal(item), chosen)
+
+    def _take_back(self, item: ListOnFloor) -> None:
+        def done(result: FloorQueue | Exception) -> None:
+            if not self.is_attached:
+                return
+            self.render_state(self.flow.taken_back(item, result))
+
+        self.station.submit(lambda: self.flow.take_back(item), done, generation=self.generation)
+
+    def on_scanned(self, message: Scanned) -> None:
+        self.render_state(self.flow.scan(message.scan))
+
+    # --- showing ----------------------------------------------------------------------
+
+    def render_state(self, state: SupervisorState) -> None:
+        before, self.shown = self.shown, state
+        self.refresh_bindings()
+        if state.queue is not None and (
+            state.queue is not before.queue or state.attention_only != before.attention_only
+        ):
+            self.show_queue(state)
+        if (state.message, state.level) != (before.message, before.level) or state.alert:
+            self.say(state.message, state.level)
+        if state.alert:
+            self.station.bell()
+
+    def show_queue(self, state: SupervisorState) -> None:
         table = self.query_one(DataTable)
         keep = self.highlighted()
         table.clear()
-        for item in self.shown_lists():
+        for item in state.lists:
             status = Text(item.status)
             if item.stale:
                 status = Text("QUIET", style="bold red")
@@ -147,84 +215,10 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
             )
         if keep is not None and str(keep.id) in table.rows:
             table.move_cursor(row=table.get_row_index(str(keep.id)))
-        which = "Needing attention" if self.attention_only else "On the floor"
-        self.query_one("#summary", Static).update(
-            Content(
-                f"{which}: {queue.count('claimed')} claimed ({queue.stale} quiet) · "
-                f"{queue.count('paused')} paused · {queue.count('released')} released · "
-                f"{queue.at:%H:%M:%S}"
-            )
-        )
-
-    def highlighted(self) -> ListOnFloor | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0 or self.queue is None:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - no row under the cursor
-            return None
-        return next((x for x in self.queue.lists if str(x.id) == key), None)
-
-    # --- actions ----------------------------------------------------------------------
-
-    def action_refresh(self) -> None:
-        self.say("Reading the queue…", "info")
-        self.read()
-
-    def action_attention(self) -> None:
-        self.attention_only = not self.attention_only
-        if self.queue is not None:
-            self.show_queue(self.queue)
-
-    def action_take_back(self) -> None:
-        item = self.highlighted()
-        if item is None:
-            self.refuse("there is no list to take back: choose one with ↑ ↓")
-            return
-        if item.status == "released":
-            self.refuse(f"pick list {item.id} is released, nobody holds it: nothing to take back")
-            return
-
-        def chosen(sure: bool | None) -> None:
-            if sure:
-                self._take_back(item)
-
-        self.app.push_screen(TakeBackModal(item), chosen)
-
-    def _take_back(self, item: ListOnFloor) -> None:
-        def work() -> FloorQueue:
-            self.station.terminal.take_back(item.id)
-            return self.station.terminal.pick_queue()
-
-        def done(result: FloorQueue | Exception) -> None:
-            if not self.is_attached:
-                return
-            if isinstance(result, StationError):
-                self.refuse(str(result))
-            elif isinstance(result, Exception):
-                self.refuse(f"the store did not answer ({result}); nothing was taken back")
-            else:
-                self.show_queue(result)
-                holder = f" from {item.picker}" if item.picker else ""
-                self.say(f"Pick list {item.id} taken back{holder}: anyone can claim it", "ok")
-
-        self.station.submit(work, done, generation=self.generation)
-
-    def on_scanned(self, message: Scanned) -> None:
-        self.refuse(
-            f"nothing is scanned here, scanned {show(message.scan.text)}: choose a list with "
-            "↑ ↓; {key:supervisor.take_back} takes it back"
-        )
-
-    # --- showing ----------------------------------------------------------------------
+        self.query_one("#summary", Static).update(Content(state.summary))
 
     def say(self, text: str, level: Level) -> None:
         show_message(self, text, level)
-
-    def refuse(self, text: str) -> None:
-        self.say(text, "error")
-        self.station.bell()
 
 
 class TakeBackModal(TypedQuestion[bool]):
@@ -246,8 +240,13 @@ class TakeBackModal(TypedQuestion[bool]):
             f"  held by {holder}, {item.lines_done}/{item.lines} lines done",
             "  Its picker is told at once; anyone can then claim it.",
             "",
-            "  Type Y and Enter to take it back · Esc to leave it",
+            f"  {SUPERVISOR_STEPS[SupervisorStep.CONFIRM].prompt}",
         ]
+
+    def check_action(self, action: str, _parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return "take_back.cancel" in SUPERVISOR_STEPS[SupervisorStep.CONFIRM].keys
+        return True
 
     def answer(self, text: str) -> bool | None:
         return True if text.upper() == "Y" else None

@@ -27,7 +27,7 @@ from stations.app import StationApp
 from stations.help import HelpScreen
 from stations.login import LoginScreen
 from stations.supervisor import SupervisorScreen, TakeBackModal
-from tests.stations.test_pick_ui import (
+from tests.stations.helpers import (
     SNAPSHOTS,
     UPDATE,
     keyboard,
@@ -40,12 +40,9 @@ from tests.stations.test_pick_ui import (
     render_text,
     scanner,
     send_burst,
-    sqlite_floor,
     text_of,
     until,
 )
-
-__all__ = ["sqlite_floor"]
 
 
 def supervisor_app(engine: Engine, **kw: Any) -> StationApp:
