@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -181,6 +182,12 @@ def parse_quantity(
             raise FieldError(name, "is missing or empty; it is required")
         if not _DIGITS.fullmatch(text):
             raise FieldError(name, f"{text[:40]!r} is not a whole number of {what}")
+        if len(text) > 30:
+            raise FieldError(
+                name,
+                f"a {len(text)}-digit number is more than the {MAX_QUANTITY} units "
+                "one line may hold",
+            )
         number = int(text)
     elif isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(name, f"expected a whole number of {what}, got {_type_name(value)}")
@@ -344,18 +351,74 @@ def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not a number JSON allows")
 
 
+class DuplicateKey(ValueError):
+    """One JSON object names the same key twice: which value was meant cannot be known."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"the key {key!r} appears twice in one object")
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+TOO_DEEP = (
+    "nests lists or objects too deeply to read (an order nests three levels: "
+    "order, lines, line); fix the record"
+)
+
+
+# Python refuses to read integers this long with advice meant for programmers, so such a
+# number is refused here first, in the record's words; shorter ones reach the field checks.
+MAX_NUMBER_DIGITS = sys.get_int_max_str_digits() or 4300
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise ValueError(
+            f"a number {len(text):,} digits long; no quantity or price comes near "
+            f"{MAX_NUMBER_DIGITS:,} digits"
+        )
+    return int(text)
+
+
 def _load_json(text: str) -> Any:
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    return json.loads(
+        text,
+        parse_int=_parse_int,
+        parse_float=Decimal,
+        parse_constant=_reject_constant,
+        object_pairs_hook=_unique_keys,
+    )
 
 
 def _external_id_hint(raw: bytes) -> str | None:
     """The record's external id if it can be recovered from a broken line, for the message."""
     try:
         obj = _load_json(raw.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(obj, dict) and isinstance(obj.get("external_id"), str):
         return str(obj["external_id"])[:64]
+    return None
+
+
+def _first_id(text: str) -> str | None:
+    """The external id of a record that cannot be loaded whole (keys kept as first given)."""
+    try:
+        pairs = json.loads(text, object_pairs_hook=lambda p: p)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(pairs, list):
+        for key, value in pairs:
+            if key == "external_id" and isinstance(value, str):
+                return value[:80]
     return None
 
 
@@ -419,6 +482,17 @@ def read_jsonl(data: bytes) -> Iterator[ParsedOrder | Rejection]:
             continue
         try:
             obj = _load_json(text)
+        except DuplicateKey as exc:
+            yield Rejection(
+                line_no,
+                _first_id(text),
+                exc.key,
+                "appears twice in one object; keep one value and import the record again",
+            )
+            continue
+        except RecursionError:
+            yield Rejection(line_no, None, "record", TOO_DEEP)
+            continue
         except ValueError as exc:
             yield Rejection(line_no, None, "record", f"is not valid JSON: {exc}")
             continue
@@ -434,6 +508,8 @@ def read_jsonl(data: bytes) -> Iterator[ParsedOrder | Rejection]:
             yield build_order(line_no, fields, lines)
         except FieldError as exc:
             yield Rejection(exc.line or line_no, hint, exc.field, exc.reason)
+        except RecursionError:
+            yield Rejection(line_no, hint, "record", TOO_DEEP)
         except (ValueError, TypeError, ArithmeticError) as exc:
             # A value no check above foresaw must cost this record, never the import.
             yield Rejection(line_no, hint, "record", f"cannot be read: {exc}")
@@ -556,7 +632,7 @@ def read_csv(data: bytes) -> Iterator[ParsedOrder | Rejection]:
             yield Rejection(
                 exc.line or gathered.first_line, external_id or None, exc.field, exc.reason
             )
-        except (ValueError, TypeError, ArithmeticError) as exc:
+        except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
             yield Rejection(
                 gathered.first_line, external_id or None, "record", f"cannot be read: {exc}"
             )
