@@ -23,7 +23,7 @@ from textual.widgets import Input
 
 from app.actor import Actor
 from app.picking import station
-from app.picking.flow import Step
+from app.picking.flow import PICK_STEPS, Step
 from app.picking.station import ItemScan, PickDone, PickListView, Task
 from app.terminal import Terminal
 from app.users import login as service_login
@@ -774,3 +774,47 @@ async def test_a_site_keymap_moves_keys_by_binding_id(sqlite_floor: Engine) -> N
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, "back")
         assert step_of(screen) is Step.LOCATION
+
+
+# --- the step table drives the footer ---------------------------------------------------
+
+
+def footer_ids(screen: PickScreen) -> set[str]:
+    """The pick keys the footer and help show now (Textual asks ``check_action``)."""
+    return {
+        active.binding.id
+        for active in screen.active_bindings.values()
+        if active.binding.id and active.binding.id.startswith("pick.") and active.enabled
+    }
+
+
+@pytest.mark.asyncio
+async def test_the_footer_shows_the_keys_the_step_table_enables(sqlite_floor: Engine) -> None:
+    engine = sqlite_floor
+    app = make_app(engine, keyboard())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await logged_in_with_list(pilot, app, "U1001", "1111")
+        screen = pick_screen(app)
+        seen = set()
+
+        def check() -> None:
+            step = step_of(screen)
+            seen.add(step)
+            assert footer_ids(screen) == screen.shown.keys
+            assert screen.shown.keys <= set(PICK_STEPS[step].keys)
+
+        check()
+        await set_up_totes(pilot, app)
+        check()
+        task = screen.shown.task
+        assert task is not None
+        await scan(pilot, app, task.location_barcode)
+        check()
+        tracked = task.track_serial or task.track_lot or task.track_expiry
+        assert ("pick.quantity" in footer_ids(screen)) is not tracked
+        for text in item_scans(engine, task):
+            await scan(pilot, app, text)
+        check()
+        await act(pilot, app, "f9")
+        check()
+        assert seen == set(Step)
