@@ -139,11 +139,13 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
     # --- actions ----------------------------------------------------------------------
 
     def check_action(self, action: str, _parameters: tuple[object, ...]) -> bool | None:
-        """The keys the supervisor's step table enables in this step."""
+        """The keys the step table enables in the step this screen shows, QUEUE. (CONFIRM is
+        the question's, which holds the keys while it is open; the footer beneath it goes on
+        showing this screen's keys, as it always has.)"""
         binding_id = ACTION_IDS.get(action)
         if binding_id is None:
             return True
-        return binding_id in self.shown.keys
+        return binding_id in SUPERVISOR_STEPS[SupervisorStep.QUEUE].keys
 
     def action_refresh(self) -> None:
         self.render_state(self.flow.refresh())
@@ -154,11 +156,10 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
 
     def action_take_back(self) -> None:
         state = self.flow.ask(self.highlighted())
+        self.render_state(state)
         item = state.asking
         if item is None:
-            self.render_state(state)
             return
-        # The question shows the CONFIRM step; this screen stays as it was beneath it.
 
         def chosen(sure: bool | None) -> None:
             taken = self.flow.answered(sure)
@@ -183,7 +184,6 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
 
     def render_state(self, state: SupervisorState) -> None:
         before, self.shown = self.shown, state
-        self.refresh_bindings()
         if state.queue is not None and (
             state.queue is not before.queue or state.attention_only != before.attention_only
         ):

@@ -230,3 +230,27 @@ def test_take_back_is_for_a_supervisor_of_the_lists_node(sqlite_floor: Engine) -
     assert queue.count("claimed") == 1
     assert queue.stale == 1
     assert queue.count("paused") == 1
+
+
+@pytest.mark.asyncio
+async def test_the_queue_read_under_the_question_leaves_the_keys_beneath(
+    sqlite_floor: Engine,
+) -> None:
+    """The question is the flow's CONFIRM step; the queue screen beneath it still shows its
+    own keys, however often the queue is read meanwhile."""
+    engine = sqlite_floor
+    lists = floor_with_work(engine)
+    app = supervisor_app(engine, heartbeat_every=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await logged_in_supervisor(pilot, app)
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(str(lists["held"])))
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, TakeBackModal), "the question")
+        before = screen.queue
+        await until(pilot, lambda: screen.queue is not before and not app.busy, "a read")
+        await pilot.pause()
+        assert "F5 Refresh  F6 Take back  F7 Attention  F1 Help" in render_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "the question gone")
+    assert list_status(engine, lists["held"]) is PickListStatus.CLAIMED
