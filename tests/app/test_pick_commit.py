@@ -29,14 +29,11 @@ from data.migrate import alembic_config, current_revision, head_revision, upgrad
 from data.models import (
     AllocationStatus,
     LineAllocation,
-    Order,
     PickedSerial,
-    PickEvent,
     PickList,
     PickListStatus,
     PickTask,
     PickTaskStatus,
-    Reservation,
     Shipment,
     ShipmentStatus,
     Stock,
@@ -45,59 +42,7 @@ from data.models import (
 from data.store import make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork
-from tests.app.test_pick_station import ACTOR, floor, load_totes, picker
-
-__all__ = ["floor"]
-
-
-def books(engine: Engine) -> dict[str, Any]:
-    """Everything a pick writes, to compare before and after a refusal."""
-    with UnitOfWork(engine, read_only=True) as uow:
-        s = uow.session
-
-        def count(model: type[object]) -> int:
-            return int(s.scalar(select(func.count()).select_from(model)) or 0)
-
-        return {
-            "on_hand": s.scalar(select(func.sum(Stock.on_hand))),
-            "movements": count(StockMovement),
-            "reservations": count(Reservation),
-            "events": count(PickEvent),
-            "serials": count(PickedSerial),
-            "allocations": s.execute(
-                select(LineAllocation.id, LineAllocation.quantity, LineAllocation.status).order_by(
-                    LineAllocation.id
-                )
-            ).all(),
-            "tasks": s.execute(
-                select(PickTask.id, PickTask.picked, PickTask.status).order_by(PickTask.id)
-            ).all(),
-            "orders": s.execute(select(Order.id, Order.status).order_by(Order.id)).all(),
-        }
-
-
-def claim_with(
-    engine: Engine, who: LoggedIn, wanted: Callable[[station.Task], bool]
-) -> tuple[station.PickListView, station.Task]:
-    """Claim lists until one has an open task the test wants; its totes loaded."""
-    while (view := station.claim_next(engine, who)) is not None:
-        task = next((t for t in view.tasks if t.status is PickTaskStatus.OPEN and wanted(t)), None)
-        if task is not None:
-            view = load_totes(engine, who, view)
-            return view, next(t for t in view.tasks if t.id == task.id)
-    raise AssertionError("the demo floor has no open task of that kind")
-
-
-def product_of(engine: Engine, task_id: int) -> int:
-    with UnitOfWork(engine, read_only=True) as uow:
-        found = uow.session.scalar(select(PickTask.product_id).where(PickTask.id == task_id))
-    assert found is not None
-    return found
-
-
-def expiry_at(engine: Engine, task: station.Task) -> date | None:
-    with UnitOfWork(engine, read_only=True) as uow:
-        return pick_rows.stock_expiry(uow.session, task.location_id, task.lot)
+from tests.pickfloor import ACTOR, books, claim_with, expiry_at, load_totes, picker, product_of
 
 
 def test_every_refusal_at_the_commit_names_both_sides_and_writes_nothing(floor: Engine) -> None:

@@ -12,13 +12,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from app.actor import Actor
-from app.demo import seed
-from app.dom.routing import RoutingSettings, route_backlog
 from app.picking import station
 from app.picking.station import ItemScan, StationError
-from app.users import LoggedIn, LoginError, login
-from app.waves import planning as waves
-from app.waves.settings import WaveSettings
+from app.users import LoginError, login
 from data import inventory
 from data import pick_station as pick_rows
 from data import users as user_rows
@@ -29,75 +25,11 @@ from data.models import (
     PickTaskStatus,
     Shipment,
     ShipmentStatus,
-    Stock,
 )
 from data.store import make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork
-from tests.factories import PLAN_AT, age_demo_stock
-
-ACTOR = Actor.system("test")
-FAST = WaveSettings(batching_seconds=0.2)
-
-
-@pytest.fixture
-def floor(store: Engine) -> Engine:
-    """The small demo site with released waves at WH1: pick lists to claim."""
-    seed(store, "small", 1)
-    age_demo_stock(store)
-    route_backlog(store, ACTOR, RoutingSettings(), limit=40, now=PLAN_AT)
-    for wave in waves.plan(store, "WH1", FAST, ACTOR, now=PLAN_AT).waves:
-        waves.release(store, wave.id, FAST, ACTOR)
-    return store
-
-
-def picker(engine: Engine, badge: str = "U1001", pin: str = "1111") -> LoggedIn:
-    return login(engine, "PICK-01", "pick", f"BADGE-{badge}", pin)
-
-
-def item_scan(engine: Engine, task: station.Task) -> str:
-    """The barcode on a unit of the task's product at its location, as a scanner reads it."""
-    assert task.gtin is not None
-    gtin = task.gtin.zfill(14)
-    if not (task.track_lot or task.track_expiry or task.track_serial):
-        return task.gtin
-    with UnitOfWork(engine, read_only=True) as uow:
-        expiry = uow.session.scalar(
-            select(Stock.expiry).where(Stock.location_id == task.location_id, Stock.lot == task.lot)
-        )
-    text = f"01{gtin}"
-    if expiry is not None:
-        text += f"17{expiry:%y%m%d}"
-    if task.track_serial:
-        text += f"21SN{task.id}X{utcnow().timestamp():.0f}\x1d"
-    if task.lot:
-        text += f"10{task.lot}"
-    return text
-
-
-def pick_task(engine: Engine, who: LoggedIn, view: station.PickListView) -> station.PickListView:
-    task = view.current
-    assert task is not None
-    station.check_location(task, task.location_barcode)
-    today = station.local_today("UTC")
-    items: list[ItemScan] = []
-    while sum(i.count for i in items) < task.left:
-        scan = item_scan(engine, task)
-        if task.track_serial:
-            scan = scan.replace("X", f"X{len(items)}", 1)
-        items.append(station.check_item(task, scan, today, items))
-    assert task.tote is not None
-    tote = station.check_tote(task, task.tote)
-    station.confirm_pick(engine, who, view.id, task.id, items, tote)
-    return station.view(engine, view.id)
-
-
-def load_totes(engine: Engine, who: LoggedIn, view: station.PickListView) -> station.PickListView:
-    for slot in view.totes:
-        view = station.set_tote(
-            engine, who, view.id, slot.slot, f"TOTE-{view.id:03d}{slot.slot:02d}"
-        )
-    return view
+from tests.pickfloor import load_totes, pick_task, picker
 
 
 def test_login_refusals_and_lockout(floor: Engine) -> None:
