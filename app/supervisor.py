@@ -81,9 +81,11 @@ def pick_queue(engine: StoreEngine, node_id: int, now: datetime | None = None) -
     return FloorQueue(now, tuple(lists))
 
 
-def take_back(engine: StoreEngine, who: LoggedIn, list_id: int) -> None:
+def take_back(
+    engine: StoreEngine, who: LoggedIn, list_id: int, *, uow: UnitOfWork | None = None
+) -> None:
     """Take a claimed or paused list back (released for anyone to claim): the picker's
     screen says so within a heartbeat. Only a supervisor, only at their own node."""
     if Role.SUPERVISOR not in who.roles:
         raise StationError(f"{who.name} is not a supervisor: only a supervisor takes lists back")
-    station.take_back(engine, who.actor, list_id, node_code=who.node_code)
+    station.take_back(engine, who.actor, list_id, node_code=who.node_code, uow=uow)

@@ -28,7 +28,7 @@ from app.users import LoggedIn, login, logout
 from data import settings as site_settings
 from data.store import StoreEngine
 from data.types import utcnow
-from data.uow import UnitOfWork
+from data.uow import UnitOfWork, run_in_transaction
 
 KEY = "station"
 
@@ -184,7 +184,8 @@ def save_settings(engine: StoreEngine, changes: dict[str, Any], actor: Actor) ->
             **changes,
         }
     )
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> None:
         site_settings.put(
             uow.session,
             KEY,
@@ -198,4 +199,6 @@ def save_settings(engine: StoreEngine, changes: dict[str, Any], actor: Actor) ->
             at=utcnow(),
         )
         uow.commit()
+
+    run_in_transaction(engine, work)
     return merged

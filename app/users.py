@@ -13,7 +13,7 @@ from data import users as user_rows
 from data.models import Role
 from data.store import StoreEngine
 from data.types import utcnow
-from data.uow import UnitOfWork
+from data.uow import UnitOfWork, run_in_transaction
 
 # scrypt cost parameters (RFC 7914): N=2^14, r=8, p=1 takes ~50 ms and 16 MiB, which
 # makes guessing a 4-6 digit PIN from a stolen store slow while a login stays quick.
@@ -109,6 +109,7 @@ def login(
     pin: str,
     *,
     now: datetime | None = None,
+    uow: UnitOfWork | None = None,
 ) -> LoggedIn:
     """Check badge and PIN at a station; every try, good or bad, is recorded."""
     now = now or utcnow()
@@ -118,7 +119,8 @@ def login(
         raise LoginError(
             "wrong_role", f"no station role {station_role!r}: use {', '.join(STATION_ROLES)}"
         )
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> tuple[user_rows.LoginRow, user_rows.StationRow]:
         station = user_rows.station(uow.session, station_code)
         if station is None or not station.active:
             raise LoginError("unknown_station", f"there is no active station {station_code!r}")
@@ -178,6 +180,11 @@ def login(
             uow.session, badge=badge, user_id=user.id, station_id=station.id, outcome="ok", at=now
         )
         uow.commit()
+        return user, station
+
+    # A refusal is recorded and committed before it is raised; a busy store retries the
+    # whole try, the PIN checked again.
+    user, station = run_in_transaction(uow or engine, work)
     return LoggedIn(
         user_id=user.id,
         badge=user.badge,
@@ -192,8 +199,10 @@ def login(
     )
 
 
-def logout(engine: StoreEngine, who: LoggedIn, *, idle: bool = False) -> None:
-    with UnitOfWork(engine) as uow:
+def logout(
+    engine: StoreEngine, who: LoggedIn, *, idle: bool = False, uow: UnitOfWork | None = None
+) -> None:
+    def work(uow: UnitOfWork) -> None:
         user_rows.add_login_event(
             uow.session,
             badge=who.badge,
@@ -203,3 +212,5 @@ def logout(engine: StoreEngine, who: LoggedIn, *, idle: bool = False) -> None:
             at=utcnow(),
         )
         uow.commit()
+
+    run_in_transaction(uow or engine, work)

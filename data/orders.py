@@ -1,4 +1,5 @@
-"""Order rows: bulk insertion for intake, status changes, and the reads stations need."""
+"""Order rows: bulk insertion for intake, status changes (the only writes of an order's
+status, for app.orders.lifecycle), and the reads stations need."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import BigInteger, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_new_rows, insert_rows
@@ -24,6 +25,7 @@ from data.models import (
     PaymentStatus,
     ServiceLevel,
 )
+from data.types import UTCDateTime
 
 OrderKey = tuple[int, str]
 """(channel id, external id): what makes an order unique."""
@@ -308,28 +310,92 @@ def change_status(
 
     The caller (app.orders.lifecycle) decides whether the move is allowed.
     """
-    result = session.execute(
-        update(Order)
-        .where(Order.id == order_id, Order.status == current)
-        .values(status=wanted)
-        .execution_options(synchronize_session=False)
+    moved = change_statuses(
+        session,
+        (order_id,),
+        current,
+        wanted,
+        actor=actor,
+        user_id=user_id,
+        station_id=station_id,
+        at=at,
+        note=note,
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.add(
-        OrderEvent(
-            order_id=order_id,
-            from_status=current,
-            to_status=wanted,
-            at=at,
-            actor=actor,
-            user_id=user_id,
-            station_id=station_id,
-            note=note,
+    return moved == [order_id]
+
+
+# On PostgreSQL a status change and its history rows are one statement.
+_CHANGE_STATUSES = text(
+    """
+WITH moved AS (
+    UPDATE orders AS o
+    SET status = :wanted
+    WHERE o.id = ANY(CAST(:ids AS BIGINT[])) AND o.status = :current
+    RETURNING o.id
+)
+INSERT INTO order_events (order_id, from_status, to_status, at, actor, user_id, station_id, note)
+SELECT id, :current, :wanted, :at, :actor, :user_id, :station_id, :note
+FROM moved
+RETURNING order_id
+"""
+).bindparams(
+    bindparam("at", type_=UTCDateTime()),
+    bindparam("station_id", type_=BigInteger()),
+    bindparam("user_id", type_=BigInteger()),
+)
+
+
+def change_statuses(
+    session: Session,
+    order_ids: Sequence[int],
+    current: OrderStatus,
+    wanted: OrderStatus,
+    *,
+    actor: str,
+    user_id: int | None,
+    station_id: int | None,
+    at: datetime,
+    note: str = "",
+) -> list[int]:
+    """Move the orders that are `current` to `wanted`, with a history row each; returns the
+    ids that moved (sorted). Orders in any other status stay as they are.
+
+    The caller (app.orders.lifecycle) decides whether the move is allowed. This and
+    :func:`change_status` are the only writers of an order's status.
+    """
+    ids = sorted(set(order_ids))
+    if not ids:
+        return []
+    who = {
+        "at": at,
+        "actor": actor,
+        "user_id": user_id,
+        "station_id": station_id,
+        "note": note,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.connection().execute(
+            _CHANGE_STATUSES,
+            {"ids": ids, "current": current.value, "wanted": wanted.value, **who},
         )
-    )
-    session.flush()
-    return True
+        return sorted(int(o) for o in found.scalars())
+    moved: list[int] = []
+    for start in range(0, len(ids), 500):
+        moved.extend(
+            session.scalars(
+                update(Order)
+                .where(Order.id.in_(ids[start : start + 500]), Order.status == current)
+                .values(status=wanted)
+                .returning(Order.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    if moved:
+        session.execute(
+            insert(OrderEvent),
+            [{"order_id": o, "from_status": current, "to_status": wanted, **who} for o in moved],
+        )
+    return sorted(moved)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,33 @@
 """What the pick station reads and writes: claims, totes, confirmed picks, short picks,
-skips, pauses, and the end of a pick list."""
+skips, pauses, and the end of a pick list.
+
+Reads return what the rules (``app.picking.station``) need; writes carry out what the rules
+decided, each conditional on the rows being as they were read (else ``StaleRead``: the
+transaction runs again and the rules look afresh). Nothing here decides whether a pick is
+allowed or when a list, an order or a wave is finished."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Select,
+    String,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,7 +42,6 @@ from data.models import (
     MovementReason,
     Node,
     Order,
-    OrderEvent,
     OrderLine,
     OrderStatus,
     PickedSerial,
@@ -43,7 +62,8 @@ from data.models import (
     Wave,
     WaveStatus,
 )
-from data.types import UTCDateTime, utcnow
+from data.types import UTCDateTime
+from data.uow import StaleRead
 from data.waves import ORDER_REF
 
 
@@ -322,150 +342,6 @@ def set_list_status(
     )
 
 
-_TAKE_STOCK = (
-    update(Stock)
-    .where(
-        Stock.location_id == bindparam("b_location"),
-        Stock.product_id == bindparam("b_product"),
-        Stock.lot == bindparam("b_lot"),
-        Stock.on_hand >= bindparam("b_quantity"),
-    )
-    .values(on_hand=Stock.on_hand - bindparam("b_quantity"))
-)
-_TAKE_POSITION = (
-    update(InventoryPosition)
-    .where(
-        InventoryPosition.node_id == bindparam("b_node"),
-        InventoryPosition.product_id == bindparam("b_product"),
-        InventoryPosition.reserved >= bindparam("b_quantity"),
-    )
-    .values(
-        on_hand=InventoryPosition.on_hand - bindparam("b_quantity"),
-        reserved=InventoryPosition.reserved - bindparam("b_quantity"),
-    )
-)
-_MOVEMENTS = insert(StockMovement)
-_RESERVATIONS = insert(Reservation)
-
-
-def consume(
-    session: Session,
-    *,
-    node_id: int,
-    location_id: int,
-    product_id: int,
-    lot: str,
-    quantity: int,
-    order_line_id: int,
-    who: Who,
-    at: datetime,
-    note: str,
-) -> bool:
-    """Take picked units off the books: from the location's stock and from the node's
-    reservation for the order line, each a conditional UPDATE; False (nothing written) if
-    the location does not hold that many. Statements are built once: this is the hot path
-    of every pick."""
-    conn = session.connection()
-    params = {
-        "b_location": location_id,
-        "b_product": product_id,
-        "b_lot": lot,
-        "b_quantity": quantity,
-        "b_node": node_id,
-    }
-    if conn.execute(_TAKE_STOCK, params).rowcount != 1:
-        return False
-    if conn.execute(_TAKE_POSITION, params).rowcount != 1:
-        raise RuntimeError(f"node {node_id} holds fewer than {quantity} reserved of {product_id}")
-    who_columns = {
-        "at": at,
-        "actor": who.actor,
-        "user_id": who.user_id,
-        "station_id": who.station_id,
-        "note": note,
-    }
-    conn.execute(
-        _MOVEMENTS,
-        {
-            "node_id": node_id,
-            "location_id": location_id,
-            "product_id": product_id,
-            "lot": lot,
-            "quantity": -quantity,
-            "reason": MovementReason.PICK.value,
-            **who_columns,
-        },
-    )
-    conn.execute(
-        _RESERVATIONS,
-        {
-            "node_id": node_id,
-            "product_id": product_id,
-            "order_line_id": order_line_id,
-            "kind": ReservationKind.CONSUME.value,
-            "quantity": -quantity,
-            **who_columns,
-        },
-    )
-    return True
-
-
-_ALLOCATION = (
-    select(LineAllocation.order_line_id, LineAllocation.node_id, LineAllocation.quantity)
-    .where(LineAllocation.id == bindparam("b_id"))
-    .with_for_update()
-)
-_ALLOCATION_ALL_PICKED = (
-    update(LineAllocation)
-    .where(
-        LineAllocation.id == bindparam("b_id"),
-        LineAllocation.quantity == bindparam("b_quantity"),
-        LineAllocation.status == AllocationStatus.RESERVED,
-    )
-    .values(status=AllocationStatus.PICKED)
-)
-_ALLOCATION_LESS = (
-    update(LineAllocation)
-    .where(LineAllocation.id == bindparam("b_id"))
-    .values(quantity=LineAllocation.quantity - bindparam("b_quantity"))
-)
-_ALLOCATIONS = insert(LineAllocation)
-
-
-def allocation_picked(session: Session, allocation_id: int, quantity: int) -> None:
-    """Move ``quantity`` units of a reserved allocation to a picked one (the usual case,
-    the whole allocation, is one statement)."""
-    conn = session.connection()
-    if (
-        conn.execute(
-            _ALLOCATION_ALL_PICKED, {"b_id": allocation_id, "b_quantity": quantity}
-        ).rowcount
-        == 1
-    ):
-        return
-    row = conn.execute(_ALLOCATION, {"b_id": allocation_id}).one()
-    if row.quantity < quantity:
-        raise RuntimeError(f"allocation {allocation_id} holds {row.quantity}, not {quantity}")
-    conn.execute(_ALLOCATION_LESS, {"b_id": allocation_id, "b_quantity": quantity})
-    conn.execute(
-        _ALLOCATIONS,
-        {
-            "order_line_id": row.order_line_id,
-            "node_id": row.node_id,
-            "quantity": quantity,
-            "status": AllocationStatus.PICKED.value,
-            "created_at": utcnow(),
-        },
-    )
-
-
-def task_picked(session: Session, task_id: int, quantity: int) -> bool:
-    """Add picked units to an open task (done when it has them all); False if the task was
-    no longer open or would go over its quantity."""
-    moved = session.execute(_TASK_PICKED, {"task_id": task_id, "add": quantity})
-    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
-
-
 def set_task_status(session: Session, task_id: int, status: PickTaskStatus) -> bool:
     moved = session.execute(
         update(PickTask)
@@ -484,107 +360,6 @@ def move_to_end(session: Session, list_id: int, task_id: int) -> None:
         .values(seq=(last or 0) + 1)
         .execution_options(synchronize_session=False)
     )
-
-
-_OPEN_TASKS = select(func.count()).where(
-    PickTask.pick_list_id == bindparam("b_list"), PickTask.status == PickTaskStatus.OPEN
-)
-
-
-def open_tasks(session: Session, list_id: int) -> int:
-    return int(session.connection().execute(_OPEN_TASKS, {"b_list": list_id}).scalar() or 0)
-
-
-def finish_shipments(session: Session, list_id: int) -> list[int]:
-    """Shipments of the finished list move to picked (their totes go to packing), or to
-    cancelled when nothing was picked for them: two set-based UPDATEs. Returns the ids of
-    the orders they belong to."""
-    picked_units = (
-        select(func.coalesce(func.sum(PickTask.picked), 0))
-        .where(PickTask.shipment_id == Shipment.id)
-        .scalar_subquery()
-    )
-    orders: set[int] = set()
-    for status, condition in (
-        (ShipmentStatus.PICKED, picked_units > 0),
-        (ShipmentStatus.CANCELLED, picked_units == 0),
-    ):
-        orders.update(
-            session.scalars(
-                update(Shipment)
-                .where(
-                    Shipment.pick_list_id == list_id,
-                    Shipment.status == ShipmentStatus.PICKING,
-                    condition,
-                )
-                .values(status=status)
-                .returning(Shipment.order_id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-    return sorted(orders)
-
-
-def orders_picked(
-    session: Session,
-    order_ids: Sequence[int],
-    *,
-    actor: str,
-    user_id: int | None,
-    station_id: int | None,
-    at: datetime,
-    note: str,
-) -> list[int]:
-    """Orders now wholly picked (no shipment still picking, nothing waiting for a wave)
-    move from picking to picked, with an event each; returns those that moved."""
-    if not order_ids:
-        return []
-    picking = (
-        select(Shipment.id)
-        .where(Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.PICKING)
-        .exists()
-    )
-    waiting = (
-        select(LineAllocation.id)
-        .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
-        .where(
-            OrderLine.order_id == Order.id,
-            LineAllocation.status == AllocationStatus.RESERVED,
-        )
-        .exists()
-    )
-    moved = list(
-        session.scalars(
-            update(Order)
-            .where(
-                Order.id.in_(order_ids),
-                Order.status == OrderStatus.PICKING,
-                ~picking,
-                ~waiting,
-            )
-            .values(status=OrderStatus.PICKED)
-            .returning(Order.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if moved:
-        session.execute(
-            insert(OrderEvent),
-            [
-                {
-                    "order_id": o,
-                    "from_status": OrderStatus.PICKING,
-                    "to_status": OrderStatus.PICKED,
-                    "at": at,
-                    "actor": actor,
-                    "user_id": user_id,
-                    "station_id": station_id,
-                    "note": note,
-                }
-                for o in moved
-            ],
-        )
-    return moved
 
 
 def _row_locks(session: Session) -> bool:
@@ -613,100 +388,6 @@ def lock_orders_and_wave(session: Session, order_ids: Sequence[int], wave_id: in
 def lock_list(session: Session, list_id: int) -> None:
     if _row_locks(session):
         session.execute(select(PickList.id).where(PickList.id == list_id).with_for_update())
-
-
-_CLOSE_ORDERS_AND_WAVE = text(
-    f"""
-WITH ord AS (
-    UPDATE orders AS o
-    SET status = '{OrderStatus.PICKED.value}'
-    WHERE o.id = ANY(CAST(:orders AS BIGINT[]))
-      AND o.status = '{OrderStatus.PICKING.value}'
-      AND NOT EXISTS (
-          SELECT 1 FROM shipments AS s
-          WHERE s.order_id = o.id AND s.status = '{ShipmentStatus.PICKING.value}'
-      )
-      AND NOT EXISTS (
-          SELECT 1 FROM line_allocations AS a
-          JOIN order_lines AS ol ON ol.id = a.order_line_id
-          WHERE ol.order_id = o.id AND a.status = '{AllocationStatus.RESERVED.value}'
-      )
-    RETURNING o.id
-),
-oev AS (
-    INSERT INTO order_events
-        (order_id, from_status, to_status, at, actor, user_id, station_id, note)
-    SELECT id, '{OrderStatus.PICKING.value}', '{OrderStatus.PICKED.value}',
-           :at, :actor, :user_id, :station_id, :note
-    FROM ord
-    RETURNING id
-),
-wav AS (
-    UPDATE waves AS w
-    SET status = '{WaveStatus.DONE.value}'
-    WHERE w.id = :wave_id
-      AND w.status = '{WaveStatus.RELEASED.value}'
-      AND NOT EXISTS (
-          SELECT 1 FROM pick_lists AS l
-          WHERE l.wave_id = w.id
-            AND l.status NOT IN ('{PickListStatus.DONE.value}', '{PickListStatus.CANCELLED.value}')
-      )
-    RETURNING w.id
-)
-SELECT (SELECT count(*) FROM ord) AS orders, (SELECT count(*) FROM wav) AS waves
-"""
-).bindparams(
-    bindparam("at", type_=UTCDateTime()),
-    bindparam("station_id", type_=BigInteger()),
-    bindparam("user_id", type_=BigInteger()),
-)
-
-
-def close_orders_and_wave(
-    session: Session,
-    order_ids: Sequence[int],
-    wave_id: int,
-    who: Who,
-    at: datetime,
-    note: str,
-) -> bool:
-    """After a list is done, on PostgreSQL and under ``lock_orders_and_wave``: its orders
-    with nothing else being picked or waiting for a wave go to picked (with an event
-    each), and the wave is done with its last list, in one statement. False on other
-    databases (the caller does it step by step)."""
-    if not _row_locks(session):
-        return False
-    session.connection().execute(
-        _CLOSE_ORDERS_AND_WAVE,
-        {
-            "orders": list(order_ids),
-            "wave_id": wave_id,
-            "at": at,
-            "actor": who.actor,
-            "user_id": who.user_id,
-            "station_id": who.station_id,
-            "note": note,
-        },
-    )
-    return True
-
-
-def finish_wave(session: Session, wave_id: int) -> bool:
-    left = session.scalar(
-        select(func.count()).where(
-            PickList.wave_id == wave_id,
-            PickList.status.not_in((PickListStatus.DONE, PickListStatus.CANCELLED)),
-        )
-    )
-    if left:
-        return False
-    session.execute(
-        update(Wave)
-        .where(Wave.id == wave_id, Wave.status == WaveStatus.RELEASED)
-        .values(status=WaveStatus.DONE)
-        .execution_options(synchronize_session=False)
-    )
-    return True
 
 
 _EVENTS = insert(PickEvent)
@@ -759,22 +440,6 @@ def events(session: Session, list_id: int) -> list[tuple[str, int | None, int, s
     return [tuple(row) for row in rows]
 
 
-def already_picked_serials(
-    session: Session, product_id: int, serials: tuple[str, ...]
-) -> list[str]:
-    """Serial numbers of the product that have been picked before (a unit leaves once)."""
-    if not serials:
-        return []
-    seen = set(
-        session.scalars(
-            select(PickedSerial.serial).where(
-                PickedSerial.product_id == product_id, PickedSerial.serial.in_(serials)
-            )
-        )
-    )
-    return [s for s in serials if s in seen]
-
-
 def add_picked_serials(
     session: Session, product_id: int, task_id: int, serials: tuple[str, ...], at: datetime
 ) -> None:
@@ -821,99 +486,6 @@ _LOCK_CLAIM = (
         ),
     )
     .with_for_update(of=PickList)
-)
-
-
-@dataclass(frozen=True)
-class PickTarget:
-    """What confirming a pick needs to know about its task."""
-
-    location_id: int
-    location_code: str
-    product_id: int
-    sku: str
-    lot: str
-    quantity: int
-    picked: int
-    status: PickTaskStatus
-    tote: str | None
-    allocation_id: int
-    order_line_id: int
-    order_id: int
-    order_status: OrderStatus
-    order_ref: str
-
-
-_TARGET_COLUMNS = (
-    PickTask.location_id,
-    Location.code,
-    PickTask.product_id,
-    Product.sku,
-    PickTask.lot,
-    PickTask.quantity,
-    PickTask.picked,
-    PickTask.status,
-    Shipment.tote,
-    PickTask.allocation_id,
-    PickTask.order_line_id,
-    Order.id,
-    Order.status,
-    ORDER_REF,
-)
-
-
-_CLAIMED_TARGET = (
-    select(PickList.node_id, PickList.wave_id, *_TARGET_COLUMNS)
-    .select_from(PickTask)
-    .join(PickList, PickList.id == PickTask.pick_list_id)
-    .join(Location, Location.id == PickTask.location_id)
-    .join(Product, Product.id == PickTask.product_id)
-    .join(Shipment, Shipment.id == PickTask.shipment_id)
-    .join(Order, Order.id == Shipment.order_id)
-    .join(Channel, Channel.id == Order.channel_id)
-    .where(
-        PickTask.id == bindparam("task_id"),
-        PickList.id == bindparam("list_id"),
-        PickList.status == PickListStatus.CLAIMED,
-        PickList.claimed_by == bindparam("user_id"),
-        or_(
-            bindparam("station_id", type_=BigInteger).is_(None),
-            PickList.claimed_station_id == bindparam("station_id", type_=BigInteger),
-        ),
-    )
-    .with_for_update(of=PickList)
-)
-
-
-def claimed_target(
-    session: Session, list_id: int, task_id: int, user_id: int, station_id: int | None = None
-) -> tuple[int, int, PickTarget] | None:
-    """(node id, wave id, task) when this user holds the list (locked) and the task is on
-    it; None otherwise. One round trip: the lock and the read a pick starts with."""
-    row = session.execute(
-        _CLAIMED_TARGET,
-        {"task_id": task_id, "list_id": list_id, "user_id": user_id, "station_id": station_id},
-    ).one_or_none()
-    if row is None:
-        return None
-    return row[0], row[1], PickTarget(*row[2:])
-
-
-_TASK_PICKED = (
-    update(PickTask)
-    .where(
-        PickTask.id == bindparam("task_id"),
-        PickTask.status == PickTaskStatus.OPEN,
-        PickTask.picked + bindparam("add") <= PickTask.quantity,
-    )
-    .values(
-        picked=PickTask.picked + bindparam("add"),
-        status=case(
-            (PickTask.picked + bindparam("add") == PickTask.quantity, PickTaskStatus.DONE),
-            else_=PickTask.status,
-        ),
-    )
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -976,141 +548,219 @@ def active_lists_of_order(session: Session, order_id: int) -> list[tuple[int, in
     return [(row[0], row[1]) for row in rows]
 
 
-_LOCK_ORDER_OF_TASK = (
-    select(Order.id)
+# --- a pick ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickFacts:
+    """Everything the pick rules (app.picking.station) look at, read in one statement that
+    holds the order's lock and then the list's."""
+
+    list_id: int
+    list_status: PickListStatus
+    claimed_by: int | None
+    claimed_station_id: int | None
+    node_id: int
+    wave_id: int
+    task_id: int
+    task_status: PickTaskStatus
+    quantity: int
+    picked: int
+    lot: str
+    location_id: int
+    location_code: str
+    product_id: int
+    sku: str
+    tote: str | None
+    order_line_id: int
+    allocation_id: int
+    allocation_quantity: int
+    allocation_status: AllocationStatus
+    order_id: int
+    order_status: OrderStatus
+    order_ref: str
+    on_hand: int | None
+    """Units of the scanned lot the books hold at the task's location (None: none at all)."""
+    seen_serials: frozenset[str]
+    """Which of the scanned serial numbers of the product were picked before."""
+
+
+_STOCK_OF_LOT = (
+    select(Stock.on_hand)
     .where(
-        Order.id
-        == select(Shipment.order_id)
-        .join(PickTask, PickTask.shipment_id == Shipment.id)
-        .where(PickTask.id == bindparam("task_id"))
-        .scalar_subquery()
+        Stock.location_id == PickTask.location_id,
+        Stock.product_id == PickTask.product_id,
+        Stock.lot == bindparam("lot"),
     )
-    .with_for_update()
+    .correlate(PickTask)
+    .scalar_subquery()
+)
+_SEEN_SERIALS = (
+    select(func.aggregate_strings(PickedSerial.serial, "\n"))
+    .where(
+        PickedSerial.product_id == PickTask.product_id,
+        PickedSerial.serial.in_(bindparam("serials", expanding=True)),
+    )
+    .correlate(PickTask)
+    .scalar_subquery()
 )
 
 
-def lock_order_of_task(session: Session, task_id: int) -> None:
-    """Hold the order a task picks for (one round trip), as cancelling the order does."""
-    session.execute(_LOCK_ORDER_OF_TASK, {"task_id": task_id})
+def _facts_statement(serials: bool) -> Select[Any]:
+    return (
+        select(
+            PickList.id,
+            PickList.status,
+            PickList.claimed_by,
+            PickList.claimed_station_id,
+            PickList.node_id,
+            PickList.wave_id,
+            PickTask.id,
+            PickTask.status,
+            PickTask.quantity,
+            PickTask.picked,
+            PickTask.lot,
+            PickTask.location_id,
+            Location.code,
+            PickTask.product_id,
+            Product.sku,
+            Shipment.tote,
+            PickTask.order_line_id,
+            PickTask.allocation_id,
+            LineAllocation.quantity,
+            LineAllocation.status,
+            Order.id,
+            Order.status,
+            ORDER_REF,
+            _STOCK_OF_LOT,
+            _SEEN_SERIALS if serials else literal(None, String()),
+        )
+        .select_from(PickTask)
+        .join(PickList, PickList.id == PickTask.pick_list_id)
+        .join(Location, Location.id == PickTask.location_id)
+        .join(Product, Product.id == PickTask.product_id)
+        .join(Shipment, Shipment.id == PickTask.shipment_id)
+        .join(Order, Order.id == Shipment.order_id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .join(LineAllocation, LineAllocation.id == PickTask.allocation_id)
+        .where(PickTask.id == bindparam("task_id"))
+        # The order first, as cancelling it takes it (then the list): a pick and a
+        # cancellation of its order never hold one lock each while waiting for the other.
+        .with_for_update(of=[Order, PickList])
+    )
 
 
-# On PostgreSQL a pick is one statement after the order's lock: data-modifying CTEs take
-# the list's lock and write the task, the location's stock, the node's position, the
-# allocation, the history and the order's first move to picking, each conditional on what
-# it needs, and the closing SELECT says which of them took effect. A pick where any did not
-# is rolled back by the caller and confirmed again step by step, which then names the
-# reason. Every status below is one of the models' enum values.
-_PICK_IN_ONE = text(
+_PICK_FACTS = _facts_statement(serials=False)
+_PICK_FACTS_SERIALS = _facts_statement(serials=True)
+
+
+def pick_facts(
+    session: Session, task_id: int, *, lot: str = "", serials: Sequence[str] = ()
+) -> PickFacts | None:
+    """The task, its list, order, allocation and the stock of ``lot`` at its location, and
+    which of ``serials`` were picked before; the order and the list locked (on PostgreSQL).
+    None when there is no such task."""
+    params: dict[str, object] = {"task_id": task_id, "lot": lot}
+    if serials:
+        params["serials"] = list(serials)
+    row = session.execute(_PICK_FACTS_SERIALS if serials else _PICK_FACTS, params).one_or_none()
+    if row is None:
+        return None
+    columns = list(row)
+    seen = columns[-1]
+    columns[-1] = frozenset(seen.split("\n") if seen else ())
+    return PickFacts(*columns)
+
+
+@dataclass(frozen=True)
+class PickWrite:
+    """A pick the rules allowed, as the rows it changes; ``*_before`` are the values the
+    rules saw, which the writes are conditional on."""
+
+    list_id: int
+    task_id: int
+    node_id: int
+    location_id: int
+    product_id: int
+    order_line_id: int
+    allocation_id: int
+    quantity: int
+    lot: str
+    tote: str
+    serials: tuple[str, ...]
+    expiry: date | None
+    note: str
+    """The stock movement's and reservation's note."""
+    task_status_before: PickTaskStatus
+    picked_before: int
+    task_status: PickTaskStatus
+    """The task's status once these units are in."""
+    allocation_status_before: AllocationStatus
+    allocation_quantity_before: int
+    allocation_left: int
+    """Units of the allocation that stay reserved (the rest become a picked allocation);
+    0 when all of it is picked."""
+
+
+# On PostgreSQL the writes of a pick are one statement of data-modifying CTEs. None of them
+# decides anything: each is conditional on what the rules saw (or, for stock and the
+# node's position, on there being enough, which constraints also hold), and the closing
+# SELECT says which took effect.
+_WRITE_PICK = text(
     f"""
-WITH lst AS (
-    SELECT l.id, l.node_id, l.wave_id
-    FROM pick_lists AS l
-    WHERE l.id = :list_id
-      AND l.status = '{PickListStatus.CLAIMED.value}'
-      AND l.claimed_by = :user_id
-      AND (CAST(:station_id AS BIGINT) IS NULL OR l.claimed_station_id = :station_id)
-    FOR UPDATE
-),
-tsk AS (
+WITH tsk AS (
     UPDATE pick_tasks AS t
-    SET picked = t.picked + :q,
-        status = CASE WHEN t.picked + :q = t.quantity
-                      THEN '{PickTaskStatus.DONE.value}' ELSE t.status END
-    FROM lst, shipments AS s
-    WHERE t.id = :task_id
-      AND t.pick_list_id = lst.id
-      AND t.status = '{PickTaskStatus.OPEN.value}'
-      AND t.picked + :q <= t.quantity
-      AND (t.lot = '' OR t.lot = :lot)
-      AND s.id = t.shipment_id
-      AND s.tote = :tote
-    RETURNING t.location_id, t.product_id, t.order_line_id, t.allocation_id,
-              lst.node_id, lst.wave_id, s.order_id
-),
-why AS (
-    SELECT :note || c.code || '/' || o.external_id AS note
-    FROM tsk
-    JOIN orders AS o ON o.id = tsk.order_id
-    JOIN channels AS c ON c.id = o.channel_id
+    SET picked = :picked_after, status = :task_status
+    WHERE t.id = :task_id AND t.status = :task_status_before AND t.picked = :picked_before
+    RETURNING t.id
 ),
 stk AS (
     UPDATE stock AS k
     SET on_hand = k.on_hand - :q
-    FROM tsk
-    WHERE k.location_id = tsk.location_id
-      AND k.product_id = tsk.product_id
-      AND k.lot = :lot
+    WHERE k.location_id = :location_id AND k.product_id = :product_id AND k.lot = :lot
       AND k.on_hand >= :q
     RETURNING k.id
 ),
 pos AS (
     UPDATE inventory_positions AS p
     SET on_hand = p.on_hand - :q, reserved = p.reserved - :q
-    FROM tsk
-    WHERE p.node_id = tsk.node_id AND p.product_id = tsk.product_id AND p.reserved >= :q
+    WHERE p.node_id = :node_id AND p.product_id = :product_id AND p.reserved >= :q
     RETURNING p.node_id
 ),
 mov AS (
     INSERT INTO stock_movements
         (node_id, location_id, product_id, lot, quantity, reason,
          at, actor, user_id, station_id, note)
-    SELECT tsk.node_id, tsk.location_id, tsk.product_id, :lot, -:q,
-           '{MovementReason.PICK.value}', :at, :actor, :user_id, :station_id, why.note
-    FROM tsk, why
+    VALUES (:node_id, :location_id, :product_id, :lot, -:q, '{MovementReason.PICK.value}',
+            :at, :actor, :user_id, :station_id, :note)
     RETURNING id
 ),
 res AS (
     INSERT INTO reservations
         (node_id, product_id, order_line_id, kind, quantity,
          at, actor, user_id, station_id, note)
-    SELECT tsk.node_id, tsk.product_id, tsk.order_line_id,
-           '{ReservationKind.CONSUME.value}', -:q, :at, :actor, :user_id, :station_id, why.note
-    FROM tsk, why
+    VALUES (:node_id, :product_id, :order_line_id, '{ReservationKind.CONSUME.value}', -:q,
+            :at, :actor, :user_id, :station_id, :note)
     RETURNING id
 ),
-alc_all AS (
+alc AS (
     UPDATE line_allocations AS a
-    SET status = '{AllocationStatus.PICKED.value}'
-    FROM tsk
-    WHERE a.id = tsk.allocation_id
-      AND a.quantity = :q
-      AND a.status = '{AllocationStatus.RESERVED.value}'
+    SET quantity = CASE WHEN :allocation_left > 0 THEN :allocation_left ELSE a.quantity END,
+        status = CASE WHEN :allocation_left > 0 THEN a.status ELSE :picked END
+    WHERE a.id = :allocation_id AND a.status = :allocation_status_before
+      AND a.quantity = :allocation_quantity_before
     RETURNING a.id
-),
-alc_less AS (
-    UPDATE line_allocations AS a
-    SET quantity = a.quantity - :q
-    FROM tsk
-    WHERE a.id = tsk.allocation_id
-      AND a.quantity > :q
-      AND a.status = '{AllocationStatus.RESERVED.value}'
-    RETURNING a.order_line_id, a.node_id
 ),
 alc_new AS (
     INSERT INTO line_allocations (order_line_id, node_id, quantity, status, created_at)
-    SELECT order_line_id, node_id, :q, '{AllocationStatus.PICKED.value}', :at
-    FROM alc_less
-    RETURNING id
-),
-ord AS (
-    UPDATE orders AS o
-    SET status = '{OrderStatus.PICKING.value}'
-    FROM tsk
-    WHERE o.id = tsk.order_id AND o.status = '{OrderStatus.RELEASED.value}'
-    RETURNING o.id
-),
-oev AS (
-    INSERT INTO order_events
-        (order_id, from_status, to_status, at, actor, user_id, station_id, note)
-    SELECT id, '{OrderStatus.RELEASED.value}', '{OrderStatus.PICKING.value}',
-           :at, :actor, :user_id, :station_id, why.note
-    FROM ord, why
+    SELECT :order_line_id, :node_id, :q, :picked, :at
+    WHERE :allocation_left > 0
     RETURNING id
 ),
 ser AS (
     INSERT INTO picked_serials (product_id, serial, task_id, at)
-    SELECT tsk.product_id, u.serial, :task_id, :at
-    FROM tsk, unnest(CAST(:serial_list AS TEXT[])) AS u(serial)
+    SELECT :product_id, u.serial, :task_id, :at
+    FROM unnest(CAST(:serial_list AS TEXT[])) AS u(serial)
     ON CONFLICT DO NOTHING
     RETURNING id
 ),
@@ -1118,18 +768,16 @@ evt AS (
     INSERT INTO pick_events
         (pick_list_id, task_id, kind, quantity, lot, serials, expiry, tote, detail,
          at, actor, user_id, station_id)
-    SELECT :list_id, :task_id, 'pick', :q, :lot, :serials, :expiry, :tote, '',
-           :at, :actor, :user_id, :station_id
-    FROM tsk
+    VALUES (:list_id, :task_id, 'pick', :q, :lot, :serials, :expiry, :tote, '',
+            :at, :actor, :user_id, :station_id)
     RETURNING id
 )
 SELECT
     (SELECT count(*) FROM tsk) AS tasks,
     (SELECT count(*) FROM stk) AS stock,
     (SELECT count(*) FROM pos) AS positions,
-    (SELECT count(*) FROM alc_all) + (SELECT count(*) FROM alc_new) AS allocations,
-    (SELECT count(*) FROM ser) AS serials,
-    (SELECT wave_id FROM tsk) AS wave_id
+    (SELECT count(*) FROM alc) AS allocations,
+    (SELECT count(*) FROM ser) AS serials
 """
 ).bindparams(
     bindparam("at", type_=UTCDateTime()),
@@ -1138,101 +786,258 @@ SELECT
     bindparam("user_id", type_=BigInteger()),
 )
 
+_TAKE_TASK_UNITS = (
+    update(PickTask)
+    .where(
+        PickTask.id == bindparam("b_task"),
+        PickTask.status == bindparam("b_task_status_before"),
+        PickTask.picked == bindparam("b_picked_before"),
+    )
+    .values(picked=bindparam("b_picked_after"), status=bindparam("b_task_status"))
+)
+_TAKE_STOCK = (
+    update(Stock)
+    .where(
+        Stock.location_id == bindparam("b_location"),
+        Stock.product_id == bindparam("b_product"),
+        Stock.lot == bindparam("b_lot"),
+        Stock.on_hand >= bindparam("b_quantity"),
+    )
+    .values(on_hand=Stock.on_hand - bindparam("b_quantity"))
+)
+_TAKE_POSITION = (
+    update(InventoryPosition)
+    .where(
+        InventoryPosition.node_id == bindparam("b_node"),
+        InventoryPosition.product_id == bindparam("b_product"),
+        InventoryPosition.reserved >= bindparam("b_quantity"),
+    )
+    .values(
+        on_hand=InventoryPosition.on_hand - bindparam("b_quantity"),
+        reserved=InventoryPosition.reserved - bindparam("b_quantity"),
+    )
+)
+_ALLOCATION_GUARD = (
+    LineAllocation.id == bindparam("b_allocation"),
+    LineAllocation.status == bindparam("b_allocation_status_before"),
+    LineAllocation.quantity == bindparam("b_allocation_quantity_before"),
+)
+_ALLOCATION_ALL_PICKED = (
+    update(LineAllocation).where(*_ALLOCATION_GUARD).values(status=AllocationStatus.PICKED)
+)
+_ALLOCATION_LESS = (
+    update(LineAllocation).where(*_ALLOCATION_GUARD).values(quantity=bindparam("b_allocation_left"))
+)
+_MOVEMENTS = insert(StockMovement)
+_RESERVATIONS = insert(Reservation)
+_ALLOCATIONS = insert(LineAllocation)
 
-@dataclass(frozen=True)
-class OneStatementPick:
-    """What the one-statement pick did: the list's ``wave_id`` when every write took
-    effect, else None."""
 
-    wave_id: int | None
-
-
-def pick_in_one_statement(
-    session: Session,
-    *,
-    list_id: int,
-    task_id: int,
-    quantity: int,
-    lot: str,
-    tote: str,
-    serials: tuple[str, ...],
-    expiry: date | None,
-    who: Who,
-    at: datetime,
-    note: str,
-) -> OneStatementPick | None:
-    """The whole of a pick as one statement, on PostgreSQL (None elsewhere: the caller
-    confirms step by step). The caller must hold the order's lock first and roll back when
-    the result's ``wave_id`` is None. History rows get ``note`` followed by the order's
-    reference."""
-    if not _row_locks(session):
-        return None
-    row = (
-        session.connection()
-        .execute(
-            _PICK_IN_ONE,
+def write_pick(session: Session, pick: PickWrite, who: Who, at: datetime) -> None:
+    """Write a pick the rules allowed: the task, the location's stock, the node's position,
+    the allocation (split when part of it stays reserved), the serials, and the history.
+    One statement on PostgreSQL; on SQLite, whose write transaction holds the store, one
+    statement each. Raises StaleRead (nothing is to stay) when a row was not as the rules
+    saw it. Statements are built once: this is the hot path of every pick."""
+    who_columns = {
+        "at": at,
+        "actor": who.actor,
+        "user_id": who.user_id,
+        "station_id": who.station_id,
+    }
+    picked_after = pick.picked_before + pick.quantity
+    if _row_locks(session):
+        row = (
+            session.connection()
+            .execute(
+                _WRITE_PICK,
+                {
+                    "list_id": pick.list_id,
+                    "task_id": pick.task_id,
+                    "node_id": pick.node_id,
+                    "location_id": pick.location_id,
+                    "product_id": pick.product_id,
+                    "order_line_id": pick.order_line_id,
+                    "allocation_id": pick.allocation_id,
+                    "q": pick.quantity,
+                    "lot": pick.lot,
+                    "tote": pick.tote,
+                    "serials": "\n".join(pick.serials),
+                    "serial_list": list(pick.serials),
+                    "expiry": pick.expiry,
+                    "note": pick.note,
+                    "task_status_before": pick.task_status_before.value,
+                    "picked_before": pick.picked_before,
+                    "picked_after": picked_after,
+                    "task_status": pick.task_status.value,
+                    "allocation_status_before": pick.allocation_status_before.value,
+                    "allocation_quantity_before": pick.allocation_quantity_before,
+                    "allocation_left": pick.allocation_left,
+                    "picked": AllocationStatus.PICKED.value,
+                    **who_columns,
+                },
+            )
+            .one()
+        )
+        took = (row.tasks, row.stock, row.positions, row.allocations, row.serials)
+        if took != (1, 1, 1, 1, len(pick.serials)):
+            raise StaleRead(f"pick of task {pick.task_id}: rows changed since they were read")
+        return
+    conn = session.connection()
+    params = {
+        "b_task": pick.task_id,
+        "b_task_status_before": pick.task_status_before,
+        "b_picked_before": pick.picked_before,
+        "b_picked_after": picked_after,
+        "b_task_status": pick.task_status,
+        "b_location": pick.location_id,
+        "b_product": pick.product_id,
+        "b_lot": pick.lot,
+        "b_quantity": pick.quantity,
+        "b_node": pick.node_id,
+        "b_allocation": pick.allocation_id,
+        "b_allocation_status_before": pick.allocation_status_before,
+        "b_allocation_quantity_before": pick.allocation_quantity_before,
+        "b_allocation_left": pick.allocation_left,
+    }
+    for statement in (
+        _TAKE_TASK_UNITS,
+        _TAKE_STOCK,
+        _TAKE_POSITION,
+        _ALLOCATION_LESS if pick.allocation_left else _ALLOCATION_ALL_PICKED,
+    ):
+        if conn.execute(statement, params).rowcount != 1:
+            raise StaleRead(f"pick of task {pick.task_id}: rows changed since they were read")
+    if pick.allocation_left:
+        conn.execute(
+            _ALLOCATIONS,
             {
-                "list_id": list_id,
-                "task_id": task_id,
-                "user_id": who.user_id,
-                "station_id": who.station_id,
-                "q": quantity,
-                "lot": lot,
-                "tote": tote,
-                "serials": "\n".join(serials),
-                "serial_list": list(serials),
-                "expiry": expiry,
-                "at": at,
-                "actor": who.actor,
-                "note": note,
+                "order_line_id": pick.order_line_id,
+                "node_id": pick.node_id,
+                "quantity": pick.quantity,
+                "status": AllocationStatus.PICKED.value,
+                "created_at": at,
             },
         )
-        .one()
+    history = {**who_columns, "note": pick.note}
+    conn.execute(
+        _MOVEMENTS,
+        {
+            "node_id": pick.node_id,
+            "location_id": pick.location_id,
+            "product_id": pick.product_id,
+            "lot": pick.lot,
+            "quantity": -pick.quantity,
+            "reason": MovementReason.PICK.value,
+            **history,
+        },
     )
-    writes = (row.tasks, row.stock, row.positions, row.allocations, row.serials)
-    if writes != (1, 1, 1, 1, len(serials)):
-        return OneStatementPick(None)
-    return OneStatementPick(int(row.wave_id))
+    conn.execute(
+        _RESERVATIONS,
+        {
+            "node_id": pick.node_id,
+            "product_id": pick.product_id,
+            "order_line_id": pick.order_line_id,
+            "kind": ReservationKind.CONSUME.value,
+            "quantity": -pick.quantity,
+            **history,
+        },
+    )
+    add_picked_serials(session, pick.product_id, pick.task_id, pick.serials, at)
+    add_event(
+        session,
+        pick.list_id,
+        "pick",
+        who,
+        at,
+        task_id=pick.task_id,
+        quantity=pick.quantity,
+        lot=pick.lot,
+        serials=pick.serials,
+        expiry=pick.expiry,
+        tote=pick.tote,
+    )
 
 
-# The end of a pick list on PostgreSQL, as one statement: the list is done when no task
-# is open, its shipments go to picked (or cancelled, when nothing was picked for them),
-# and the orders they belong to come back for the caller to move on (under their locks,
-# in statements of their own, so two lists of one order finishing at once see each
-# other's work).
-_FINISH_IN_ONE = text(
-    f"""
+# --- the end of a pick list -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShipmentOnList:
+    """A shipment of a list still being picked, and the units picked into its tote."""
+
+    id: int
+    order_id: int
+    picked_units: int
+
+
+@dataclass(frozen=True)
+class ListEnd:
+    """What deciding whether a list is finished looks at."""
+
+    status: PickListStatus
+    open_tasks: int
+    shipments: tuple[ShipmentOnList, ...]
+    """Its shipments still being picked."""
+
+
+def list_end(session: Session, list_id: int) -> ListEnd | None:
+    """The list's status, its open tasks, and its shipments still being picked (one
+    statement); None when there is no such list."""
+    rows = session.execute(_LIST_END, {"b_list": list_id}).all()
+    if not rows:
+        return None
+    shipments = tuple(ShipmentOnList(r[2], r[3], int(r[4])) for r in rows if r[2] is not None)
+    return ListEnd(rows[0][0], int(rows[0][1]), shipments)
+
+
+_LIST_END = (
+    select(
+        PickList.status,
+        select(func.count())
+        .where(PickTask.pick_list_id == PickList.id, PickTask.status == PickTaskStatus.OPEN)
+        .correlate(PickList)
+        .scalar_subquery(),
+        Shipment.id,
+        Shipment.order_id,
+        select(func.coalesce(func.sum(PickTask.picked), 0))
+        .where(PickTask.shipment_id == Shipment.id)
+        .correlate(Shipment)
+        .scalar_subquery(),
+    )
+    .select_from(PickList)
+    .outerjoin(
+        Shipment,
+        (Shipment.pick_list_id == PickList.id) & (Shipment.status == ShipmentStatus.PICKING),
+    )
+    .where(PickList.id == bindparam("b_list"))
+    .order_by(Shipment.id)
+)
+
+
+_CLOSE_LIST = text(
+    """
 WITH lst AS (
     UPDATE pick_lists AS l
-    SET status = '{PickListStatus.DONE.value}', done_at = :at
-    WHERE l.id = :list_id
-      AND l.status NOT IN ('{PickListStatus.DONE.value}', '{PickListStatus.CANCELLED.value}')
-      AND NOT EXISTS (
-          SELECT 1 FROM pick_tasks AS t
-          WHERE t.pick_list_id = l.id AND t.status = '{PickTaskStatus.OPEN.value}'
-      )
-    RETURNING l.id, l.wave_id
+    SET status = :done, done_at = :at
+    WHERE l.id = :list_id AND l.status = :status_before
+    RETURNING l.id
 ),
 shp AS (
     UPDATE shipments AS s
-    SET status = CASE
-        WHEN EXISTS (SELECT 1 FROM pick_tasks AS t WHERE t.shipment_id = s.id AND t.picked > 0)
-        THEN '{ShipmentStatus.PICKED.value}' ELSE '{ShipmentStatus.CANCELLED.value}' END
-    FROM lst
-    WHERE s.pick_list_id = lst.id AND s.status = '{ShipmentStatus.PICKING.value}'
-    RETURNING s.id, s.order_id
+    SET status = CASE WHEN s.id = ANY(CAST(:picked_ids AS BIGINT[]))
+                      THEN :picked ELSE :cancelled END
+    WHERE s.id = ANY(CAST(:shipment_ids AS BIGINT[])) AND s.status = :picking
+    RETURNING s.id
 ),
 evt AS (
     INSERT INTO pick_events
         (pick_list_id, task_id, kind, quantity, lot, serials, expiry, tote, detail,
          at, actor, user_id, station_id)
-    SELECT lst.id, NULL, 'done', 0, '', '', NULL, '', '', :at, :actor, :user_id, :station_id
-    FROM lst
+    VALUES (:list_id, NULL, 'done', 0, '', '', NULL, '', '', :at, :actor, :user_id, :station_id)
     RETURNING id
 )
-SELECT
-    (SELECT count(*) FROM lst) AS finished,
-    ARRAY(SELECT DISTINCT order_id FROM shp ORDER BY order_id) AS orders
+SELECT (SELECT count(*) FROM lst) AS lists, (SELECT count(*) FROM shp) AS shipments
 """
 ).bindparams(
     bindparam("at", type_=UTCDateTime()),
@@ -1241,29 +1046,137 @@ SELECT
 )
 
 
-def finish_list_in_one_statement(
-    session: Session, list_id: int, who: Who, at: datetime
-) -> tuple[bool, list[int]] | None:
-    """Close a list with no open task, as one statement on PostgreSQL: (True, the orders
-    of its shipments) when it was closed now, (False, []) when it still has open tasks (or
-    was closed already), None on other databases (the caller closes it step by step)."""
-    if not _row_locks(session):
-        return None
-    row = (
-        session.connection()
-        .execute(
-            _FINISH_IN_ONE,
-            {
-                "list_id": list_id,
-                "at": at,
-                "actor": who.actor,
-                "user_id": who.user_id,
-                "station_id": who.station_id,
-            },
+def close_list(
+    session: Session,
+    list_id: int,
+    status_before: PickListStatus,
+    *,
+    picked: Sequence[int],
+    emptied: Sequence[int],
+    who: Who,
+    at: datetime,
+) -> None:
+    """Write the end of a list as decided: the list done, the ``picked`` shipments to
+    packing, the ``emptied`` ones (nothing was picked for them) cancelled, and its history
+    row. One statement on PostgreSQL. Raises StaleRead when the list or a shipment was no
+    longer as read."""
+    shipment_ids = sorted({*picked, *emptied})
+    if _row_locks(session):
+        row = (
+            session.connection()
+            .execute(
+                _CLOSE_LIST,
+                {
+                    "list_id": list_id,
+                    "status_before": status_before.value,
+                    "done": PickListStatus.DONE.value,
+                    "picked_ids": sorted(picked),
+                    "shipment_ids": shipment_ids,
+                    "picked": ShipmentStatus.PICKED.value,
+                    "cancelled": ShipmentStatus.CANCELLED.value,
+                    "picking": ShipmentStatus.PICKING.value,
+                    "at": at,
+                    "actor": who.actor,
+                    "user_id": who.user_id,
+                    "station_id": who.station_id,
+                },
+            )
+            .one()
         )
-        .one()
+        if (row.lists, row.shipments) != (1, len(shipment_ids)):
+            raise StaleRead(f"pick list {list_id} changed since it was read")
+        return
+    moved = session.execute(
+        update(PickList)
+        .where(PickList.id == list_id, PickList.status == status_before)
+        .values(status=PickListStatus.DONE, done_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    for ids, status in ((picked, ShipmentStatus.PICKED), (emptied, ShipmentStatus.CANCELLED)):
+        if ids:
+            moved += session.execute(
+                update(Shipment)
+                .where(Shipment.id.in_(ids), Shipment.status == ShipmentStatus.PICKING)
+                .values(status=status)
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+    if moved != 1 + len(shipment_ids):
+        raise StaleRead(f"pick list {list_id} changed since it was read")
+    add_event(session, list_id, "done", who, at)
+
+
+@dataclass(frozen=True)
+class OrderProgress:
+    """How far an order of a finished list has come."""
+
+    id: int
+    status: OrderStatus
+    picking: bool
+    """A shipment of it is still being picked (on another list)."""
+    reserved: bool
+    """Units of it are still reserved: not picked yet, on a list or waiting for a wave."""
+
+
+@dataclass(frozen=True)
+class WaveProgress:
+    status: WaveStatus
+    lists_open: int
+    """Its pick lists neither done nor cancelled."""
+
+
+def progress(
+    session: Session, order_ids: Sequence[int], wave_id: int
+) -> tuple[list[OrderProgress], WaveProgress]:
+    """Where these orders and their wave stand, in one statement (read them under
+    ``lock_orders_and_wave``, in a statement of their own, to see what a list of theirs
+    that finished meanwhile did)."""
+    rows = session.execute(_PROGRESS, {"b_orders": list(order_ids), "b_wave": wave_id}).all()
+    wave = WaveProgress(rows[0][0], int(rows[0][1]))
+    orders = [OrderProgress(r[2], r[3], bool(r[4]), bool(r[5])) for r in rows if r[2] is not None]
+    return orders, wave
+
+
+_PROGRESS = (
+    select(
+        Wave.status,
+        select(func.count())
+        .where(
+            PickList.wave_id == Wave.id,
+            PickList.status.not_in((PickListStatus.DONE, PickListStatus.CANCELLED)),
+        )
+        .correlate(Wave)
+        .scalar_subquery(),
+        Order.id,
+        Order.status,
+        select(Shipment.id)
+        .where(Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.PICKING)
+        .exists(),
+        select(LineAllocation.id)
+        .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
+        .where(
+            OrderLine.order_id == Order.id,
+            LineAllocation.status == AllocationStatus.RESERVED,
+        )
+        .exists(),
     )
-    return bool(row.finished), [int(o) for o in row.orders or ()]
+    .select_from(Wave)
+    .outerjoin(Order, Order.id.in_(bindparam("b_orders", expanding=True)))
+    .where(Wave.id == bindparam("b_wave"))
+    .order_by(Order.id)
+)
+
+
+def set_wave_status(
+    session: Session, wave_id: int, current: WaveStatus, wanted: WaveStatus
+) -> bool:
+    """Move the wave from ``current`` to ``wanted``; False if it was not ``current``."""
+    moved = session.execute(
+        update(Wave)
+        .where(Wave.id == wave_id, Wave.status == current)
+        .values(status=wanted)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""The unit of work: one session per user action, rolled back unless committed."""
+"""The unit of work: one session per user action, rolled back unless committed, and the
+retry of a whole transaction that another one got in the way of."""
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -19,16 +21,41 @@ T = TypeVar("T")
 # PostgreSQL SQLSTATEs worth retrying: serialization failure, deadlock, lock timeout.
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
+_FACTORY = "_shipfloor_session_factory"
+_FACTORY_LOCK = threading.Lock()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """The engine's session factory: made once, on first use, and kept on the engine itself
+    (a registry keyed by engine would keep every engine alive through its factory's bind)."""
+    found: sessionmaker[Session] | None = engine.__dict__.get(_FACTORY)
+    if found is None:
+        with _FACTORY_LOCK:
+            found = engine.__dict__.get(_FACTORY)
+            if found is None:
+                found = sessionmaker(bind=engine, expire_on_commit=False)
+                engine.__dict__[_FACTORY] = found
+    return found
+
+
+class StaleRead(Exception):
+    """A write's guard did not hold: a row the transaction read and checked was changed by
+    another one meanwhile. Nothing of the transaction stays; it is run again whole, and the
+    new run reads (and checks) what is there now."""
+
 
 class UnitOfWork:
     """A transaction around one piece of work.
 
     Leaving the block without `commit()` rolls everything back, so a failure half-way
-    through never leaves half-written orders behind.
+    through never leaves half-written orders behind. The same unit of work may be entered
+    again after it was left (each time a new session): that is how a retried transaction
+    runs again.
     """
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
-        self._factory = sessionmaker(bind=engine, expire_on_commit=False)
+        self.engine = engine
+        self._factory = session_factory(engine)
         self._read_only = read_only
         self.session: Session
 
@@ -61,6 +88,8 @@ class UnitOfWork:
 
 def is_retryable(exc: BaseException) -> bool:
     """True for errors that mean "another transaction got in the way; try again"."""
+    if isinstance(exc, StaleRead):
+        return True
     if isinstance(exc, DBAPIError):
         orig = exc.orig
         sqlstate = getattr(orig, "sqlstate", None)
@@ -73,22 +102,25 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 def run_in_transaction(
-    engine: Engine,
+    store: Engine | UnitOfWork,
     work: Callable[[UnitOfWork], T],
     *,
     attempts: int = 5,
     base_delay: float = 0.02,
 ) -> T:
-    """Run `work` in a fresh unit of work, retrying the whole transaction on contention.
+    """Run `work` in a unit of work, retrying the whole transaction on contention.
 
-    Only serialization, deadlock and busy errors are retried, at most `attempts` times,
-    with exponential back-off and full jitter. `work` must commit itself.
+    `store` is the engine, or the unit of work to run in (a test hands in one of its own).
+    Only serialization, deadlock and busy errors, and a read gone stale under a guarded
+    write, are retried, at most `attempts` times, with exponential back-off and full
+    jitter. `work` must commit itself.
     """
+    uow = store if isinstance(store, UnitOfWork) else UnitOfWork(store)
     for attempt in range(1, attempts + 1):
         try:
-            with UnitOfWork(engine) as uow:
+            with uow:
                 return work(uow)
-        except DBAPIError as exc:
+        except (DBAPIError, StaleRead) as exc:
             if attempt == attempts or not is_retryable(exc):
                 raise
             time.sleep(random.uniform(0, base_delay * 2**attempt))

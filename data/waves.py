@@ -19,7 +19,6 @@ from data.models import (
     LocationKind,
     Node,
     Order,
-    OrderEvent,
     OrderLine,
     OrderStatus,
     PickList,
@@ -576,42 +575,6 @@ def add_pick_lists(
     if task_rows:
         session.execute(insert(PickTask), task_rows)
     return list_ids
-
-
-def release_orders(
-    session: Session, order_ids: Sequence[int], *, actor: str, at: datetime, note: str
-) -> int:
-    """Move routed orders to released, with an event each; returns how many moved.
-
-    Orders already released (another node's part went first) or picking stay as they are.
-    """
-    moved: list[int] = []
-    for chunk in _chunks(sorted(order_ids), 500):
-        moved.extend(
-            session.scalars(
-                update(Order)
-                .where(Order.id.in_(chunk), Order.status == OrderStatus.ROUTED)
-                .values(status=OrderStatus.RELEASED)
-                .returning(Order.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-    if moved:
-        session.execute(
-            insert(OrderEvent),
-            [
-                {
-                    "order_id": o,
-                    "from_status": OrderStatus.ROUTED,
-                    "to_status": OrderStatus.RELEASED,
-                    "at": at,
-                    "actor": actor,
-                    "note": note,
-                }
-                for o in moved
-            ],
-        )
-    return len(moved)
 
 
 # --- pick lists ---------------------------------------------------------------------------

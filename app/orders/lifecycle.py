@@ -1,6 +1,10 @@
-"""The order state machine: every allowed status change is listed here and nowhere else."""
+"""The order state machine: every allowed status change is listed here and nowhere else,
+and every change of an order's status, one order or many, is made here."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from app.actor import Actor
 from data import orders as order_rows
@@ -32,12 +36,14 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 class TransitionRefused(Exception):
     """The order cannot move to the requested status from where it is."""
 
-    def __init__(self, order_ref: str, current: OrderStatus, wanted: OrderStatus) -> None:
+    def __init__(self, order_ref: str | None, current: OrderStatus, wanted: OrderStatus) -> None:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing (it is final)"
-        super().__init__(
-            f"order {order_ref} is {current}; it cannot become {wanted}. "
-            f"From {current} it may become: {allowed}"
+        said = (
+            f"order {order_ref} is {current}; it cannot become {wanted}"
+            if order_ref is not None
+            else f"an order that is {current} cannot become {wanted}"
         )
+        super().__init__(f"{said}. From {current} it may become: {allowed}")
         self.current = current
         self.wanted = wanted
 
@@ -73,20 +79,22 @@ def transition(
     move the same order cannot both succeed: the loser gets TransitionRefused. A caller
     that decided on the order as it was gives `expected`: if the order has moved since
     (another station got there first), the move is refused even where the new status
-    would allow it.
+    would allow it. With `expected` the order is not read first: the conditional update
+    is the check, and the order is read only to say why a move was refused.
     """
-    row = order_rows.order_status(session, order_id)
-    if row is None:
-        raise OrderNotFound(f"no order with id {order_id}")
-    ref = f"{row.channel}/{row.external_id}"
-    if expected is not None and row.status is not expected:
-        raise TransitionRefused(ref, row.status, wanted)
-    if not can_transition(row.status, wanted):
-        raise TransitionRefused(ref, row.status, wanted)
+    current = expected
+    if current is None:
+        row = _status(session, order_id)
+        current = row.status
+        if not can_transition(current, wanted):
+            raise TransitionRefused(row.reference, current, wanted)
+    elif not can_transition(current, wanted):
+        now = _status(session, order_id)
+        raise TransitionRefused(now.reference, now.status, wanted)
     moved = order_rows.change_status(
         session,
         order_id,
-        row.status,
+        current,
         wanted,
         actor=actor.name,
         user_id=actor.user_id,
@@ -95,6 +103,50 @@ def transition(
         note=note,
     )
     if not moved:
-        now = order_rows.order_status(session, order_id)
-        raise TransitionRefused(ref, now.status if now else row.status, wanted)
-    return row.status
+        now = _status(session, order_id)
+        raise TransitionRefused(now.reference, now.status, wanted)
+    return current
+
+
+def transition_many(
+    session: Session,
+    order_ids: Sequence[int],
+    wanted: OrderStatus,
+    actor: Actor,
+    *,
+    expected: OrderStatus,
+    note: str = "",
+) -> list[int]:
+    """Move every one of these orders that is `expected` to `wanted`, each with its history
+    row (who, where, when); returns the ids that moved, sorted.
+
+    A bulk move is decided on a set of orders (a wave's, a pick list's): one that has moved
+    on meanwhile (another node's part was released first, the order was cancelled) stays as
+    it is. A move the table does not allow is refused whole, and nothing is written.
+    """
+    if not can_transition(expected, wanted):
+        raise TransitionRefused(None, expected, wanted)
+    return order_rows.change_statuses(
+        session,
+        order_ids,
+        expected,
+        wanted,
+        actor=actor.name,
+        user_id=actor.user_id,
+        station_id=actor.station_id,
+        at=utcnow(),
+        note=note,
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    reference: str
+    status: OrderStatus
+
+
+def _status(session: Session, order_id: int) -> _Found:
+    row = order_rows.order_status(session, order_id)
+    if row is None:
+        raise OrderNotFound(f"no order with id {order_id}")
+    return _Found(f"{row.channel}/{row.external_id}", row.status)

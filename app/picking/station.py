@@ -4,7 +4,12 @@ pick, short pick, skip and pause, each in one transaction attributed to user and
 The screen checks each scan against the task with the pure ``check_*`` functions (a
 refusal says what was expected and what was scanned, and nothing is written); the tote
 scan that completes a pick calls :func:`confirm_pick`, which checks everything again under
-the pick list's lock and commits the pick.
+the order's and the pick list's locks (:func:`check_pick`, the one place the rules of a
+committed pick live, on both databases) and commits the pick.
+
+Every action that writes runs as one whole transaction, retried whole when another
+transaction got in the way; each takes the unit of work to run in as ``uow`` (a test hands
+in its own), else one on ``engine``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from app.orders import lifecycle
 from app.users import LoggedIn
 from data import pick_station as rows
 from data.inventory import Who
-from data.models import OrderStatus, PickListStatus, PickTaskStatus
+from data.models import AllocationStatus, OrderStatus, PickListStatus, PickTaskStatus, WaveStatus
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import UnitOfWork, run_in_transaction
@@ -225,11 +230,18 @@ def _view(uow: UnitOfWork, list_id: int, *, lock: bool = False) -> PickListView 
     )
 
 
-def claim_next(engine: StoreEngine, who: LoggedIn, zone: str | None = None) -> PickListView | None:
+def claim_next(
+    engine: StoreEngine,
+    who: LoggedIn,
+    zone: str | None = None,
+    *,
+    uow: UnitOfWork | None = None,
+) -> PickListView | None:
     """Claim the next pick list of the station's node (and zone): paused or abandoned lists
     first, then released ones by priority. None when there is no work."""
-    now = utcnow()
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> PickListView | None:
+        now = utcnow()
         list_id = rows.claim_next(
             uow.session, who.node_id, zone, who.user_id, who.station_id, now, now - STALE_AFTER
         )
@@ -238,7 +250,14 @@ def claim_next(engine: StoreEngine, who: LoggedIn, zone: str | None = None) -> P
         rows.add_event(uow.session, list_id, "claim", _who(who), now)
         found = _view(uow, list_id)
         uow.commit()
-    return found
+        return found
+
+    return run_in_transaction(uow or engine, work)
+
+
+def _holds(who: LoggedIn, status: PickListStatus, user_id: int | None, station: int | None) -> bool:
+    """Whether this user, at this station, holds a list in that state."""
+    return status is PickListStatus.CLAIMED and user_id == who.user_id and station == who.station_id
 
 
 def _owned(uow: UnitOfWork, who: LoggedIn, list_id: int) -> PickListView:
@@ -246,11 +265,7 @@ def _owned(uow: UnitOfWork, who: LoggedIn, list_id: int) -> PickListView:
     found = _view(uow, list_id, lock=True)
     if found is None:
         raise StationError(f"there is no pick list {list_id}")
-    if (
-        found.status is not PickListStatus.CLAIMED
-        or found.claimed_by != who.user_id
-        or found.claimed_station != who.station_id
-    ):
+    if not _holds(who, found.status, found.claimed_by, found.claimed_station):
         state = found.status.value
         raise StationError(
             f"pick list {list_id} is no longer yours (it is {state}): it was taken back; "
@@ -260,11 +275,18 @@ def _owned(uow: UnitOfWork, who: LoggedIn, list_id: int) -> PickListView:
 
 
 def set_tote(
-    engine: StoreEngine, who: LoggedIn, list_id: int, slot: int, scan: str
+    engine: StoreEngine,
+    who: LoggedIn,
+    list_id: int,
+    slot: int,
+    scan: str,
+    *,
+    uow: UnitOfWork | None = None,
 ) -> PickListView:
     """Put a tote on the cart at ``slot``; it must be a tote barcode no other order uses."""
     tote = _site_code(scan, "tote", f"a tote barcode (TOTE-…) for slot {slot}")
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> PickListView | None:
         found = _owned(uow, who, list_id)
         slot_row = next((t for t in found.totes if t.slot == slot), None)
         if slot_row is None:
@@ -285,6 +307,9 @@ def set_tote(
         )
         updated = _view(uow, list_id)
         uow.commit()
+        return updated
+
+    updated = run_in_transaction(uow or engine, work)
     assert updated is not None
     return updated
 
@@ -412,10 +437,12 @@ def confirm_pick(
     task_id: int,
     items: Sequence[ItemScan],
     tote: str,
+    *,
+    uow: UnitOfWork | None = None,
 ) -> PickDone:
     """Record the units scanned for a task as picked into ``tote``: stock, reservation,
     allocation, task, order status and history in one transaction. Everything is checked
-    again here, under the pick list's lock."""
+    again here, under the order's lock and the pick list's, by :func:`check_pick`."""
     quantity = sum(i.count for i in items)
     if quantity <= 0:
         raise StationError("nothing was scanned to pick")
@@ -437,103 +464,119 @@ def confirm_pick(
     serials = tuple(i.serial for i in items if i.serial)
 
     def work(uow: UnitOfWork) -> PickDone:
-        # The order's lock first, as cancelling it takes it (then the list's): a pick and
-        # a cancellation of its order never interleave.
-        rows.lock_order_of_task(uow.session, task_id)
-        fast = rows.pick_in_one_statement(
-            uow.session,
-            list_id=list_id,
-            task_id=task_id,
-            quantity=quantity,
-            lot=lot,
-            tote=tote,
-            serials=serials,
-            expiry=items[0].expiry,
-            who=_who(who),
-            at=now,
-            note=f"pick list {list_id} task {task_id} for ",
+        # One read holds the order (as cancelling it does, first) and then the list, and
+        # brings everything the rules look at; the rules are checked here; then one write.
+        facts = rows.pick_facts(uow.session, task_id, lot=lot, serials=serials)
+        _claimed_task(uow, who, list_id, facts)
+        assert facts is not None
+        pick = check_pick(
+            facts, quantity=quantity, lot=lot, tote=tote, serials=serials, expiry=items[0].expiry
         )
-        if fast is not None and fast.wave_id is not None:
-            # Asked again in a statement of its own: the pick's statement counted open
-            # tasks as they were before it waited on its locks (a cancellation meanwhile).
-            done = finish_if_done(uow, list_id, fast.wave_id, _who(who), now, list_locked=True)
-            uow.commit()
-            return PickDone(list_id, task_id, quantity, done)
-        if fast is not None:
-            # Something did not hold: undo, and confirm step by step for the reason.
-            uow.session.rollback()
-            rows.lock_order_of_task(uow.session, task_id)
-        claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id, who.station_id)
-        if claim is None:
-            if rows.lock_claim(uow.session, list_id, who.user_id, who.station_id) is None:
-                raise StationError(
-                    f"pick list {list_id} is no longer yours: it was taken back; claim the next one"
-                )
-            raise StationError("this pick is not on your pick list any more")
-        node_id, wave_id, task = claim
-        if task.status is not PickTaskStatus.OPEN:
-            raise StationError("this pick is no longer open (its order may have been cancelled)")
-        left = task.quantity - task.picked
-        if quantity > left:
-            raise StationError(f"over-pick: {left} left to pick here, {quantity} scanned")
-        if tote != task.tote:
-            raise StationError(f"wrong tote: expected {task.tote}, scanned {tote}")
-        if task.lot and lot != task.lot:
-            raise StationError(f"wrong lot: expected lot {task.lot}, scanned lot {lot or 'none'}")
-        if serials:
-            reused = rows.already_picked_serials(uow.session, task.product_id, serials)
-            if reused:
-                raise StationError(
-                    f"serial {reused[0]} has been picked before: scanned {task.sku} serial "
-                    f"{reused[0]}; put that unit aside and scan another"
-                )
-            if len(set(serials)) != len(serials):
-                raise StationError("the same serial was scanned twice for this pick")
-        note = f"pick list {list_id} task {task_id} for {task.order_ref}"
-        if not rows.consume(
-            uow.session,
-            node_id=node_id,
-            location_id=task.location_id,
-            product_id=task.product_id,
-            lot=lot,
-            quantity=quantity,
-            order_line_id=task.order_line_id,
-            who=_who(who),
-            at=now,
-            note=note,
-        ):
-            raise StationError(
-                f"the books say {task.location_code} holds fewer than {quantity} of {task.sku}"
-                f"{' lot ' + lot if lot else ''}: count the location, or short-pick"
-            )
-        rows.add_picked_serials(uow.session, task.product_id, task_id, serials, now)
-        rows.allocation_picked(uow.session, task.allocation_id, quantity)
-        if not rows.task_picked(uow.session, task_id, quantity):
-            raise StationError("this pick changed meanwhile: look at the screen again")
-        if task.order_status is OrderStatus.RELEASED:
+        if facts.order_status is OrderStatus.RELEASED:
             lifecycle.transition(
-                uow.session, task.order_id, OrderStatus.PICKING, _actor(who), note=note
+                uow.session,
+                facts.order_id,
+                OrderStatus.PICKING,
+                _actor(who),
+                note=pick.note,
+                expected=OrderStatus.RELEASED,
             )
-        rows.add_event(
-            uow.session,
-            list_id,
-            "pick",
-            _who(who),
-            now,
-            task_id=task_id,
-            quantity=quantity,
-            lot=lot,
-            serials=serials,
-            expiry=items[0].expiry,
-            tote=tote,
-        )
-        done = finish_if_done(uow, list_id, wave_id, _who(who), now, list_locked=True)
+        rows.write_pick(uow.session, pick, _who(who), now)
+        done = finish_if_done(uow, list_id, facts.wave_id, _who(who), now, list_locked=True)
         uow.commit()
         return PickDone(list_id, task_id, quantity, done)
 
-    # A deadlock with a cancellation (the end of a list locks other orders' shipments) is
-    # retried whole; nothing of a failed attempt stays.
-    return run_in_transaction(engine, work)
+    # A deadlock with a cancellation (the end of a list locks other orders' shipments), or
+    # a row changed between the read and the write, runs the whole pick again: nothing of
+    # the failed attempt stays, and the new one checks what is there now.
+    return run_in_transaction(uow or engine, work)
+
+
+def _claimed_task(
+    uow: UnitOfWork, who: LoggedIn, list_id: int, facts: rows.PickFacts | None
+) -> None:
+    """Refuse unless the task is on the list and this user holds the list here."""
+    if facts is not None and facts.list_id == list_id:
+        held = _holds(who, facts.list_status, facts.claimed_by, facts.claimed_station_id)
+    else:
+        head = rows.head(uow.session, list_id, lock=True)
+        held = head is not None and _holds(
+            who, head.status, head.claimed_by, head.claimed_station_id
+        )
+        if held:
+            raise StationError("this pick is not on your pick list any more")
+    if not held:
+        raise StationError(
+            f"pick list {list_id} is no longer yours: it was taken back; claim the next one"
+        )
+
+
+def check_pick(
+    facts: rows.PickFacts,
+    *,
+    quantity: int,
+    lot: str,
+    tote: str,
+    serials: tuple[str, ...],
+    expiry: date | None,
+) -> rows.PickWrite:
+    """The rules a pick is committed under, checked against the store as it is now (the
+    task still open and short of these units, its tote and lot, serials never picked
+    before, the units on the books at the location); the writes that carry it out, or
+    the refusal that names what was expected and what was scanned."""
+    if facts.task_status is not PickTaskStatus.OPEN:
+        raise StationError("this pick is no longer open (its order may have been cancelled)")
+    left = facts.quantity - facts.picked
+    if quantity > left:
+        raise StationError(f"over-pick: {left} left to pick here, {quantity} scanned")
+    if tote != facts.tote:
+        raise StationError(f"wrong tote: expected {facts.tote}, scanned {tote}")
+    if facts.lot and lot != facts.lot:
+        raise StationError(f"wrong lot: expected lot {facts.lot}, scanned lot {lot or 'none'}")
+    if serials:
+        reused = [s for s in serials if s in facts.seen_serials]
+        if reused:
+            raise StationError(
+                f"serial {reused[0]} has been picked before: scanned {facts.sku} serial "
+                f"{reused[0]}; put that unit aside and scan another"
+            )
+        if len(set(serials)) != len(serials):
+            raise StationError("the same serial was scanned twice for this pick")
+    if facts.on_hand is None or facts.on_hand < quantity:
+        raise StationError(
+            f"the books say {facts.location_code} holds fewer than {quantity} of {facts.sku}"
+            f"{' lot ' + lot if lot else ''}: count the location, or short-pick"
+        )
+    if (
+        facts.allocation_status is not AllocationStatus.RESERVED
+        or facts.allocation_quantity < quantity
+    ):
+        raise RuntimeError(
+            f"allocation {facts.allocation_id} holds {facts.allocation_quantity} "
+            f"{facts.allocation_status}, not {quantity} reserved"
+        )
+    done = facts.picked + quantity == facts.quantity
+    return rows.PickWrite(
+        list_id=facts.list_id,
+        task_id=facts.task_id,
+        node_id=facts.node_id,
+        location_id=facts.location_id,
+        product_id=facts.product_id,
+        order_line_id=facts.order_line_id,
+        allocation_id=facts.allocation_id,
+        quantity=quantity,
+        lot=lot,
+        tote=tote,
+        serials=serials,
+        expiry=expiry,
+        note=f"pick list {facts.list_id} task {facts.task_id} for {facts.order_ref}",
+        task_status_before=facts.task_status,
+        picked_before=facts.picked,
+        task_status=PickTaskStatus.DONE if done else facts.task_status,
+        allocation_status_before=facts.allocation_status,
+        allocation_quantity_before=facts.allocation_quantity,
+        allocation_left=facts.allocation_quantity - quantity,
+    )
 
 
 @dataclass(frozen=True)
@@ -559,58 +602,72 @@ def finish_if_done(
     *,
     list_locked: bool = False,
 ) -> bool:
-    """Close the list when no task is open: shipments to packing, orders picked, the wave
-    done when it was its last list. Called after a pick, a short pick or a cancellation.
+    """Close the list when no task is open: shipments with units in their totes go to
+    packing (the others, emptied by cancellations and short picks, are cancelled), orders
+    with nothing left to pick or waiting for a wave are picked, and the wave is done when
+    this was its last open list. Called after a pick, a short pick or a cancellation.
 
     The list is locked before its tasks are counted (unless the caller holds it), in a
     statement of its own: a pick and a cancellation of another order on the list, each
     waiting for the other's commit, then count what the other did."""
     if not list_locked:
         rows.lock_list(uow.session, list_id)
-    closed = rows.finish_list_in_one_statement(uow.session, list_id, who, now)
-    if closed is not None:
-        finished, orders = closed
-    else:
-        if rows.open_tasks(uow.session, list_id):
-            return False
-        rows.set_list_status(uow.session, list_id, PickListStatus.DONE, now, release=False)
-        orders = rows.finish_shipments(uow.session, list_id)
-        rows.add_event(uow.session, list_id, "done", who, now)
-        finished = True
-    if not finished:
+    end = rows.list_end(uow.session, list_id)
+    if (
+        end is None
+        or end.open_tasks
+        or end.status in (PickListStatus.DONE, PickListStatus.CANCELLED)
+    ):
         return False
+    rows.close_list(
+        uow.session,
+        list_id,
+        end.status,
+        picked=[s.id for s in end.shipments if s.picked_units > 0],
+        emptied=[s.id for s in end.shipments if s.picked_units == 0],
+        who=who,
+        at=now,
+    )
     # Another list of the same order, or of the same wave, may be finishing at this very
-    # moment: under these locks the later of the two sees the earlier's work.
+    # moment: under these locks, and read in statements of their own, the later of the two
+    # sees the earlier's work.
+    orders = sorted({s.order_id for s in end.shipments})
     rows.lock_orders_and_wave(uow.session, orders, wave_id)
-    note = f"pick list {list_id}"
-    if not rows.close_orders_and_wave(uow.session, orders, wave_id, who, now, note):
-        rows.orders_picked(
+    orders_now, wave = rows.progress(uow.session, orders, wave_id)
+    done = [
+        o.id
+        for o in orders_now
+        if o.status is OrderStatus.PICKING and not o.picking and not o.reserved
+    ]
+    if done:
+        lifecycle.transition_many(
             uow.session,
-            orders,
-            actor=who.actor,
-            user_id=who.user_id,
-            station_id=who.station_id,
-            at=now,
-            note=note,
+            done,
+            OrderStatus.PICKED,
+            Actor(who.actor, who.user_id, who.station_id),
+            expected=OrderStatus.PICKING,
+            note=f"pick list {list_id}",
         )
-        rows.finish_wave(uow.session, wave_id)
+    if wave.status is WaveStatus.RELEASED and wave.lists_open == 0:
+        rows.set_wave_status(uow.session, wave_id, WaveStatus.RELEASED, WaveStatus.DONE)
     return True
 
 
-def close_if_empty(engine: StoreEngine, who: LoggedIn, list_id: int) -> PickListView:
+def close_if_empty(
+    engine: StoreEngine, who: LoggedIn, list_id: int, *, uow: UnitOfWork | None = None
+) -> PickListView:
     """A list whose remaining picks were all taken away (orders cancelled, units given
     back) is finished, so its totes go to packing; the list as it then stands."""
 
     def work(uow: UnitOfWork) -> PickListView | None:
-        claim = rows.lock_claim(uow.session, list_id, who.user_id, who.station_id)
-        if claim is not None:
-            _node_id, wave_id, _node = claim
-            finish_if_done(uow, list_id, wave_id, _who(who), utcnow())
+        head = rows.head(uow.session, list_id, lock=True)
+        if head is not None and _holds(who, head.status, head.claimed_by, head.claimed_station_id):
+            finish_if_done(uow, list_id, head.wave_id, _who(who), utcnow(), list_locked=True)
         found = _view(uow, list_id)
         uow.commit()
         return found
 
-    found = run_in_transaction(engine, work)
+    found = run_in_transaction(uow or engine, work)
     if found is None:
         raise StationError(f"there is no pick list {list_id}")
     return found
@@ -623,7 +680,13 @@ class ShortResult:
 
 
 def short_pick(
-    engine: StoreEngine, who: LoggedIn, list_id: int, task_id: int, reason: str
+    engine: StoreEngine,
+    who: LoggedIn,
+    list_id: int,
+    task_id: int,
+    reason: str,
+    *,
+    uow: UnitOfWork | None = None,
 ) -> ShortResult:
     """The rest of the task is not there: in one transaction, close the task with what was
     picked, release the missing units from the task's own allocation (its picks at other
@@ -636,11 +699,15 @@ def short_pick(
 
     def work(uow: UnitOfWork) -> str:
         now = utcnow()
-        claim = rows.claimed_target(uow.session, list_id, task_id, who.user_id, who.station_id)
-        if claim is None:
+        # The order's lock, then the list's: as a pick and a cancellation take them.
+        task = rows.pick_facts(uow.session, task_id)
+        if (
+            task is None
+            or task.list_id != list_id
+            or not _holds(who, task.list_status, task.claimed_by, task.claimed_station_id)
+        ):
             raise StationError(f"pick list {list_id} is no longer yours, or the pick is gone")
-        _node_id, wave_id, task = claim
-        if task.status is not PickTaskStatus.OPEN:
+        if task.task_status is not PickTaskStatus.OPEN:
             raise StationError("this pick is no longer open")
         missing = task.quantity - task.picked
         line = next(t for t in rows.task_lines(uow.session, list_id) if t.id == task_id)
@@ -674,13 +741,13 @@ def short_pick(
             )
         except NotRoutable as exc:
             raise StationError(f"the short pick was not recorded: {exc}") from None
-        finish_if_done(uow, list_id, wave_id, _who(who), now)
+        finish_if_done(uow, list_id, task.wave_id, _who(who), now, list_locked=True)
         uow.commit()
         return result.summary
 
     for _ in range(3):
         try:
-            rerouted = run_in_transaction(engine, work)
+            rerouted = run_in_transaction(uow or engine, work)
             break
         except ReservationLost:
             continue  # stock moved while re-routing: everything rolled back; again
@@ -689,9 +756,17 @@ def short_pick(
     return ShortResult(view(engine, list_id), rerouted)
 
 
-def skip(engine: StoreEngine, who: LoggedIn, list_id: int, task_id: int) -> PickListView:
+def skip(
+    engine: StoreEngine,
+    who: LoggedIn,
+    list_id: int,
+    task_id: int,
+    *,
+    uow: UnitOfWork | None = None,
+) -> PickListView:
     """Put a task at the end of the route (the location is blocked, come back later)."""
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> PickListView | None:
         found = _owned(uow, who, list_id)
         task = next((t for t in found.tasks if t.id == task_id), None)
         if task is None or task.status is not PickTaskStatus.OPEN:
@@ -702,17 +777,25 @@ def skip(engine: StoreEngine, who: LoggedIn, list_id: int, task_id: int) -> Pick
         rows.add_event(uow.session, list_id, "skip", _who(who), utcnow(), task_id=task_id)
         updated = _view(uow, list_id)
         uow.commit()
+        return updated
+
+    updated = run_in_transaction(uow or engine, work)
     assert updated is not None
     return updated
 
 
-def pause(engine: StoreEngine, who: LoggedIn, list_id: int) -> None:
+def pause(
+    engine: StoreEngine, who: LoggedIn, list_id: int, *, uow: UnitOfWork | None = None
+) -> None:
     """Stop for now; this or another picker resumes it later (claim_next takes it first)."""
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> None:
         _owned(uow, who, list_id)
         rows.set_list_status(uow.session, list_id, PickListStatus.PAUSED, utcnow(), release=True)
         rows.add_event(uow.session, list_id, "pause", _who(who), utcnow())
         uow.commit()
+
+    run_in_transaction(uow or engine, work)
 
 
 @dataclass(frozen=True)
@@ -723,21 +806,32 @@ class Pulse:
     view: PickListView | None
 
 
-def heartbeat(engine: StoreEngine, who: LoggedIn, list_id: int) -> Pulse:
-    with UnitOfWork(engine) as uow:
+def heartbeat(
+    engine: StoreEngine, who: LoggedIn, list_id: int, *, uow: UnitOfWork | None = None
+) -> Pulse:
+    def work(uow: UnitOfWork) -> bool:
         ours = rows.heartbeat(uow.session, list_id, who.user_id, utcnow(), who.station_id)
         uow.commit()
-    with UnitOfWork(engine, read_only=True) as uow:
-        found = _view(uow, list_id)
+        return ours
+
+    ours = run_in_transaction(uow or engine, work)
+    with UnitOfWork(engine, read_only=True) as read:
+        found = _view(read, list_id)
     return Pulse(ours, found)
 
 
 def take_back(
-    engine: StoreEngine, actor: Actor, list_id: int, *, node_code: str | None = None
+    engine: StoreEngine,
+    actor: Actor,
+    list_id: int,
+    *,
+    node_code: str | None = None,
+    uow: UnitOfWork | None = None,
 ) -> None:
     """A supervisor takes a claimed list back: it is released for anyone to claim. With
     ``node_code``, only a list of that node (the supervisor's own)."""
-    with UnitOfWork(engine) as uow:
+
+    def work(uow: UnitOfWork) -> None:
         found = _view(uow, list_id, lock=True)
         if found is None:
             raise StationError(f"there is no pick list {list_id}")
@@ -757,3 +851,5 @@ def take_back(
             utcnow(),
         )
         uow.commit()
+
+    run_in_transaction(uow or engine, work)

@@ -22,6 +22,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.actor import Actor
+from app.orders import lifecycle
 from app.walks.layout import Spot
 from app.walks.paths import estimate_length, plan_route
 from app.walks.site import LayoutFileError, SiteLayout, parse
@@ -29,7 +30,7 @@ from app.waves.batching import BatchOrder, make_batches
 from app.waves.settings import WaveSettings
 from data import pick_station as pick_rows
 from data import waves as rows
-from data.models import LocationKind, ServiceLevel, WaveStatus
+from data.models import LocationKind, OrderStatus, ServiceLevel, WaveStatus
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import StoreSession as Session
@@ -605,8 +606,14 @@ def release(
             for seq, batch in enumerate(batches, start=1)
         ]
         ids = rows.add_pick_lists(session, wave_id, node.id, new_lists, now)
-        rows.release_orders(
-            session, [o.order_id for o in keep], actor=actor.name, at=now, note=f"wave {wave_id}"
+        # Orders already released (another node's part went first) or picking stay so.
+        lifecycle.transition_many(
+            session,
+            [o.order_id for o in keep],
+            OrderStatus.RELEASED,
+            actor,
+            expected=OrderStatus.ROUTED,
+            note=f"wave {wave_id}",
         )
         distances = [p.values["distance_m"] for p in new_lists]
         rows.finish_release(

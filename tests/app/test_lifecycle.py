@@ -15,6 +15,7 @@ from app.orders.lifecycle import (
     TransitionRefused,
     can_transition,
     transition,
+    transition_many,
 )
 from data import orders
 from data.models import Node, Order, OrderEvent, OrderStatus, Station, StationRole, User
@@ -129,3 +130,50 @@ def test_a_move_decided_on_an_old_status_is_refused(store: Engine, tmp_path: Pat
     # the table, but B's decision was about a verified order, so it must not land.
     with UnitOfWork(store) as uow, pytest.raises(TransitionRefused, match="is routed"):
         transition(uow.session, order_id, S.HELD, Actor.system("router-b"), expected=S.VERIFIED)
+
+
+def test_a_bulk_move_takes_the_orders_still_where_it_was_decided_and_records_each(
+    store: Engine, tmp_path: Path
+) -> None:
+    add_reference(store)
+    path = tmp_path / "three.jsonl"
+    path.write_bytes(jsonl(order("W-1"), order("W-2"), order("W-3")))
+    import_file(store, path, Actor.system("test"))
+    with UnitOfWork(store, read_only=True) as uow:
+        ids = list(uow.session.scalars(select(Order.id).order_by(Order.id)))
+    with UnitOfWork(store) as uow:
+        transition(uow.session, ids[1], S.HELD, Actor.system("desk"))
+        uow.commit()
+    wave = Actor("U7", None, None)
+    with UnitOfWork(store) as uow:
+        moved = transition_many(uow.session, ids, S.ROUTED, wave, expected=S.VERIFIED, note="n")
+        uow.commit()
+    # The held one stays held: it moved on before the bulk move was made.
+    assert moved == [ids[0], ids[2]]
+    with UnitOfWork(store, read_only=True) as uow:
+        statuses = dict(uow.session.execute(select(Order.id, Order.status)).tuples().all())
+        events = uow.session.execute(
+            select(OrderEvent.order_id, OrderEvent.from_status, OrderEvent.to_status)
+            .where(OrderEvent.actor == "U7", OrderEvent.note == "n")
+            .order_by(OrderEvent.order_id)
+        ).all()
+    assert statuses == {ids[0]: S.ROUTED, ids[1]: S.HELD, ids[2]: S.ROUTED}
+    assert [tuple(e) for e in events] == [(o, S.VERIFIED, S.ROUTED) for o in moved]
+
+
+def test_a_bulk_move_the_table_does_not_allow_writes_nothing(store: Engine, tmp_path: Path) -> None:
+    order_id = _one_order(store, tmp_path)
+    with UnitOfWork(store) as uow:
+        with pytest.raises(
+            TransitionRefused, match="an order that is verified cannot become shipped"
+        ):
+            transition_many(
+                uow.session, [order_id], S.SHIPPED, Actor.system("x"), expected=S.VERIFIED
+            )
+        assert (
+            transition_many(uow.session, [], S.HELD, Actor.system("x"), expected=S.VERIFIED) == []
+        )
+        uow.commit()
+    with UnitOfWork(store, read_only=True) as uow:
+        assert len(list(uow.session.scalars(select(OrderEvent)))) == 2
+        assert uow.session.scalar(select(Order.status)) is S.VERIFIED
