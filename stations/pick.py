@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from stations.app import StationApp
 
 
-# --- the screen -----------------------------------------------------------------------
-
 PICK_BINDINGS: list[BindingType] = [
     Binding("f5", "claim", "Claim", id="pick.claim", tooltip="Claim the next pick list"),
     Binding(
