@@ -1,16 +1,29 @@
 """The 4 x 6 inch shipping label: one model, one layout, printed as ZPL II or as PDF.
 
-``layout`` places every field once, in inches from the top left corner of the label: text
-boxes, rules and the two barcodes (the tracking number in Code 128, the SSCC in GS1-128).
+``layout`` places every field once, in inches from the top left corner of the label: lines
+of text, rules and the two barcodes (the tracking number in Code 128, the SSCC in GS1-128).
 ``to_zpl`` maps that layout to printer dots at 203 or 300 dpi, ``to_pdf`` to PDF points, so
 the thermal print and the PDF show the same fields in the same places.
 
-Text never runs into the next field: every text box is cut with a visible "…" to its width
-(DejaVu Sans metrics, ``printing.fonts``), and the ZPL also clips each field on the printer
-with a one-line ``^FB`` block. Field text reaches the printer hex-escaped (``^FH``): the
-command prefixes ``^`` and ``~``, the hex indicator ``_``, the backslash ``^FB`` reads,
-control characters and every byte of non-ASCII UTF-8 are written as ``_XX``, so no name or
-address can inject a command.
+Nothing a carrier or a packer reads is ever cut. Each field has a place (a box) and a
+preferred size: text too wide for it is set smaller, down to the field's legible minimum,
+and wrapped onto as many lines as the box holds; text that still does not fit is refused
+with a ``LabelError`` that names the field, its length and how much of it fits. Widths are
+measured with both DejaVu Sans (the PDF's font) and the printer's font 0
+(``printing.fonts``), whichever is wider, so one layout fits both outputs.
+
+The SSCC's bars are ``SSCC_BAR_HEIGHT_IN`` tall, at least the 31.75 mm (1.25 in) the GS1
+General Specifications ask of an SSCC on a logistic label, at every resolution.
+
+ZPL text is written in Zebra code page 1252 (``^CI27``), the characters font 0 prints, and
+every field reaches the printer hex-escaped with ``^FH_``: the command prefixes ``^`` and
+``~``, the hex indicator ``_``, the backslash and every byte above ASCII are written as
+``_XX``, so no name or address can inject a command. Each line is its own field: no
+``^FB`` block, whose ``\\`` and ``\\&`` escapes would be one more layer to get wrong (a
+backslash in a block needs ``^CI13`` by the ZPL guide). Under ``^CI28`` (UTF-8) a ZD621
+prints a backslash as its legacy "¢" glyph, which is why the label is not UTF-8: names in
+other scripts are transliterated before they get here (``app.shipping.labelcheck``), and
+``validate`` refuses a character an output cannot print.
 
 Both barcodes are encoded once, by reportlab's Code 128 encoder (which packs digit runs in
 subset C); the ZPL field data spells out that exact symbol sequence with ZPL's invocation
@@ -24,14 +37,19 @@ itself).
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.pdfgen.canvas import Canvas
 
 from printing import fonts
 
+Output = Literal["zpl", "pdf"]
+OUTPUTS: tuple[Output, ...] = ("zpl", "pdf")
 LABEL_SIZE_IN = (4, 6)
 MARGIN_IN = 0.1
 PRINTABLE_WIDTH_IN = LABEL_SIZE_IN[0] - 2 * MARGIN_IN
@@ -44,10 +62,26 @@ QUIET_ZONE_MODULES = 10
 FNC1 = "\xf1"
 """reportlab's Code 128 encoder reads this character as FNC1."""
 TRACKING_MAX_LEN = 40
+SSCC_MIN_BAR_HEIGHT_MM = 32.0
+"""GS1 General Specifications: an SSCC in GS1-128 on a logistic label has bars at least
+31.75 mm (1.25 in) tall at the minimum X-dimension; the label keeps at least 32 mm."""
+SSCC_BAR_HEIGHT_IN = 1.27
+"""32.3 mm: 258 dots at 203 dpi (and in the PDF), 381 dots at 300 dpi."""
+TRACKING_BAR_HEIGHT_IN = 0.70
+MIN_TEXT_PT = 6.0
+"""The smallest text the label prints: 17 dots tall at 203 dpi, still read at arm's length."""
+LEADING = 1.2
+"""The pitch of lines of text, as a multiple of their size."""
+SIZE_STEP_PT = 0.5
+MAX_WEIGHT_G = 999_949
+"""The weight field prints at most "999.9 kg"; the site's own bound is far lower."""
+MAX_PACKAGES = 999
+ZPL_CODE_PAGE = "cp1252"
+"""Zebra code page 1252 (``^CI27``): what the label's ZPL text is written in."""
 
 _POINTS_PER_INCH = 72
 _ASCENT = 0.8
-"""Baseline below the top of a text box, as a fraction of the font size (PDF only)."""
+"""Baseline below the top of a text line, as a fraction of the font size (PDF only)."""
 
 
 class LabelError(ValueError):
@@ -81,6 +115,100 @@ class ShippingLabel:
     sscc: str
 
 
+# --- the text a label carries ---------------------------------------------------------------
+
+_ADDRESS_TEXT = ("name", "company", "city", "region", "postal_code", "country", "phone")
+_LABEL_TEXT = ("carrier", "service", "order_ref", "shipment_ref")
+
+
+def text_fields(label: ShippingLabel) -> Iterator[tuple[str, str]]:
+    """Every free-text field of the label as (field name, text), ``ship_to.lines[0]`` style.
+
+    The tracking number and the SSCC are not free text: they are checked as barcode data.
+    """
+    for side in ("ship_from", "ship_to"):
+        address: Address = getattr(label, side)
+        for key in _ADDRESS_TEXT:
+            yield f"{side}.{key}", getattr(address, key)
+        for i, line in enumerate(address.lines):
+            yield f"{side}.lines[{i}]", line
+    for key in _LABEL_TEXT:
+        yield key, getattr(label, key)
+
+
+def map_text(label: ShippingLabel, change: Callable[[str, str], str]) -> ShippingLabel:
+    """The label with every free-text field replaced by ``change(field, text)``."""
+
+    def address(side: str) -> Address:
+        old: Address = getattr(label, side)
+        new = {key: change(f"{side}.{key}", getattr(old, key)) for key in _ADDRESS_TEXT}
+        lines = tuple(change(f"{side}.lines[{i}]", line) for i, line in enumerate(old.lines))
+        return replace(old, lines=lines, **new)
+
+    return replace(
+        label,
+        ship_from=address("ship_from"),
+        ship_to=address("ship_to"),
+        carrier=change("carrier", label.carrier),
+        service=change("service", label.service),
+        order_ref=change("order_ref", label.order_ref),
+        shipment_ref=change("shipment_ref", label.shipment_ref),
+    )
+
+
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
+_INVISIBLE = frozenset({"Cf", "Cs", "Co", "Cn"})
+
+
+def is_control(char: str) -> bool:
+    """A control character or line separator: never part of one line of label text."""
+    return unicodedata.category(char) in _LINE_BREAKING
+
+
+def prints(char: str, output: Output) -> bool:
+    """Whether ``output`` prints ``char`` as itself.
+
+    ZPL: the characters of code page 1252, the ones font 0 draws. PDF: the characters
+    both DejaVu Sans faces have a glyph for. Neither prints control, format (zero-width,
+    direction marks, soft hyphen), private-use or unassigned characters.
+    """
+    category = unicodedata.category(char)
+    if category in _LINE_BREAKING or category in _INVISIBLE:
+        return False
+    if output == "zpl":
+        try:
+            char.encode(ZPL_CODE_PAGE)
+        except UnicodeEncodeError:
+            return False
+        return True
+    return fonts.covers(char)
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"{char!r} (U+{ord(char):04X}{' ' + name if name else ''})"
+
+
+_WHY_NOT = {
+    "zpl": "a ZPL printer's font 0 prints code page 1252 (Western European letters) only",
+    "pdf": "the PDF's font, DejaVu Sans, has no glyph for it",
+}
+
+
+def _check_text(field: str, text: str, output: Output | None) -> None:
+    for position, char in enumerate(text, start=1):
+        if is_control(char):
+            raise LabelError(
+                f"{field}: {text!r} holds the control character {_describe(char)} at"
+                f" position {position}; a label field is one line of text: remove it"
+            )
+        if output is not None and not prints(char, output):
+            raise LabelError(
+                f"{field}: {_describe(char)} at position {position} cannot be printed:"
+                f" {_WHY_NOT[output]}; transliterate it"
+            )
+
+
 # --- layout ---------------------------------------------------------------------------------
 
 
@@ -98,10 +226,6 @@ class TextBox:
     @property
     def font(self) -> str:
         return fonts.BOLD if self.bold else fonts.REGULAR
-
-    def shown(self) -> str:
-        """The text as printed: cut with "…" when it does not fit the box."""
-        return fonts.fit(self.text, self.font, self.size, self.width * _POINTS_PER_INCH)
 
 
 @dataclass(frozen=True)
@@ -131,22 +255,117 @@ class Barcode:
 Element = TextBox | Rule | Barcode
 
 
+def text_width(text: str, bold: bool, size: float) -> float:
+    """The width of ``text`` in points: the wider of the PDF's font and the printer's font 0."""
+    font = fonts.BOLD if bold else fonts.REGULAR
+    return max(fonts.text_width(text, font, size), fonts.font0_width(text, size))
+
+
 @dataclass(frozen=True)
-class _Block:
-    """Lines of one size at a fixed pitch, ``slots`` of them at most."""
+class _Place:
+    """Where a field's text goes: a box, a preferred size, the smallest size allowed."""
 
     x: float
     y: float
     width: float
+    height: float
     size: float
-    pitch: float
-    slots: int
+    min_size: float = MIN_TEXT_PT
+    bold: bool = False
 
-    def boxes(self, lines: list[str]) -> list[TextBox]:
+    def pitch(self, size: float) -> float:
+        return size * LEADING / _POINTS_PER_INCH
+
+    def room(self, size: float) -> int:
+        """How many lines of ``size`` points the box holds."""
+        return int((self.height + 1e-9) / self.pitch(size))
+
+    def sizes(self) -> Iterator[float]:
+        size = self.size
+        while size >= self.min_size - 1e-9:
+            yield size
+            size -= SIZE_STEP_PT
+
+    def fits(self, text: str, size: float) -> bool:
+        return text_width(text, self.bold, size) <= self.width * _POINTS_PER_INCH + 1e-6
+
+    def wrap(self, text: str, size: float) -> list[str]:
+        """``text`` in lines no wider than the box: broken after spaces, ``/``, ``-`` or
+        ``,`` where it can be, inside a word where it must. The spaces at the breaks are the
+        only characters left out."""
+        lines: list[str] = []
+        start = 0
+        while start < len(text):
+            if self.fits(text[start:], size):
+                lines.append(text[start:])
+                break
+            breaks = [i + 1 for i in range(start, len(text)) if text[i] in " /-," and i + 1 > start]
+            end = next(
+                (
+                    b
+                    for b in reversed(breaks)
+                    if text[start:b].strip() and self.fits(text[start:b].rstrip(), size)
+                ),
+                None,
+            )
+            if end is None:  # no break point fits: as many characters as fit
+                end = start + 1
+                while end < len(text) and self.fits(text[start : end + 1], size):
+                    end += 1
+            lines.append(text[start:end].rstrip())
+            start = end
+            while start < len(text) and text[start] == " ":
+                start += 1
+        return lines or [""]
+
+    def boxes(self, lines: list[str], size: float) -> list[TextBox]:
         return [
-            TextBox(self.x, self.y + i * self.pitch, self.width, self.size, False, line)
-            for i, line in enumerate(lines[: self.slots])
+            TextBox(self.x, self.y + i * self.pitch(size), self.width, size, self.bold, line)
+            for i, line in enumerate(lines)
         ]
+
+    def set(self, field: str, value: str, prefix: str = "") -> list[TextBox]:
+        """``prefix`` and the field's value at the largest size at which they fit the box,
+        wrapped if need be."""
+        text = prefix + value
+        for size in self.sizes():
+            lines = [text] if self.fits(text, size) else self.wrap(text, size)
+            if len(lines) <= self.room(size):
+                return self.boxes(lines, size)
+        lines_at_min = self.room(self.min_size)
+        low, high = 0, len(value)
+        while low < high:  # the longest beginning of the value that would fit
+            mid = (low + high + 1) // 2
+            if len(self.wrap(prefix + value[:mid], self.min_size)) <= lines_at_min:
+                low = mid
+            else:
+                high = mid - 1
+        raise LabelError(
+            f"{field}: {value!r} has {len(value)} characters; its place on the label holds"
+            f" {lines_at_min} line(s) of {self.min_size:g} pt at the smallest, room for the"
+            f" first {low} of them: shorten it to at most {low} characters"
+        )
+
+    def set_block(self, what: str, variants: list[list[tuple[str, str]]]) -> list[TextBox]:
+        """Several fields, one per line (wrapped if need be), at the largest size at which
+        one of the ``variants`` (the same text, differently joined) fits the box."""
+        for size in self.sizes():
+            for fields in variants:
+                lines = [
+                    line
+                    for _, text in fields
+                    for line in ([text] if self.fits(text, size) else self.wrap(text, size))
+                ]
+                if len(lines) <= self.room(size):
+                    return self.boxes(lines, size)
+        fields = variants[-1]
+        needed = sum(len(self.wrap(text, self.min_size)) for _, text in fields)
+        longest, text = max(fields, key=lambda field: text_width(field[1], False, 1))
+        raise LabelError(
+            f"{what}: the address needs {needed} lines of {self.min_size:g} pt, its place on"
+            f" the label holds {self.room(self.min_size)}: shorten it, starting with the"
+            f" longest part, {longest} ({len(text)} characters)"
+        )
 
 
 _LEFT = MARGIN_IN
@@ -156,47 +375,44 @@ _RIGHT_W = LABEL_SIZE_IN[0] - MARGIN_IN - _RIGHT_COL
 
 # Top to bottom, inches. FROM block.
 _FROM_CAPTION = TextBox(_LEFT, 0.10, 0.42, 7, True, "FROM")
-_FROM = _Block(x=0.55, y=0.10, width=3.35, size=7, pitch=0.12, slots=6)
-# Carrier (large) and service on one baseline; weight and package count.
-_CARRIER = (_LEFT, 0.86, 2.3, 22.0)
-_SERVICE = (2.5, 0.97, 1.4, 12.0)
-_WEIGHT = (_LEFT, 1.24, 1.8, 14.0)
-_PACKAGE = (_RIGHT_COL, 1.24, _RIGHT_W, 14.0)
-_RULE_1 = Rule(_LEFT, 1.52, _FULL, 0.03)
-# SHIP TO block: caption, name (large, bold), six lines.
-_TO_CAPTION = TextBox(_LEFT, 1.60, 1.0, 8, True, "SHIP TO")
-_TO_NAME = (_LEFT, 1.76, _FULL, 16.0)
-_TO = _Block(x=_LEFT, y=2.05, width=_FULL, size=11, pitch=0.185, slots=6)
-_RULE_2 = Rule(_LEFT, 3.21, _FULL, 0.03)
+_FROM = _Place(0.55, 0.10, 3.35, 0.70, size=7)
+# Carrier (large) with the service beside it; weight and package count.
+_CARRIER = _Place(_LEFT, 0.84, 2.3, 0.37, size=22, min_size=12, bold=True)
+_SERVICE = _Place(2.5, 0.84, 1.4, 0.37, size=12)
+_WEIGHT = _Place(_LEFT, 1.23, 1.8, 0.24, size=14, min_size=10, bold=True)
+_PACKAGE = _Place(_RIGHT_COL, 1.23, _RIGHT_W, 0.24, size=14, min_size=10, bold=True)
+_RULE_1 = Rule(_LEFT, 1.50, _FULL, 0.03)
+# SHIP TO block: caption, name (large, bold), then the address at up to six lines of 11 pt.
+_TO_CAPTION = TextBox(_LEFT, 1.56, 1.0, 8, True, "SHIP TO")
+_TO_NAME = _Place(_LEFT, 1.70, _FULL, 0.30, size=16, min_size=8, bold=True)
+_TO = _Place(_LEFT, 2.02, _FULL, 1.11, size=11, min_size=8)
+_RULE_2 = Rule(_LEFT, 3.15, _FULL, 0.03)
 # References, then the two barcodes with their human-readable lines.
-_ORDER = (_LEFT, 3.29, 1.85, 10.0)
-_SHIPMENT = (_RIGHT_COL, 3.29, _RIGHT_W, 10.0)
-_TRACKING_BARS = (_LEFT, 3.50, _FULL, 0.80)
-_TRACKING_TEXT = (_LEFT, 4.34, _FULL, 9.0)
-_SSCC_BARS = (_LEFT, 4.56, _FULL, 1.00)
-_SSCC_TEXT = (_LEFT, 5.61, _FULL, 10.0)
+_ORDER = _Place(_LEFT, 3.20, 2.45, 0.26, size=10)
+_SHIPMENT = _Place(2.6, 3.20, LABEL_SIZE_IN[0] - MARGIN_IN - 2.6, 0.26, size=10)
+_TRACKING_BARS = (_LEFT, 3.51, _FULL, TRACKING_BAR_HEIGHT_IN)
+_TRACKING_TEXT = _Place(_LEFT, 4.24, _FULL, 0.15, size=9)
+_SSCC_BARS = (_LEFT, 4.42, _FULL, SSCC_BAR_HEIGHT_IN)
+_SSCC_TEXT = _Place(_LEFT, 5.73, _FULL, 0.17, size=10)
 
 
-def _box(spot: tuple[float, float, float, float], text: str, *, bold: bool = False) -> TextBox:
-    x, y, width, size = spot
-    return TextBox(x, y, width, size, bold, text)
-
-
-def _address_lines(address: Address, slots: int, *, with_name: bool) -> list[str]:
-    """The non-empty lines of an address; street lines are joined when there are too many."""
-    head = [address.name] if with_name else []
-    head += [address.company]
+def _address_lines(address: Address, side: str, *, with_name: bool) -> list[list[tuple[str, str]]]:
+    """An address's non-empty lines as (field, text): as given, then with the street lines
+    joined into one (for an address with more street lines than room)."""
+    head = [(f"{side}.name", address.name)] if with_name else []
+    head += [(f"{side}.company", address.company)]
     place = " ".join(part for part in (address.city, address.region, address.postal_code) if part)
-    tail = [place, address.country]
-    if not with_name:
-        tail.append(f"PHONE {address.phone}" if address.phone else "")
-    head = [line for line in head if line]
-    tail = [line for line in tail if line]
-    streets = [line for line in address.lines if line]
-    room = max(1, slots - len(head) - len(tail))
-    if len(streets) > room:
-        streets = streets[: room - 1] + [", ".join(streets[room - 1 :])]
-    return head + streets + tail
+    tail = [(f"{side}.city", place), (f"{side}.country", address.country)]
+    if not with_name and address.phone:
+        tail.append((f"{side}.phone", f"PHONE {address.phone}"))
+    head = [(field, text) for field, text in head if text]
+    tail = [(field, text) for field, text in tail if text]
+    streets = [(f"{side}.lines[{i}]", line) for i, line in enumerate(address.lines) if line]
+    variants = [head + streets + tail]
+    if len(streets) > 1:
+        joined = ", ".join(text for _, text in streets)
+        variants.append(head + [(f"{side}.lines", joined)] + tail)
+    return variants
 
 
 def format_weight(weight_g: int) -> str:
@@ -206,27 +422,30 @@ def format_weight(weight_g: int) -> str:
 
 
 def layout(label: ShippingLabel) -> tuple[Element, ...]:
-    """Every element of the label, in inches from the top left corner, top to bottom."""
+    """Every element of the label, in inches from the top left corner, top to bottom.
+
+    Raises LabelError naming the first field that does not fit its place.
+    """
     tracking = Barcode(*_TRACKING_BARS, data=label.tracking_number)
     sscc = Barcode(*_SSCC_BARS, data=f"{FNC1}00{label.sscc}")
     return (
         _FROM_CAPTION,
-        *_FROM.boxes(_address_lines(label.ship_from, _FROM.slots, with_name=True)),
-        _box(_CARRIER, label.carrier, bold=True),
-        _box(_SERVICE, label.service),
-        _box(_WEIGHT, format_weight(label.weight_g), bold=True),
-        _box(_PACKAGE, f"PKG {label.package_number} OF {label.package_count}", bold=True),
+        *_FROM.set_block("ship_from", _address_lines(label.ship_from, "ship_from", with_name=True)),
+        *_CARRIER.set("carrier", label.carrier),
+        *_SERVICE.set("service", label.service),
+        *_WEIGHT.set("weight_g", format_weight(label.weight_g)),
+        *_PACKAGE.set("package_count", f"{label.package_number} OF {label.package_count}", "PKG "),
         _RULE_1,
         _TO_CAPTION,
-        _box(_TO_NAME, label.ship_to.name, bold=True),
-        *_TO.boxes(_address_lines(label.ship_to, _TO.slots, with_name=False)),
+        *_TO_NAME.set("ship_to.name", label.ship_to.name),
+        *_TO.set_block("ship_to", _address_lines(label.ship_to, "ship_to", with_name=False)),
         _RULE_2,
-        _box(_ORDER, f"ORDER {label.order_ref}"),
-        _box(_SHIPMENT, f"SHIPMENT {label.shipment_ref}"),
+        *_ORDER.set("order_ref", label.order_ref, "ORDER "),
+        *_SHIPMENT.set("shipment_ref", label.shipment_ref, "SHIPMENT "),
         tracking,
-        _box(_TRACKING_TEXT, f"TRACKING {label.tracking_number}"),
+        *_TRACKING_TEXT.set("tracking_number", label.tracking_number, "TRACKING "),
         sscc,
-        _box(_SSCC_TEXT, f"(00) {label.sscc}"),
+        *_SSCC_TEXT.set("sscc", label.sscc, "(00) "),
     )
 
 
@@ -277,19 +496,30 @@ def _check_sscc(sscc: str) -> None:
         )
 
 
-def validate(label: ShippingLabel) -> None:
-    """Raise LabelError naming the first field that cannot be printed as given."""
+def _check_fields(label: ShippingLabel, output: Output | None) -> None:
     if not label.ship_to.name.strip():
         raise LabelError("ship_to.name: empty; the carrier needs a recipient name")
-    if label.weight_g < 0:
-        raise LabelError(f"weight_g: {label.weight_g} is negative")
-    if not 1 <= label.package_number <= label.package_count:
+    if not 0 <= label.weight_g <= MAX_WEIGHT_G:
+        raise LabelError(
+            f"weight_g: {label.weight_g:,} g is outside 0 to {MAX_WEIGHT_G:,} g, what a label"
+            " can show; weigh the package again"
+        )
+    if not 1 <= label.package_number <= label.package_count <= MAX_PACKAGES:
         raise LabelError(
             f"package_number: package {label.package_number} of {label.package_count};"
-            " need 1 <= package_number <= package_count"
+            f" need 1 <= package_number <= package_count <= {MAX_PACKAGES}"
         )
     _check_tracking(label.tracking_number)
     _check_sscc(label.sscc)
+    for field, text in text_fields(label):
+        _check_text(field, text, output)
+
+
+def validate(label: ShippingLabel, output: Output | None = None) -> None:
+    """Raise LabelError naming the first field that cannot be printed as given (by
+    ``output``, when given: each prints its own set of characters)."""
+    _check_fields(label, output)
+    layout(label)
 
 
 # --- barcodes -------------------------------------------------------------------------------
@@ -369,15 +599,20 @@ def _place(barcode: Barcode, dpi: int) -> _Placed:
 
 # --- ZPL ------------------------------------------------------------------------------------
 
-_ZPL_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - set("^~_\\")
+_ZPL_PLAIN = frozenset(range(0x20, 0x7F)) - set(b"^~_\\")
 
 
 def zpl_escape(text: str) -> str:
-    """Field data for ``^FH_``: only printable ASCII stays, everything else is ``_XX``."""
-    return "".join(
-        char if char in _ZPL_PLAIN else "".join(f"_{b:02X}" for b in char.encode("utf-8"))
-        for char in text
-    )
+    """Field data for ``^FH_`` under ``^CI27``: the text in code page 1252, every byte but
+    printable ASCII (and ``^ ~ _ \\``) written as ``_XX``."""
+    try:
+        data = text.encode(ZPL_CODE_PAGE)
+    except UnicodeEncodeError as exc:
+        char = text[exc.start]
+        raise LabelError(
+            f"text: {_describe(char)} cannot be printed: {_WHY_NOT['zpl']}; transliterate it"
+        ) from None
+    return "".join(chr(byte) if byte in _ZPL_PLAIN else f"_{byte:02X}" for byte in data)
 
 
 def _zpl_element(element: Element, dpi: int) -> str:
@@ -386,8 +621,7 @@ def _zpl_element(element: Element, dpi: int) -> str:
         return (
             f"^FO{_dots(element.x, dpi)},{_dots(element.y, dpi)}"
             f"^A0N,{height},{height}"
-            f"^FB{_dots(element.width, dpi)},1,0,L,0"
-            f"^FH_^FD{zpl_escape(element.shown())}^FS"
+            f"^FH_^FD{zpl_escape(element.text)}^FS"
         )
     if isinstance(element, Rule):
         thickness = max(1, _dots(element.thickness, dpi))
@@ -406,9 +640,9 @@ def to_zpl(label: ShippingLabel, dpi: int = 203) -> bytes:
     """The label as one ZPL II format for a 4 x 6 inch label at 203 or 300 dpi."""
     if dpi not in DPIS:
         raise LabelError(f"dpi: {dpi} is not supported; use 203 or 300")
-    validate(label)
+    _check_fields(label, "zpl")
     width, height = (_dots(size, dpi) for size in LABEL_SIZE_IN)
-    lines = ["^XA", "^CI28", f"^PW{width}", f"^LL{height}", "^LH0,0"]
+    lines = ["^XA", "^CI27", f"^PW{width}", f"^LL{height}", "^LH0,0"]
     lines += [_zpl_element(element, dpi) for element in layout(label)]
     lines.append("^XZ")
     return ("\n".join(lines) + "\n").encode("ascii")
@@ -441,7 +675,7 @@ def _pdf_element(canvas: Canvas, element: Element, page_height: float) -> None:
     if isinstance(element, TextBox):
         canvas.setFont(element.font, element.size)
         baseline = page_height - element.y * pt - _ASCENT * element.size
-        canvas.drawString(element.x * pt, baseline, element.shown())
+        canvas.drawString(element.x * pt, baseline, element.text)
     elif isinstance(element, Rule):
         top = page_height - element.y * pt
         thickness = element.thickness * pt
@@ -462,7 +696,8 @@ def _pdf_element(canvas: Canvas, element: Element, page_height: float) -> None:
 
 def to_pdf(label: ShippingLabel) -> bytes:
     """The label as a one-page 4 x 6 inch PDF, DejaVu Sans embedded, barcodes as vectors."""
-    validate(label)
+    _check_fields(label, "pdf")
+    elements = layout(label)
     fonts.register()
     page_width, page_height = (size * _POINTS_PER_INCH for size in LABEL_SIZE_IN)
     out = io.BytesIO()
@@ -470,7 +705,7 @@ def to_pdf(label: ShippingLabel) -> bytes:
     canvas.setTitle(f"Shipping label {label.shipment_ref}")
     canvas.setCreator("Shipfloor")
     canvas.setFillColorRGB(0, 0, 0)
-    for element in layout(label):
+    for element in elements:
         _pdf_element(canvas, element, page_height)
     canvas.showPage()
     canvas.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,10 +15,11 @@ from rich.table import Table
 from app.actor import Actor
 from app.cli.common import CommandError, current_engine, err, out
 from app.hardware import config, printqueue
-from app.shipping import labelspec, service
+from app.shipping import labelcheck, labelspec, service
 from app.shipping import settings as ship_settings
 from app.shipping.service import ShippingError
 from app.shipping.settings import ShippingSettingsError
+from data.store import URL_ENV
 from data.types import utcnow
 from printing import documents, label
 
@@ -139,35 +141,62 @@ def _read_text(path: Path) -> str:
         raise CommandError(f"{path} is not UTF-8 text: save it as UTF-8 and try again") from None
 
 
-def _labels(args: argparse.Namespace) -> list[label.ShippingLabel]:
+def _labels(args: argparse.Namespace, output: label.Output) -> list[label.ShippingLabel]:
+    """The labels asked for, checked against the shipping settings and made printable by
+    ``output``; what was changed is printed as warnings, a refusal exits 1."""
     if getattr(args, "from_json", None):
         path = Path(args.from_json)
         text = _read_text(path)
         try:
-            return [labelspec.parse(text, str(path))]
+            specs = [(str(path), labelspec.parse(text, str(path)))]
         except labelspec.LabelSpecError as exc:
             raise CommandError(str(exc)) from None
-    engine = current_engine(args)
-    try:
-        doc = service.shipment(engine, args.shipment)
-        return service.labels(doc, _settings(args), args.package)
-    except ShippingError as exc:
-        raise CommandError(str(exc)) from None
+        settings = _label_settings(args)
+    else:
+        engine = current_engine(args)
+        settings = _settings(args)
+        try:
+            doc = service.shipment(engine, args.shipment)
+            found = service.labels(doc, settings, args.package)
+        except ShippingError as exc:
+            raise CommandError(str(exc)) from None
+        specs = [(f"shipment {args.shipment} package {one.package_number}", one) for one in found]
+    checked = []
+    for where, spec in specs:
+        try:
+            result = labelcheck.check(spec, settings, output)
+        except labelcheck.LabelRefused as exc:
+            raise CommandError(f"{where}: {exc}", exit_code=1) from None
+        for note in result.notes:
+            err.print(f"shipfloor: warning: {where}: {note}", markup=False, emoji=False)
+        checked.append(result.label)
+    return checked
+
+
+def _label_settings(args: argparse.Namespace) -> ship_settings.ShippingSettings:
+    """A label from JSON is checked against the store's shipping settings when a store is
+    named (--db or $SHIPFLOOR_DATABASE_URL), else against the defaults."""
+    if args.db is None and not os.environ.get(URL_ENV):
+        return ship_settings.ShippingSettings()
+    return _settings(args)
 
 
 def _render(labels: list[label.ShippingLabel], fmt: str, dpi: int) -> bytes:
-    if fmt == "zpl":
-        return b"".join(label.to_zpl(one, dpi) for one in labels)
-    if len(labels) > 1:
-        raise CommandError(
-            f"{len(labels)} labels: a PDF holds one; choose one with --package N, or render "
-            "ZPL (one file, every label)"
-        )
-    return label.to_pdf(labels[0])
+    try:
+        if fmt == "zpl":
+            return b"".join(label.to_zpl(one, dpi) for one in labels)
+        if len(labels) > 1:
+            raise CommandError(
+                f"{len(labels)} labels: a PDF holds one; choose one with --package N, or render "
+                "ZPL (one file, every label)"
+            )
+        return label.to_pdf(labels[0])
+    except label.LabelError as exc:
+        raise CommandError(str(exc), exit_code=1) from None
 
 
 def cmd_label_render(args: argparse.Namespace) -> int:
-    _write(args.output, _render(_labels(args), args.format, args.dpi))
+    _write(args.output, _render(_labels(args, args.format), args.format, args.dpi))
     return 0
 
 
@@ -207,7 +236,8 @@ def _queue(
 def cmd_label_print(args: argparse.Namespace) -> int:
     printer = _printer(args)
     jobs = []
-    for one in _labels(args):
+    output: label.Output = "pdf" if printer.language == "pdf" else "zpl"
+    for one in _labels(args, output):
         content = _render([one], printer.language, printer.dpi)
         title = f"Label {one.shipment_ref} package {one.package_number} of {one.package_count}"
         jobs.append(_queue(args, "label", title, content, printer.content_type))

@@ -98,6 +98,15 @@ def add_package(
             code = sscc(settings, rows.take_numbers(uow.session, "sscc"))
         except ShippingSettingsError as exc:
             raise ShippingError(str(exc)) from None
+        weight = weight_g if weight_g is not None else contents_weight(doc)
+        limit, setting = settings.max_weight_g(carrier.code)
+        if weight > limit:
+            given = "this package weighs" if weight_g is not None else "the contents weigh"
+            raise ShippingError(
+                f"{given} {weight:,} g, more than the {limit:,} g a {carrier.code} "
+                f"package may weigh (shipping settings, {setting}): weigh it again, or split "
+                "the contents into packages with --weight"
+            )
         tracking = tracking_number(
             carrier.tracking_prefix, rows.take_numbers(uow.session, f"tracking:{carrier.code}")
         )
@@ -107,7 +116,7 @@ def add_package(
             sscc=code,
             carrier=carrier.code,
             tracking_number=tracking,
-            weight_g=weight_g if weight_g is not None else contents_weight(doc),
+            weight_g=weight,
             box=box,
             actor=actor.name,
             at=utcnow(),

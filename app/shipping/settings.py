@@ -5,12 +5,14 @@ Stored as JSON (every field optional; missing ones take the default)::
     {"gs1_company_prefix": "5012345",
      "sscc_extension_digit": 0,
      "carriers": {"GROUND": {"name": "Ground Parcel", "tracking_prefix": "GP",
-                             "account": "SF-0001"}, ...},
+                             "account": "SF-0001", "max_weight_g": 31500}, ...},
      "seller": {"name": "Shipfloor Demo Ltd", "lines": ["1 Harbour Road"], "city": "Leeds",
                 "region": "", "postal_code": "LS1 1AA", "country": "GB",
                 "email": "orders@example.com", "phone": "", "tax_id": "GB123456789"},
      "tax_rates": {"default": "0", "GB": "0.20", "US-CA": "0.0725"},
-     "invoice_prefix": "INV-"}
+     "invoice_prefix": "INV-",
+     "max_package_weight_g": 70000,
+     "ship_to_countries": ["GB", "IE"]}
 
 ``gs1_company_prefix`` (7 to 10 digits, from GS1) and the extension digit make every SSCC
 ``extension + prefix + serial + check digit``; the serial comes from a store sequence, so an
@@ -18,6 +20,13 @@ SSCC is never given twice. A carrier's ``tracking_prefix`` starts the tracking n
 Shipfloor assigns from the number range the carrier gave the site: prefix, 10-digit serial,
 GS1 mod-10 check digit. Tax rates are looked up by ``COUNTRY-REGION``, then ``COUNTRY``,
 then ``default``.
+
+``max_package_weight_g`` is the heaviest package a label is printed for (default 70 kg: the
+per-package limit of the big parcel networks, DHL Express 70 kg, UPS and FedEx 150 lb =
+68 kg); a carrier's ``max_weight_g`` overrides it for that carrier. ``ship_to_countries``
+lists the ISO 3166-1 alpha-2 codes the site ships to; empty (the default) means any country.
+Country codes are checked against libphonenumber's regions, the list order intake verifies
+addresses against.
 """
 
 from __future__ import annotations
@@ -28,6 +37,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import phonenumbers
 
 from app.actor import Actor
 from data import settings as store
@@ -44,6 +55,11 @@ DEFAULT_CARRIERS = {
 _PREFIX = re.compile(r"[A-Z0-9]{1,10}")
 PARTY_KEYS = ("name", "company", "lines", "city", "region", "postal_code", "country")
 PARTY_KEYS_ALL = (*PARTY_KEYS, "email", "phone", "tax_id")
+COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+"""ISO 3166-1 alpha-2 codes (libphonenumber's regions, as order intake uses)."""
+DEFAULT_MAX_PACKAGE_WEIGHT_G = 70_000
+WEIGHT_LIMIT_G = 999_949
+"""No weight bound may exceed what a label can show ("999.9 kg")."""
 
 
 class ShippingSettingsError(ValueError):
@@ -56,6 +72,8 @@ class Carrier:
     name: str
     tracking_prefix: str
     account: str = ""
+    max_weight_g: int | None = None
+    """The heaviest package this carrier takes; None: the site's max_package_weight_g."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,17 @@ class ShippingSettings:
     seller: Mapping[str, Any] = field(default_factory=dict)
     tax_rates: Mapping[str, Decimal] = field(default_factory=lambda: {"default": Decimal("0")})
     invoice_prefix: str = "INV-"
+    max_package_weight_g: int = DEFAULT_MAX_PACKAGE_WEIGHT_G
+    """The heaviest package a label is printed for, unless its carrier says otherwise."""
+    ship_to_countries: tuple[str, ...] = ()
+    """The countries (ISO 3166-1 alpha-2) the site ships to; empty: any country."""
+
+    def max_weight_g(self, carrier: str) -> tuple[int, str]:
+        """The heaviest package ``carrier`` takes, and the setting that says so."""
+        found = self.carriers.get(carrier)
+        if found is not None and found.max_weight_g is not None:
+            return found.max_weight_g, f"carriers.{carrier}.max_weight_g"
+        return self.max_package_weight_g, "max_package_weight_g"
 
     def carrier(self, code: str) -> Carrier:
         found = self.carriers.get(code)
@@ -99,14 +128,33 @@ class ShippingSettings:
         return {
             "gs1_company_prefix": self.gs1_company_prefix,
             "sscc_extension_digit": self.sscc_extension_digit,
-            "carriers": {
-                c.code: {"name": c.name, "tracking_prefix": c.tracking_prefix, "account": c.account}
-                for c in self.carriers.values()
-            },
+            "carriers": {c.code: _carrier_dict(c) for c in self.carriers.values()},
             "seller": dict(self.seller),
             "tax_rates": {k: str(v) for k, v in self.tax_rates.items()},
             "invoice_prefix": self.invoice_prefix,
+            "max_package_weight_g": self.max_package_weight_g,
+            "ship_to_countries": list(self.ship_to_countries),
         }
+
+
+def _carrier_dict(carrier: Carrier) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": carrier.name,
+        "tracking_prefix": carrier.tracking_prefix,
+        "account": carrier.account,
+    }
+    if carrier.max_weight_g is not None:
+        out["max_weight_g"] = carrier.max_weight_g
+    return out
+
+
+def _weight_bound(where: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= WEIGHT_LIMIT_G:
+        raise ShippingSettingsError(
+            f"{where}: expected whole grams from 1 to {WEIGHT_LIMIT_G} (70 kg is 70000), "
+            f"got {value!r}"
+        )
+    return value
 
 
 def from_dict(raw: Mapping[str, Any], base: ShippingSettings | None = None) -> ShippingSettings:
@@ -121,6 +169,8 @@ def from_dict(raw: Mapping[str, Any], base: ShippingSettings | None = None) -> S
         "seller",
         "tax_rates",
         "invoice_prefix",
+        "max_package_weight_g",
+        "ship_to_countries",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -154,6 +204,12 @@ def from_dict(raw: Mapping[str, Any], base: ShippingSettings | None = None) -> S
                 f"invoice_prefix: expected text of up to 20 characters, got {prefix!r}"
             )
         out["invoice_prefix"] = prefix
+    if "max_package_weight_g" in raw:
+        out["max_package_weight_g"] = _weight_bound(
+            "max_package_weight_g", raw["max_package_weight_g"]
+        )
+    if "ship_to_countries" in raw:
+        out["ship_to_countries"] = _countries(raw["ship_to_countries"])
     return ShippingSettings(**{**base.__dict__, **out})
 
 
@@ -165,11 +221,11 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
         where = f"carriers.{code}"
         if not isinstance(body, dict):
             raise ShippingSettingsError(f"{where}: expected an object, got {body!r}")
-        unknown = sorted(set(body) - {"name", "tracking_prefix", "account"})
+        unknown = sorted(set(body) - {"name", "tracking_prefix", "account", "max_weight_g"})
         if unknown:
             raise ShippingSettingsError(
-                f"{where}: unknown field(s) {', '.join(unknown)}; known: account, name, "
-                "tracking_prefix"
+                f"{where}: unknown field(s) {', '.join(unknown)}; known: account, max_weight_g, "
+                "name, tracking_prefix"
             )
         current = out.get(code, Carrier(code, code, ""))
         name = body.get("name", current.name)
@@ -183,13 +239,32 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
             )
         if not isinstance(account, str) or len(account) > 40:
             raise ShippingSettingsError(f"{where}.account: expected up to 40 characters")
-        out[code] = Carrier(code, name.strip(), prefix, account)
+        max_weight = body.get("max_weight_g", current.max_weight_g)
+        if max_weight is not None:
+            max_weight = _weight_bound(f"{where}.max_weight_g", max_weight)
+        out[code] = Carrier(code, name.strip(), prefix, account, max_weight)
     return out
+
+
+def _countries(raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(code, str) for code in raw):
+        raise ShippingSettingsError(
+            f'ship_to_countries: expected a list of country codes such as ["GB", "IE"], got {raw!r}'
+        )
+    for code in raw:
+        if code.upper() not in COUNTRIES:
+            raise ShippingSettingsError(
+                f"ship_to_countries: {code!r} is not an ISO 3166-1 alpha-2 country code "
+                "(such as GB, US or DE)"
+            )
+    return tuple(dict.fromkeys(code.upper() for code in raw))
 
 
 def _seller(raw: object) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ShippingSettingsError(f"seller: expected an object, got {raw!r}")
+    if not raw:
+        return {}  # no seller: documents show the shipping node (what to_dict writes for none)
     unknown = sorted(set(raw) - set(PARTY_KEYS_ALL))
     if unknown:
         raise ShippingSettingsError(

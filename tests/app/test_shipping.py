@@ -36,6 +36,7 @@ from data.store import make_engine
 from data.uow import UnitOfWork
 from devices.sim_printer import PrinterSimulator
 from tests.factories import PLAN_AT, age_demo_stock
+from tests.printing.zpl import interpret
 
 ACTOR = Actor.system("test")
 SETTINGS = from_dict(DEMO_SHIPPING)
@@ -66,6 +67,11 @@ def test_sscc_is_extension_prefix_serial_and_check_digit() -> None:
         ({"tax_rates": {"GB": "0.123456"}}, "at most 4"),
         ({"seller": {"city": "x"}}, "needs a name"),
         ({"colour": "red"}, "unknown field(s) colour"),
+        ({"max_package_weight_g": 10**30}, "expected whole grams from 1 to 999949"),
+        ({"max_package_weight_g": "70 kg"}, "expected whole grams"),
+        ({"carriers": {"GROUND": {"max_weight_g": 0}}}, "GROUND.max_weight_g: expected whole"),
+        ({"ship_to_countries": ["GB", "Greece"]}, "'Greece' is not an ISO 3166-1 alpha-2"),
+        ({"ship_to_countries": "GB"}, "expected a list of country codes"),
     ],
 )
 def test_shipping_settings_mistakes_are_named(raw: dict[str, object], message: str) -> None:
@@ -332,12 +338,15 @@ def test_label_render_from_json(tmp_path: Path, capsys: pytest.CaptureFixture[st
             == 0
         )
         assert zpl.read_text().startswith("^XA")
+    # Łukasiewicz: the PDF prints it as written, the ZPL printer's font cannot
+    warnings = capsys.readouterr().err
+    assert warnings.count("prints as 'Zoë Lukasiewicz'") == 2  # the two ZPL renders only
     bad = dict(README_LABEL, sscc="050123450000000016")
     spec.write_text(json.dumps(bad), encoding="utf-8")
     assert (
-        main(["label", "render", "--from-json", str(spec), "--format", "zpl", "-o", str(zpl)]) == 2
+        main(["label", "render", "--from-json", str(spec), "--format", "zpl", "-o", str(zpl)]) == 1
     )
-    assert "sscc" in capsys.readouterr().err
+    assert "sscc: '050123450000000016' has check digit 6, expected 5" in capsys.readouterr().err
     for broken, message in (
         ({**README_LABEL, "weight": 1}, "unknown field 'weight'"),
         ({k: v for k, v in README_LABEL.items() if k != "carrier"}, "'carrier' is missing"),
@@ -393,3 +402,199 @@ def test_files_that_are_not_utf8_are_refused_clearly(
         == 2
     )
     assert "is not UTF-8 text: save it as UTF-8" in capsys.readouterr().err
+
+
+# --- what a label may say ---------------------------------------------------------------------
+
+
+def _render(tmp_path: Path, spec: dict[str, object], fmt: str, *db: str) -> tuple[int, Path]:
+    source, out = tmp_path / "label.json", tmp_path / f"label.{fmt}"
+    out.unlink(missing_ok=True)
+    source.write_text(json.dumps(spec), encoding="utf-8")
+    code = main(
+        ["label", "render", "--from-json", str(source), "--format", fmt, "-o", str(out), *db]
+    )
+    return code, out
+
+
+def _to(**changes: object) -> dict[str, object]:
+    ship_to = dict(README_LABEL["ship_to"])  # type: ignore[call-overload]
+    ship_to.update(changes)
+    return {**README_LABEL, "ship_to": ship_to}
+
+
+@pytest.mark.parametrize("fmt", ["zpl", "pdf"])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {**README_LABEL, "weight_g": 10**30},
+            "weight_g: 1,000,000,000,000,000,000,000,000,000,000 g is more than the 70,000 g a"
+            " GROUND package may weigh (shipping settings, max_package_weight_g); weigh it again",
+        ),
+        ({**README_LABEL, "weight_g": 70_001}, "weight_g: 70,001 g is more than the 70,000 g"),
+        ({**README_LABEL, "weight_g": -5}, "weight_g: -5 g is negative"),
+        (_to(country="XX"), "ship_to.country: 'XX' is not an ISO 3166-1 alpha-2 country code"),
+        (_to(country="Greece"), "ship_to.country: 'Greece' is not an ISO 3166-1 alpha-2"),
+        (_to(country=""), "ship_to.country: empty; the carrier needs the destination country"),
+        (
+            _to(lines=["Flat 2\x00", "5 High St"]),
+            "ship_to.lines[0]: 'Flat 2\\x00' holds NUL (U+0000) at position 7",
+        ),
+        (
+            _to(lines=["Flat 2\n5 High St"]),
+            "ship_to.lines[0]: 'Flat 2\\n5 High St' holds LINE FEED (U+000A) at position 7",
+        ),
+        (_to(city="York\t"), "ship_to.city: 'York\\t' holds TAB (U+0009) at position 5"),
+        (_to(name="🌸🌸"), "ship_to.name: '🌸🌸' has no character the"),
+        (
+            {**README_LABEL, "order_ref": "amazon/AMA-" + "1234567-" * 20},
+            "order_ref: 'amazon/AMA-1234567-",
+        ),
+    ],
+)
+def test_label_refusals_exit_1_with_a_sentence(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    spec: dict[str, object],
+    message: str,
+    fmt: str,
+) -> None:
+    code, out = _render(tmp_path, spec, fmt)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert message in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_the_weight_limit_itself_prints(tmp_path: Path) -> None:
+    code, out = _render(tmp_path, {**README_LABEL, "weight_g": 70_000}, "zpl")
+    assert code == 0
+    assert "70.0 kg" in "".join(line for f in interpret(out.read_bytes()) for line in f.lines)
+
+
+def test_what_an_output_cannot_print_is_transliterated_and_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = _to(name="Σοφία Παπαδοπούλου 🌸", company="Łódź\u200b Trading", city="Москва")
+    code, out = _render(tmp_path, spec, "zpl")
+    err = capsys.readouterr().err
+    assert code == 0, err
+    printed = [line for f in interpret(out.read_bytes()) for line in f.lines]
+    assert {"Sofia Papadopoyloy", "Lódz Trading", "Moskva YO1 7HH"} <= set(printed)
+    assert (
+        "warning: " + str(tmp_path / "label.json") + ": ship_to.name: 'Σοφία Παπαδοπούλου 🌸'"
+        " prints as 'Sofia Papadopoyloy' (the ZPL printer's font cannot print Greek letters, '🌸')"
+    ) in err
+    assert "ship_to.company: 'Łódź\\u200b Trading' prints as 'Lódz Trading'" in err
+    assert "ship_to.city: 'Москва' prints as 'Moskva' (the ZPL printer's font cannot print" in err
+
+    # The PDF's font has Greek, Polish and Cyrillic: only the flower is left out.
+    code, out = _render(tmp_path, spec, "pdf")
+    err = capsys.readouterr().err
+    assert code == 0, err
+    text = pdf_text(out.read_bytes())
+    assert "Σοφία Παπαδοπούλου" in text
+    assert "Łódź Trading" in text
+    assert "Москва YO1 7HH" in text
+    assert "'Σοφία Παπαδοπούλου 🌸' prints as 'Σοφία Παπαδοπούλου' (the PDF's font" in err
+    assert "ship_to.city" not in err
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_long_real_values_are_printed_whole_on_both_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = {
+        **_to(
+            name="Maximiliana Wolkenstein-Trostburg von Hohenzollern-Sigmaringen",
+            lines=["Unit 14, Building C, Northgate Industrial Estate, Gate 3", "Dock 7"],
+        ),
+        "service": "Ground Parcel standard (2-5 business days, signature on delivery)",
+        "order_ref": "amazon/AMA-102-3456789-1234567",
+        "tracking_number": "9" * 40,
+    }
+    values = [
+        spec["service"],
+        spec["order_ref"],
+        f"TRACKING {'9' * 40}",
+        "Maximiliana Wolkenstein-Trostburg von Hohenzollern-Sigmaringen",
+        "Unit 14, Building C, Northgate Industrial Estate, Gate 3",
+    ]
+    for dpi in ("203", "300"):
+        out = tmp_path / "long.zpl"
+        source = tmp_path / "long.json"
+        source.write_text(json.dumps(spec), encoding="utf-8")
+        args = ["label", "render", "--from-json", str(source), "--format", "zpl", "-o", str(out)]
+        assert main([*args, "--dpi", dpi]) == 0
+        fields = interpret(out.read_bytes())
+        printed = _squeeze("".join(line for f in fields for line in f.lines))
+        for value in values:
+            assert _squeeze(str(value)) in printed, value
+        assert "…" not in printed
+    code, out = _render(tmp_path, spec, "pdf")
+    assert code == 0, capsys.readouterr().err
+    text = _squeeze(pdf_text(out.read_bytes()))
+    for value in values:
+        assert _squeeze(str(value)) in text, value
+    assert "9" * 40 in {b.text for b in pdf_barcodes(out.read_bytes())}
+
+
+def test_label_json_is_checked_against_the_store_settings(
+    store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ship_settings.save(
+        store,
+        {"ship_to_countries": ["US", "CA"], "carriers": {"GROUND": {"max_weight_g": 2000}}},
+        ACTOR,
+    )
+    db = ["--db", store.url.render_as_string(hide_password=False)]
+    code, _ = _render(tmp_path, README_LABEL, "zpl", *db)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert (
+        "weight_g: 2,500 g is more than the 2,000 g a GROUND package may weigh (shipping"
+        " settings, carriers.GROUND.max_weight_g)"
+    ) in err
+    code, _ = _render(tmp_path, {**README_LABEL, "weight_g": 1500}, "zpl", *db)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert (
+        "ship_to.country: the site does not ship to GB: it ships to US, CA (shipping settings,"
+        " ship_to_countries)"
+    ) in err
+    code, _ = _render(tmp_path, _to(country="ca") | {"weight_g": 1500}, "zpl", *db)
+    assert code == 0, capsys.readouterr().err
+    # Without a store named, the defaults: any country, 70 kg.
+    code, _ = _render(tmp_path, README_LABEL, "zpl")
+    assert code == 0, capsys.readouterr().err
+
+
+def test_a_package_heavier_than_its_carrier_takes_is_refused(
+    released: tuple[Engine, list[int]],
+) -> None:
+    engine, ids = released
+    settings = ship_settings.load(engine)
+    for grams in (70_001, 10**30):
+        with pytest.raises(ShippingError, match=r"more than the 70,000 g a \w+ package may weigh"):
+            service.add_package(engine, settings, ids[0], ACTOR, weight_g=grams)
+    assert not service.shipment(engine, ids[0]).packages
+    assert service.add_package(engine, settings, ids[0], ACTOR, weight_g=70_000).number == 1
+
+
+def test_shipping_settings_round_trip_their_bounds(store: Engine) -> None:
+    changes = {
+        "max_package_weight_g": 31_500,
+        "ship_to_countries": ["gb", "IE", "GB"],
+        "carriers": {"EXPRESS": {"max_weight_g": 20_000}},
+    }
+    saved = ship_settings.save(store, changes, ACTOR)
+    assert saved.ship_to_countries == ("GB", "IE")
+    assert saved.max_weight_g("EXPRESS") == (20_000, "carriers.EXPRESS.max_weight_g")
+    assert saved.max_weight_g("GROUND") == (31_500, "max_package_weight_g")
+    assert ship_settings.load(store) == saved
+    assert from_dict(saved.to_dict()) == saved
