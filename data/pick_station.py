@@ -14,10 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    ColumnElement,
     Date,
     Select,
     String,
+    any_,
     bindparam,
     case,
     func,
@@ -29,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from data.inventory import Who
 from data.models import (
@@ -385,6 +388,38 @@ def lock_orders_and_wave(session: Session, order_ids: Sequence[int], wave_id: in
         session.execute(select(Wave.id).where(Wave.id == wave_id).with_for_update())
 
 
+def _units_in(shipment: Any) -> Any:
+    return (
+        select(func.coalesce(func.sum(PickTask.picked), 0))
+        .where(PickTask.shipment_id == shipment.id)
+        .correlate(shipment)
+        .scalar_subquery()
+    )
+
+
+_ORDERS_OF_LIST = (
+    select(Shipment.id, Shipment.order_id, _units_in(Shipment))
+    .join(Order, Order.id == Shipment.order_id)
+    .join(Wave, Wave.id == bindparam("b_wave"))
+    .where(
+        Shipment.pick_list_id == bindparam("b_list"),
+        Shipment.status == ShipmentStatus.PICKING,
+    )
+    .order_by(Order.id, Shipment.id)
+    .with_for_update(of=[Order, Wave])
+)
+
+
+def lock_orders_of_list(session: Session, list_id: int, wave_id: int) -> tuple[ShipmentOnList, ...]:
+    """Hold the orders of the list's shipments still being picked, and its wave, as
+    ``lock_orders_and_wave`` does (one statement on PostgreSQL); those shipments and the
+    units in their totes (picks on the list wait for its lock, which the caller holds)."""
+    rows = session.execute(_ORDERS_OF_LIST, {"b_list": list_id, "b_wave": wave_id}).all()
+    if not rows and _row_locks(session):
+        session.execute(select(Wave.id).where(Wave.id == wave_id).with_for_update())
+    return tuple(ShipmentOnList(r[0], r[1], int(r[2])) for r in rows)
+
+
 def lock_list(session: Session, list_id: int) -> None:
     if _row_locks(session):
         session.execute(select(PickList.id).where(PickList.id == list_id).with_for_update())
@@ -568,9 +603,8 @@ class PickFacts:
     picked: int
     lot: str
     location_id: int
-    location_code: str
     product_id: int
-    sku: str
+    shipment_id: int
     tote: str | None
     order_line_id: int
     allocation_id: int
@@ -581,6 +615,8 @@ class PickFacts:
     order_ref: str
     on_hand: int | None
     """Units of the scanned lot the books hold at the task's location (None: none at all)."""
+    others_open: int
+    """Open tasks of the list besides this one."""
     seen_serials: frozenset[str]
     """Which of the scanned serial numbers of the product were picked before."""
 
@@ -591,6 +627,17 @@ _STOCK_OF_LOT = (
         Stock.location_id == PickTask.location_id,
         Stock.product_id == PickTask.product_id,
         Stock.lot == bindparam("lot"),
+    )
+    .correlate(PickTask)
+    .scalar_subquery()
+)
+_OTHERS_OPEN = (
+    select(func.count())
+    .select_from(_OTHER_TASK := aliased(PickTask))
+    .where(
+        _OTHER_TASK.pick_list_id == PickTask.pick_list_id,
+        _OTHER_TASK.id != PickTask.id,
+        _OTHER_TASK.status == PickTaskStatus.OPEN,
     )
     .correlate(PickTask)
     .scalar_subquery()
@@ -621,9 +668,8 @@ def _facts_statement(serials: bool) -> Select[Any]:
             PickTask.picked,
             PickTask.lot,
             PickTask.location_id,
-            Location.code,
             PickTask.product_id,
-            Product.sku,
+            Shipment.id,
             Shipment.tote,
             PickTask.order_line_id,
             PickTask.allocation_id,
@@ -633,12 +679,13 @@ def _facts_statement(serials: bool) -> Select[Any]:
             Order.status,
             ORDER_REF,
             _STOCK_OF_LOT,
+            _OTHERS_OPEN,
             _SEEN_SERIALS if serials else literal(None, String()),
         )
+        # Only what every pick needs: each table a statement touches costs its locks and
+        # planning on every pick (the names a refusal shows are read when it is made).
         .select_from(PickTask)
         .join(PickList, PickList.id == PickTask.pick_list_id)
-        .join(Location, Location.id == PickTask.location_id)
-        .join(Product, Product.id == PickTask.product_id)
         .join(Shipment, Shipment.id == PickTask.shipment_id)
         .join(Order, Order.id == Shipment.order_id)
         .join(Channel, Channel.id == Order.channel_id)
@@ -673,11 +720,52 @@ def pick_facts(
 
 
 @dataclass(frozen=True)
+class TaskNames:
+    """How a refusal names a task's location and product."""
+
+    location: str
+    sku: str
+
+
+def task_names(session: Session, task_id: int) -> TaskNames:
+    row = session.execute(
+        select(Location.code, Product.sku)
+        .select_from(PickTask)
+        .join(Location, Location.id == PickTask.location_id)
+        .join(Product, Product.id == PickTask.product_id)
+        .where(PickTask.id == task_id)
+    ).one()
+    return TaskNames(row[0], row[1])
+
+
+@dataclass(frozen=True)
+class ListClose:
+    """The end of a list as decided: the status it was read in, the shipments with units
+    in their totes (to packing) and those left empty (cancelled)."""
+
+    status_before: PickListStatus
+    picked: tuple[int, ...]
+    emptied: tuple[int, ...]
+
+
+def _closing_params(close: ListClose) -> dict[str, object]:
+    return {
+        "list_done": PickListStatus.DONE.value,
+        "list_status_before": close.status_before.value,
+        "picked_ids": sorted(close.picked),
+        "shipment_ids": sorted({*close.picked, *close.emptied}),
+        "shipment_picked": ShipmentStatus.PICKED.value,
+        "shipment_cancelled": ShipmentStatus.CANCELLED.value,
+    }
+
+
+@dataclass(frozen=True)
 class PickWrite:
     """A pick the rules allowed, as the rows it changes; ``*_before`` are the values the
     rules saw, which the writes are conditional on."""
 
     list_id: int
+    wave_id: int
     task_id: int
     node_id: int
     location_id: int
@@ -702,12 +790,36 @@ class PickWrite:
     0 when all of it is picked."""
 
 
+# The end of a list as decided: the list done, its shipments to packing (or cancelled),
+# and its history row (after the pick's own, when it is written with a pick).
+_CLOSE_LIST_WRITES = """
+lst AS (
+    UPDATE pick_lists AS l
+    SET status = :list_done, done_at = :at
+    WHERE l.id = :list_id AND l.status = :list_status_before
+    RETURNING l.id
+),
+shp AS (
+    UPDATE shipments AS s
+    SET status = CASE WHEN s.id = ANY(CAST(:picked_ids AS BIGINT[]))
+                      THEN :shipment_picked ELSE :shipment_cancelled END
+    WHERE s.id = ANY(CAST(:shipment_ids AS BIGINT[])) AND s.status = :picking
+    RETURNING s.id
+),
+done AS (
+    INSERT INTO pick_events
+        (pick_list_id, task_id, kind, quantity, lot, serials, expiry, tote, detail,
+         at, actor, user_id, station_id)
+    SELECT :list_id, NULL, 'done', 0, '', '', NULL, '', '', :at, :actor, :user_id, :station_id
+    FROM {after}
+    RETURNING id
+)"""
+
 # On PostgreSQL the writes of a pick are one statement of data-modifying CTEs. None of them
 # decides anything: each is conditional on what the rules saw (or, for stock and the
 # node's position, on there being enough, which constraints also hold), and the closing
 # SELECT says which took effect.
-_WRITE_PICK = text(
-    f"""
+_PICK_WRITES = f"""
 WITH tsk AS (
     UPDATE pick_tasks AS t
     SET picked = :picked_after, status = :task_status
@@ -772,19 +884,65 @@ evt AS (
             :at, :actor, :user_id, :station_id)
     RETURNING id
 )
+"""
+_PICK_LEAVES = """
 SELECT
     (SELECT count(*) FROM tsk) AS tasks,
     (SELECT count(*) FROM stk) AS stock,
     (SELECT count(*) FROM pos) AS positions,
     (SELECT count(*) FROM alc) AS allocations,
-    (SELECT count(*) FROM ser) AS serials
+    (SELECT count(*) FROM ser) AS serials,
+    (SELECT l.status FROM pick_lists AS l WHERE l.id = :list_id) AS list_status,
+    (SELECT count(*) FROM pick_tasks AS t
+     WHERE t.pick_list_id = :list_id
+       AND CASE WHEN t.id = :task_id THEN :task_status ELSE t.status END = :open) AS open_tasks,
+    (SELECT json_agg(json_build_array(s.id, s.order_id, (
+         SELECT coalesce(sum(CASE WHEN t.id = :task_id THEN :picked_after ELSE t.picked END), 0)
+         FROM pick_tasks AS t WHERE t.shipment_id = s.id)) ORDER BY s.id)
+     FROM shipments AS s
+     WHERE s.pick_list_id = :list_id AND s.status = :picking) AS shipments
 """
-).bindparams(
+# Only at the end of a list (its orders and wave held since before this statement): where
+# the list's orders and its wave stand besides this list, the pick's own allocation counted
+# as it leaves it.
+_PICK_LEAVES_AT_END = """,
+    (SELECT w.status FROM waves AS w WHERE w.id = :wave_id) AS wave_status,
+    (SELECT count(*) FROM pick_lists AS l
+     WHERE l.wave_id = :wave_id AND l.id <> :list_id AND l.status NOT IN (:done, :cancelled))
+        AS lists_open,
+    (SELECT json_agg(json_build_array(
+         o.id,
+         o.status,
+         EXISTS (SELECT 1 FROM shipments AS s
+                 WHERE s.order_id = o.id AND s.status = :picking AND s.pick_list_id <> :list_id),
+         EXISTS (SELECT 1 FROM line_allocations AS a
+                 JOIN order_lines AS ol ON ol.id = a.order_line_id
+                 WHERE ol.order_id = o.id AND a.status = :reserved
+                   AND NOT (a.id = :allocation_id AND :allocation_left = 0))) ORDER BY o.id)
+     FROM orders AS o
+     WHERE o.id IN (SELECT s.order_id FROM shipments AS s
+                    WHERE s.pick_list_id = :list_id AND s.status = :picking)) AS orders
+"""
+_PICK_TYPES = (
     bindparam("at", type_=UTCDateTime()),
     bindparam("expiry", type_=Date()),
     bindparam("station_id", type_=BigInteger()),
     bindparam("user_id", type_=BigInteger()),
 )
+_CLOSED_WITH_PICK = """
+    , (SELECT count(*) FROM lst) AS lists, (SELECT count(*) FROM shp) AS closed_shipments
+"""
+_WRITE_PICK = text(_PICK_WRITES + _PICK_LEAVES).bindparams(*_PICK_TYPES)
+# The last pick of a list also closes it, and reads where its orders and wave stand.
+_WRITE_PICK_CLOSING = text(
+    _PICK_WRITES.rstrip()
+    + ","
+    + _CLOSE_LIST_WRITES.format(after="evt")
+    + "\n"
+    + _PICK_LEAVES.rstrip()
+    + _PICK_LEAVES_AT_END.rstrip()
+    + _CLOSED_WITH_PICK
+).bindparams(*_PICK_TYPES)
 
 _TAKE_TASK_UNITS = (
     update(PickTask)
@@ -833,12 +991,37 @@ _RESERVATIONS = insert(Reservation)
 _ALLOCATIONS = insert(LineAllocation)
 
 
-def write_pick(session: Session, pick: PickWrite, who: Who, at: datetime) -> None:
+@dataclass(frozen=True)
+class PickLeaves:
+    """The list as a pick leaves it and, at the end of a list, where its orders and its
+    wave stand besides it (for the caller to decide what is finished)."""
+
+    end: ListEnd
+    progress: tuple[list[OrderProgress], WaveProgress] | None = None
+
+
+def write_pick(
+    session: Session,
+    pick: PickWrite,
+    who: Who,
+    at: datetime,
+    *,
+    closing: ListClose | None = None,
+) -> PickLeaves:
     """Write a pick the rules allowed: the task, the location's stock, the node's position,
     the allocation (split when part of it stays reserved), the serials, and the history.
     One statement on PostgreSQL; on SQLite, whose write transaction holds the store, one
     statement each. Raises StaleRead (nothing is to stay) when a row was not as the rules
-    saw it. Statements are built once: this is the hot path of every pick."""
+    saw it. Statements are built once: this is the hot path of every pick.
+
+    Returns the list as the pick leaves it, for deciding whether the list is finished. On
+    PostgreSQL it is read by the same statement, after this transaction took the order's
+    and the list's locks (so every pick, short pick and cancellation on the list is either
+    in it or waits for this one); a give-back from the back office committed while the
+    statement waited for stock is not, and leaves the list for the station to close.
+    With ``closing`` (the pick was the list's last open task, and the caller holds the
+    list's orders and wave: ``lock_orders_of_list``) it also writes the end of the list as
+    decided, and reads where the orders and the wave stand besides the list."""
     who_columns = {
         "at": at,
         "actor": who.actor,
@@ -850,7 +1033,7 @@ def write_pick(session: Session, pick: PickWrite, who: Who, at: datetime) -> Non
         row = (
             session.connection()
             .execute(
-                _WRITE_PICK,
+                _WRITE_PICK if closing is None else _WRITE_PICK_CLOSING,
                 {
                     "list_id": pick.list_id,
                     "task_id": pick.task_id,
@@ -874,6 +1057,19 @@ def write_pick(session: Session, pick: PickWrite, who: Who, at: datetime) -> Non
                     "allocation_quantity_before": pick.allocation_quantity_before,
                     "allocation_left": pick.allocation_left,
                     "picked": AllocationStatus.PICKED.value,
+                    "open": PickTaskStatus.OPEN.value,
+                    "picking": ShipmentStatus.PICKING.value,
+                    **(
+                        {}
+                        if closing is None
+                        else {
+                            "wave_id": pick.wave_id,
+                            "done": PickListStatus.DONE.value,
+                            "cancelled": PickListStatus.CANCELLED.value,
+                            "reserved": AllocationStatus.RESERVED.value,
+                            **_closing_params(closing),
+                        }
+                    ),
                     **who_columns,
                 },
             )
@@ -882,7 +1078,21 @@ def write_pick(session: Session, pick: PickWrite, who: Who, at: datetime) -> Non
         took = (row.tasks, row.stock, row.positions, row.allocations, row.serials)
         if took != (1, 1, 1, 1, len(pick.serials)):
             raise StaleRead(f"pick of task {pick.task_id}: rows changed since they were read")
-        return
+        end = ListEnd(
+            PickListStatus(row.list_status),
+            int(row.open_tasks),
+            tuple(ShipmentOnList(int(i), int(o), int(u)) for i, o, u in row.shipments or ()),
+        )
+        if closing is None:
+            return PickLeaves(end)
+        shipments = len({*closing.picked, *closing.emptied})
+        if (row.lists, row.closed_shipments) != (1, shipments):
+            raise StaleRead(f"pick list {pick.list_id} changed since it was read")
+        orders = [
+            OrderProgress(int(i), OrderStatus(st), bool(p), bool(r))
+            for i, st, p, r in row.orders or ()
+        ]
+        return PickLeaves(end, (orders, WaveProgress(WaveStatus(row.wave_status), row.lists_open)))
     conn = session.connection()
     params = {
         "b_task": pick.task_id,
@@ -957,6 +1167,23 @@ def write_pick(session: Session, pick: PickWrite, who: Who, at: datetime) -> Non
         expiry=pick.expiry,
         tote=pick.tote,
     )
+    leaves = list_end(session, pick.list_id)
+    assert leaves is not None
+    if closing is None:
+        return PickLeaves(leaves)
+    order_ids = sorted({s.order_id for s in leaves.shipments})
+    standing = progress(session, order_ids, pick.wave_id, beside=pick.list_id)
+    close_list(
+        session,
+        pick.list_id,
+        closing.status_before,
+        picked=closing.picked,
+        emptied=closing.emptied,
+        wave_done=None,
+        who=who,
+        at=at,
+    )
+    return PickLeaves(leaves, standing)
 
 
 # --- the end of a pick list -----------------------------------------------------------------
@@ -1016,28 +1243,17 @@ _LIST_END = (
 
 
 _CLOSE_LIST = text(
-    """
-WITH lst AS (
-    UPDATE pick_lists AS l
-    SET status = :done, done_at = :at
-    WHERE l.id = :list_id AND l.status = :status_before
-    RETURNING l.id
-),
-shp AS (
-    UPDATE shipments AS s
-    SET status = CASE WHEN s.id = ANY(CAST(:picked_ids AS BIGINT[]))
-                      THEN :picked ELSE :cancelled END
-    WHERE s.id = ANY(CAST(:shipment_ids AS BIGINT[])) AND s.status = :picking
-    RETURNING s.id
-),
-evt AS (
-    INSERT INTO pick_events
-        (pick_list_id, task_id, kind, quantity, lot, serials, expiry, tote, detail,
-         at, actor, user_id, station_id)
-    VALUES (:list_id, NULL, 'done', 0, '', '', NULL, '', '', :at, :actor, :user_id, :station_id)
-    RETURNING id
+    "WITH"
+    + _CLOSE_LIST_WRITES.format(after="(VALUES (1)) AS one")
+    + """,
+wav AS (
+    UPDATE waves AS w
+    SET status = :wave_done
+    WHERE w.id = :wave_id AND w.status = :wave_released
+    RETURNING w.id
 )
-SELECT (SELECT count(*) FROM lst) AS lists, (SELECT count(*) FROM shp) AS shipments
+SELECT (SELECT count(*) FROM lst) AS lists, (SELECT count(*) FROM shp) AS shipments,
+       (SELECT count(*) FROM wav) AS waves
 """
 ).bindparams(
     bindparam("at", type_=UTCDateTime()),
@@ -1053,14 +1269,17 @@ def close_list(
     *,
     picked: Sequence[int],
     emptied: Sequence[int],
+    wave_done: int | None,
     who: Who,
     at: datetime,
 ) -> None:
     """Write the end of a list as decided: the list done, the ``picked`` shipments to
-    packing, the ``emptied`` ones (nothing was picked for them) cancelled, and its history
-    row. One statement on PostgreSQL. Raises StaleRead when the list or a shipment was no
-    longer as read."""
+    packing, the ``emptied`` ones (nothing was picked for them) cancelled, its history
+    row, and the wave ``wave_done`` (when this was its last list) done. One statement on
+    PostgreSQL. Raises StaleRead when the list, a shipment or the wave was no longer as
+    read."""
     shipment_ids = sorted({*picked, *emptied})
+    waves = 0 if wave_done is None else 1
     if _row_locks(session):
         row = (
             session.connection()
@@ -1068,13 +1287,11 @@ def close_list(
                 _CLOSE_LIST,
                 {
                     "list_id": list_id,
-                    "status_before": status_before.value,
-                    "done": PickListStatus.DONE.value,
-                    "picked_ids": sorted(picked),
-                    "shipment_ids": shipment_ids,
-                    "picked": ShipmentStatus.PICKED.value,
-                    "cancelled": ShipmentStatus.CANCELLED.value,
+                    **_closing_params(ListClose(status_before, tuple(picked), tuple(emptied))),
                     "picking": ShipmentStatus.PICKING.value,
+                    "wave_id": wave_done,
+                    "wave_done": WaveStatus.DONE.value,
+                    "wave_released": WaveStatus.RELEASED.value,
                     "at": at,
                     "actor": who.actor,
                     "user_id": who.user_id,
@@ -1083,7 +1300,7 @@ def close_list(
             )
             .one()
         )
-        if (row.lists, row.shipments) != (1, len(shipment_ids)):
+        if (row.lists, row.shipments, row.waves) != (1, len(shipment_ids), waves):
             raise StaleRead(f"pick list {list_id} changed since it was read")
         return
     moved = session.execute(
@@ -1100,7 +1317,14 @@ def close_list(
                 .values(status=status)
                 .execution_options(synchronize_session=False)
             ).rowcount  # type: ignore[attr-defined]
-    if moved != 1 + len(shipment_ids):
+    if wave_done is not None:
+        moved += session.execute(
+            update(Wave)
+            .where(Wave.id == wave_done, Wave.status == WaveStatus.RELEASED)
+            .values(status=WaveStatus.DONE)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+    if moved != 1 + len(shipment_ids) + waves:
         raise StaleRead(f"pick list {list_id} changed since it was read")
     add_event(session, list_id, "done", who, at)
 
@@ -1121,62 +1345,79 @@ class OrderProgress:
 class WaveProgress:
     status: WaveStatus
     lists_open: int
-    """Its pick lists neither done nor cancelled."""
+    """Its pick lists neither done nor cancelled, besides the one asked about."""
 
 
 def progress(
-    session: Session, order_ids: Sequence[int], wave_id: int
+    session: Session, order_ids: Sequence[int], wave_id: int, *, beside: int
 ) -> tuple[list[OrderProgress], WaveProgress]:
-    """Where these orders and their wave stand, in one statement (read them under
-    ``lock_orders_and_wave``, in a statement of their own, to see what a list of theirs
-    that finished meanwhile did)."""
-    rows = session.execute(_PROGRESS, {"b_orders": list(order_ids), "b_wave": wave_id}).all()
+    """Where these orders and their wave stand besides the pick list ``beside`` (one
+    statement; read them under ``lock_orders_and_wave``, in a statement of their own, to
+    see what another list of theirs that finished meanwhile did)."""
+    statement = _PROGRESS_PG if _row_locks(session) else _PROGRESS
+    rows = session.execute(
+        statement, {"b_orders": list(order_ids), "b_wave": wave_id, "b_beside": beside}
+    ).all()
     wave = WaveProgress(rows[0][0], int(rows[0][1]))
     orders = [OrderProgress(r[2], r[3], bool(r[4]), bool(r[5])) for r in rows if r[2] is not None]
     return orders, wave
 
 
-_PROGRESS = (
-    select(
-        Wave.status,
-        select(func.count())
-        .where(
-            PickList.wave_id == Wave.id,
-            PickList.status.not_in((PickListStatus.DONE, PickListStatus.CANCELLED)),
+def _progress_statement(orders: ColumnElement[bool]) -> Select[Any]:
+    beside = bindparam("b_beside", type_=BigInteger())
+    return (
+        select(
+            Wave.status,
+            select(func.count())
+            .where(
+                PickList.wave_id == Wave.id,
+                PickList.id != beside,
+                PickList.status.not_in((PickListStatus.DONE, PickListStatus.CANCELLED)),
+            )
+            .correlate(Wave)
+            .scalar_subquery(),
+            Order.id,
+            Order.status,
+            select(Shipment.id)
+            .where(
+                Shipment.order_id == Order.id,
+                Shipment.pick_list_id != beside,
+                Shipment.status == ShipmentStatus.PICKING,
+            )
+            .exists(),
+            select(LineAllocation.id)
+            .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
+            .where(
+                OrderLine.order_id == Order.id,
+                LineAllocation.status == AllocationStatus.RESERVED,
+            )
+            .exists(),
         )
-        .correlate(Wave)
-        .scalar_subquery(),
-        Order.id,
-        Order.status,
-        select(Shipment.id)
-        .where(Shipment.order_id == Order.id, Shipment.status == ShipmentStatus.PICKING)
-        .exists(),
-        select(LineAllocation.id)
-        .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
-        .where(
-            OrderLine.order_id == Order.id,
-            LineAllocation.status == AllocationStatus.RESERVED,
-        )
-        .exists(),
+        .select_from(Wave)
+        .outerjoin(Order, orders)
+        .where(Wave.id == bindparam("b_wave"))
+        .order_by(Order.id)
     )
-    .select_from(Wave)
-    .outerjoin(Order, Order.id.in_(bindparam("b_orders", expanding=True)))
-    .where(Wave.id == bindparam("b_wave"))
-    .order_by(Order.id)
+
+
+_PROGRESS = _progress_statement(Order.id.in_(bindparam("b_orders", expanding=True)))
+# One statement text whatever the number of orders, so that PostgreSQL keeps its plan.
+_PROGRESS_PG = _progress_statement(
+    Order.id == any_(bindparam("b_orders", type_=ARRAY(BigInteger())))
 )
 
 
-def set_wave_status(
-    session: Session, wave_id: int, current: WaveStatus, wanted: WaveStatus
-) -> bool:
-    """Move the wave from ``current`` to ``wanted``; False if it was not ``current``."""
+def finish_wave(session: Session, wave_id: int) -> None:
+    """The wave is done (its last list was): raises StaleRead if it was no longer
+    released."""
     moved = session.execute(
         update(Wave)
-        .where(Wave.id == wave_id, Wave.status == current)
-        .values(status=wanted)
+        .where(Wave.id == wave_id, Wave.status == WaveStatus.RELEASED)
+        .values(status=WaveStatus.DONE)
         .execution_options(synchronize_session=False)
     )
-    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleRead(f"wave {wave_id} changed since it was read")
 
 
 @dataclass(frozen=True)

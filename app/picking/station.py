@@ -15,7 +15,7 @@ in its own), else one on ``engine``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -470,7 +470,13 @@ def confirm_pick(
         _claimed_task(uow, who, list_id, facts)
         assert facts is not None
         pick = check_pick(
-            facts, quantity=quantity, lot=lot, tote=tote, serials=serials, expiry=items[0].expiry
+            facts,
+            quantity=quantity,
+            lot=lot,
+            tote=tote,
+            serials=serials,
+            expiry=items[0].expiry,
+            names=lambda: rows.task_names(uow.session, task_id),
         )
         if facts.order_status is OrderStatus.RELEASED:
             lifecycle.transition(
@@ -481,8 +487,20 @@ def confirm_pick(
                 note=pick.note,
                 expected=OrderStatus.RELEASED,
             )
-        rows.write_pick(uow.session, pick, _who(who), now)
-        done = finish_if_done(uow, list_id, facts.wave_id, _who(who), now, list_locked=True)
+        closing = None
+        if pick.task_status is PickTaskStatus.DONE and facts.others_open == 0:
+            # The list's last open task: its orders and wave are taken now, so that the
+            # pick's statement also closes the list and reads where they stand.
+            shipments = rows.lock_orders_of_list(uow.session, list_id, facts.wave_id)
+            closing = _closing(facts.list_status, shipments, facts.shipment_id)
+        after = rows.write_pick(uow.session, pick, _who(who), now, closing=closing)
+        if after.progress is not None:
+            _after_list(uow, list_id, facts.wave_id, _who(who), after.progress)
+            done = True
+        else:
+            done = finish_if_done(
+                uow, list_id, facts.wave_id, _who(who), now, list_locked=True, end=after.end
+            )
         uow.commit()
         return PickDone(list_id, task_id, quantity, done)
 
@@ -519,11 +537,13 @@ def check_pick(
     tote: str,
     serials: tuple[str, ...],
     expiry: date | None,
+    names: Callable[[], rows.TaskNames],
 ) -> rows.PickWrite:
     """The rules a pick is committed under, checked against the store as it is now (the
     task still open and short of these units, its tote and lot, serials never picked
     before, the units on the books at the location); the writes that carry it out, or
-    the refusal that names what was expected and what was scanned."""
+    the refusal that names what was expected and what was scanned (``names`` gives the
+    task's location and product, read only for a refusal that shows them)."""
     if facts.task_status is not PickTaskStatus.OPEN:
         raise StationError("this pick is no longer open (its order may have been cancelled)")
     left = facts.quantity - facts.picked
@@ -537,14 +557,15 @@ def check_pick(
         reused = [s for s in serials if s in facts.seen_serials]
         if reused:
             raise StationError(
-                f"serial {reused[0]} has been picked before: scanned {facts.sku} serial "
+                f"serial {reused[0]} has been picked before: scanned {names().sku} serial "
                 f"{reused[0]}; put that unit aside and scan another"
             )
         if len(set(serials)) != len(serials):
             raise StationError("the same serial was scanned twice for this pick")
     if facts.on_hand is None or facts.on_hand < quantity:
+        shown = names()
         raise StationError(
-            f"the books say {facts.location_code} holds fewer than {quantity} of {facts.sku}"
+            f"the books say {shown.location} holds fewer than {quantity} of {shown.sku}"
             f"{' lot ' + lot if lot else ''}: count the location, or short-pick"
         )
     if (
@@ -558,6 +579,7 @@ def check_pick(
     done = facts.picked + quantity == facts.quantity
     return rows.PickWrite(
         list_id=facts.list_id,
+        wave_id=facts.wave_id,
         task_id=facts.task_id,
         node_id=facts.node_id,
         location_id=facts.location_id,
@@ -601,6 +623,7 @@ def finish_if_done(
     now: datetime,
     *,
     list_locked: bool = False,
+    end: rows.ListEnd | None = None,
 ) -> bool:
     """Close the list when no task is open: shipments with units in their totes go to
     packing (the others, emptied by cancellations and short picks, are cancelled), orders
@@ -609,48 +632,87 @@ def finish_if_done(
 
     The list is locked before its tasks are counted (unless the caller holds it), in a
     statement of its own: a pick and a cancellation of another order on the list, each
-    waiting for the other's commit, then count what the other did."""
+    waiting for the other's commit, then count what the other did. A pick gives the list
+    as its writes left it (``end``), read after it took the list's lock."""
     if not list_locked:
         rows.lock_list(uow.session, list_id)
-    end = rows.list_end(uow.session, list_id)
+    if end is None:
+        end = rows.list_end(uow.session, list_id)
     if (
         end is None
         or end.open_tasks
         or end.status in (PickListStatus.DONE, PickListStatus.CANCELLED)
     ):
         return False
-    rows.close_list(
-        uow.session,
-        list_id,
-        end.status,
-        picked=[s.id for s in end.shipments if s.picked_units > 0],
-        emptied=[s.id for s in end.shipments if s.picked_units == 0],
-        who=who,
-        at=now,
-    )
     # Another list of the same order, or of the same wave, may be finishing at this very
-    # moment: under these locks, and read in statements of their own, the later of the two
+    # moment: under these locks, and read in a statement of its own, the later of the two
     # sees the earlier's work.
     orders = sorted({s.order_id for s in end.shipments})
     rows.lock_orders_and_wave(uow.session, orders, wave_id)
-    orders_now, wave = rows.progress(uow.session, orders, wave_id)
-    done = [
-        o.id
-        for o in orders_now
-        if o.status is OrderStatus.PICKING and not o.picking and not o.reserved
+    others, wave = rows.progress(uow.session, orders, wave_id, beside=list_id)
+    closing = _closing(end.status, end.shipments)
+    rows.close_list(
+        uow.session,
+        list_id,
+        closing.status_before,
+        picked=closing.picked,
+        emptied=closing.emptied,
+        wave_done=wave_id if _wave_done(wave) else None,
+        who=who,
+        at=now,
+    )
+    _orders_picked(uow, list_id, others, who)
+    return True
+
+
+def _closing(
+    status: PickListStatus,
+    shipments: Sequence[rows.ShipmentOnList],
+    picking_into: int | None = None,
+) -> rows.ListClose:
+    """A finished list's shipments: to packing with units in their totes (or the one a
+    pick is putting units into now), cancelled when nothing was picked for them."""
+    picked = tuple(s.id for s in shipments if s.picked_units > 0 or s.id == picking_into)
+    emptied = tuple(s.id for s in shipments if s.id not in picked)
+    return rows.ListClose(status, picked, emptied)
+
+
+def _wave_done(wave: rows.WaveProgress) -> bool:
+    """A released wave is done when no other list of it is still open."""
+    return wave.status is WaveStatus.RELEASED and wave.lists_open == 0
+
+
+def _after_list(
+    uow: UnitOfWork,
+    list_id: int,
+    wave_id: int,
+    who: Who,
+    progress: tuple[list[rows.OrderProgress], rows.WaveProgress],
+) -> None:
+    """A pick closed its list: its wave and its orders move on where they are finished."""
+    others, wave = progress
+    if _wave_done(wave):
+        rows.finish_wave(uow.session, wave_id)
+    _orders_picked(uow, list_id, others, who)
+
+
+def _orders_picked(
+    uow: UnitOfWork, list_id: int, orders: Sequence[rows.OrderProgress], who: Who
+) -> None:
+    """Orders being picked with nothing left on another list and nothing waiting for a
+    wave are picked."""
+    picked = [
+        o.id for o in orders if o.status is OrderStatus.PICKING and not o.picking and not o.reserved
     ]
-    if done:
+    if picked:
         lifecycle.transition_many(
             uow.session,
-            done,
+            picked,
             OrderStatus.PICKED,
             Actor(who.actor, who.user_id, who.station_id),
             expected=OrderStatus.PICKING,
             note=f"pick list {list_id}",
         )
-    if wave.status is WaveStatus.RELEASED and wave.lists_open == 0:
-        rows.set_wave_status(uow.session, wave_id, WaveStatus.RELEASED, WaveStatus.DONE)
-    return True
 
 
 def close_if_empty(

@@ -52,9 +52,8 @@ def facts(**changes: Any) -> pick_rows.PickFacts:
         "picked": 1,
         "lot": "",
         "location_id": 5,
-        "location_code": "A-01-01-1",
         "product_id": 9,
-        "sku": "SKU-9",
+        "shipment_id": 8,
         "tote": "TOTE-1",
         "order_line_id": 11,
         "allocation_id": 12,
@@ -64,6 +63,7 @@ def facts(**changes: Any) -> pick_rows.PickFacts:
         "order_status": OrderStatus.PICKING,
         "order_ref": "web/W-13",
         "on_hand": 10,
+        "others_open": 2,
         "seen_serials": frozenset(),
     }
     fields.update(changes)
@@ -77,6 +77,7 @@ def check(found: pick_rows.PickFacts, **scan: Any) -> pick_rows.PickWrite:
         "tote": "TOTE-1",
         "serials": (),
         "expiry": None,
+        "names": lambda: pick_rows.TaskNames("A-01-01-1", "SKU-9"),
     }
     given.update(scan)
     return check_pick(found, **given)
@@ -278,3 +279,28 @@ def test_a_write_whose_read_went_stale_runs_again_and_the_new_read_names_the_rea
     )
     assert len(reads) == 2, "the pick ran again whole after its guarded write failed"
     assert books(floor) == before
+
+
+def test_the_last_pick_closes_its_list_even_when_its_read_counted_a_task_still_open(
+    floor: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = picker(floor)
+    view, _task = claim_with(floor, who, lambda t: not t.track_serial)
+    while len([t for t in view.tasks if t.status is PickTaskStatus.OPEN]) > 1:
+        view = pick_task(floor, who, view)
+    # The read before the last pick saw another task open (one a cancellation had just
+    # closed, as a read that waited for its locks can): the pick's own statement, which
+    # counts the list as it leaves it, still finds the list finished.
+    real = pick_rows.pick_facts
+
+    def one_more_open(session: Any, task_id: int, **kwargs: Any) -> Any:
+        found = real(session, task_id, **kwargs)
+        return None if found is None else replace(found, others_open=found.others_open + 1)
+
+    monkeypatch.setattr(pick_rows, "pick_facts", one_more_open)
+    view = pick_task(floor, who, view)
+    assert view.status is PickListStatus.DONE
+    with UnitOfWork(floor, read_only=True) as uow:
+        kinds = [e[0] for e in pick_rows.events(uow.session, view.id)]
+    assert kinds[-2:] == ["pick", "done"]
+    assert all(t.status == "picked" for t in view.totes)

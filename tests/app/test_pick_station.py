@@ -265,3 +265,58 @@ def test_a_list_taken_over_on_another_terminal_is_no_longer_the_first_ones(floor
     with pytest.raises(StationError, match="no longer yours"):
         station.skip(floor, first, view.id, taken.tasks[0].id)
     assert station.heartbeat(floor, second, view.id).ours
+
+
+def test_picking_every_list_finishes_its_orders_and_waves_through_the_lifecycle(
+    floor: Engine,
+) -> None:
+    from data.models import (
+        AllocationStatus,
+        LineAllocation,
+        OrderEvent,
+        OrderLine,
+        Wave,
+        WaveStatus,
+    )
+
+    who = picker(floor)
+    lists = 0
+    while (view := station.claim_next(floor, who)) is not None:
+        lists += 1
+        view = load_totes(floor, who, view)
+        while view.current is not None:
+            view = pick_task(floor, who, view)
+        assert view.status is PickListStatus.DONE
+    assert lists > 1
+    with UnitOfWork(floor, read_only=True) as uow:
+        s = uow.session
+        waves = set(s.scalars(select(Wave.status)))
+        on_lists = set(s.scalars(select(Shipment.order_id)))
+        statuses = dict(
+            s.execute(select(Order.id, Order.status).where(Order.id.in_(on_lists))).tuples().all()
+        )
+        waiting = set(
+            s.scalars(
+                select(OrderLine.order_id)
+                .join(LineAllocation, LineAllocation.order_line_id == OrderLine.id)
+                .where(
+                    OrderLine.order_id.in_(on_lists),
+                    LineAllocation.status == AllocationStatus.RESERVED,
+                )
+            )
+        )
+        moves = s.execute(
+            select(OrderEvent.order_id, OrderEvent.from_status, OrderEvent.actor).where(
+                OrderEvent.to_status == OrderStatus.PICKED
+            )
+        ).all()
+        assert inventory.reconcile(s) == []
+    assert waves == {WaveStatus.DONE}
+    # An order with units still reserved (at another node, or for a later wave) is still
+    # being picked; every other one is picked.
+    assert {o for o, st in statuses.items() if st is OrderStatus.PICKING} == waiting
+    assert {o for o, st in statuses.items() if st is OrderStatus.PICKED} == on_lists - waiting
+    assert on_lists - waiting
+    # Each order became picked once, from picking, by the picker who finished it.
+    assert sorted(o for o, _, _ in moves) == sorted(on_lists - waiting)
+    assert {(f, a) for _, f, a in moves} == {(OrderStatus.PICKING, who.badge)}
