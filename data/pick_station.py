@@ -398,7 +398,20 @@ def _units_in(shipment: Any) -> Any:
 
 
 _ORDERS_OF_LIST = (
-    select(Shipment.id, Shipment.order_id, _units_in(Shipment))
+    select(
+        Shipment.id,
+        Shipment.order_id,
+        _units_in(Shipment),
+        Wave.status,
+        select(func.count())
+        .where(
+            PickList.wave_id == Wave.id,
+            PickList.id != Shipment.pick_list_id,
+            PickList.status.not_in((PickListStatus.DONE, PickListStatus.CANCELLED)),
+        )
+        .correlate(Wave, Shipment)
+        .scalar_subquery(),
+    )
     .join(Order, Order.id == Shipment.order_id)
     .join(Wave, Wave.id == bindparam("b_wave"))
     .where(
@@ -410,14 +423,30 @@ _ORDERS_OF_LIST = (
 )
 
 
-def lock_orders_of_list(session: Session, list_id: int, wave_id: int) -> tuple[ShipmentOnList, ...]:
+@dataclass(frozen=True)
+class HeldList:
+    """A list's shipments still being picked, with the units in their totes, and where
+    its wave stands besides it, as read while taking their locks."""
+
+    shipments: tuple[ShipmentOnList, ...]
+    wave: WaveProgress | None
+    """Read by the statement that took the wave's lock: if it waited for another list of
+    the wave, that list may still count as open here (a later read counts it closed)."""
+
+
+def lock_orders_of_list(session: Session, list_id: int, wave_id: int) -> HeldList:
     """Hold the orders of the list's shipments still being picked, and its wave, as
     ``lock_orders_and_wave`` does (one statement on PostgreSQL); those shipments and the
     units in their totes (picks on the list wait for its lock, which the caller holds)."""
     rows = session.execute(_ORDERS_OF_LIST, {"b_list": list_id, "b_wave": wave_id}).all()
-    if not rows and _row_locks(session):
-        session.execute(select(Wave.id).where(Wave.id == wave_id).with_for_update())
-    return tuple(ShipmentOnList(r[0], r[1], int(r[2])) for r in rows)
+    if not rows:
+        if _row_locks(session):
+            session.execute(select(Wave.id).where(Wave.id == wave_id).with_for_update())
+        return HeldList((), None)
+    return HeldList(
+        tuple(ShipmentOnList(r[0], r[1], int(r[2])) for r in rows),
+        WaveProgress(rows[0][3], int(rows[0][4])),
+    )
 
 
 def lock_list(session: Session, list_id: int) -> None:
@@ -495,33 +524,6 @@ def stock_expiry(session: Session, location_id: int, lot: str) -> date | None:
     return session.scalar(
         select(Stock.expiry).where(Stock.location_id == location_id, Stock.lot == lot).limit(1)
     )
-
-
-def lock_claim(
-    session: Session, list_id: int, user_id: int, station_id: int | None = None
-) -> tuple[int, int, str] | None:
-    """(node id, wave id, node code) of a list this user holds (at this station, when
-    given), locked; None otherwise."""
-    row = session.execute(
-        _LOCK_CLAIM, {"list_id": list_id, "user_id": user_id, "station_id": station_id}
-    ).one_or_none()
-    return (row[0], row[1], row[2]) if row else None
-
-
-_LOCK_CLAIM = (
-    select(PickList.node_id, PickList.wave_id, Node.code)
-    .join(Node, Node.id == PickList.node_id)
-    .where(
-        PickList.id == bindparam("list_id"),
-        PickList.status == PickListStatus.CLAIMED,
-        PickList.claimed_by == bindparam("user_id"),
-        or_(
-            bindparam("station_id", type_=BigInteger).is_(None),
-            PickList.claimed_station_id == bindparam("station_id", type_=BigInteger),
-        ),
-    )
-    .with_for_update(of=PickList)
-)
 
 
 @dataclass(frozen=True)
@@ -741,11 +743,13 @@ def task_names(session: Session, task_id: int) -> TaskNames:
 @dataclass(frozen=True)
 class ListClose:
     """The end of a list as decided: the status it was read in, the shipments with units
-    in their totes (to packing) and those left empty (cancelled)."""
+    in their totes (to packing) and those left empty (cancelled), and its wave when the
+    wave is done with it."""
 
     status_before: PickListStatus
     picked: tuple[int, ...]
     emptied: tuple[int, ...]
+    wave_id: int | None = None
 
 
 def _closing_params(close: ListClose) -> dict[str, object]:
@@ -756,6 +760,9 @@ def _closing_params(close: ListClose) -> dict[str, object]:
         "shipment_ids": sorted({*close.picked, *close.emptied}),
         "shipment_picked": ShipmentStatus.PICKED.value,
         "shipment_cancelled": ShipmentStatus.CANCELLED.value,
+        "wave_to_close": close.wave_id,
+        "wave_done": WaveStatus.DONE.value,
+        "wave_released": WaveStatus.RELEASED.value,
     }
 
 
@@ -813,7 +820,18 @@ done AS (
     SELECT :list_id, NULL, 'done', 0, '', '', NULL, '', '', :at, :actor, :user_id, :station_id
     FROM {after}
     RETURNING id
+),
+wav AS (
+    UPDATE waves AS w
+    SET status = :wave_done
+    WHERE w.id = CAST(:wave_to_close AS BIGINT) AND w.status = :wave_released
+    RETURNING w.id
 )"""
+_CLOSED = """
+    (SELECT count(*) FROM lst) AS lists,
+    (SELECT count(*) FROM shp) AS closed_shipments,
+    (SELECT count(*) FROM wav) AS closed_waves
+"""
 
 # On PostgreSQL the writes of a pick are one statement of data-modifying CTEs. None of them
 # decides anything: each is conditional on what the rules saw (or, for stock and the
@@ -929,9 +947,7 @@ _PICK_TYPES = (
     bindparam("station_id", type_=BigInteger()),
     bindparam("user_id", type_=BigInteger()),
 )
-_CLOSED_WITH_PICK = """
-    , (SELECT count(*) FROM lst) AS lists, (SELECT count(*) FROM shp) AS closed_shipments
-"""
+_CLOSED_WITH_PICK = "," + _CLOSED
 _WRITE_PICK = text(_PICK_WRITES + _PICK_LEAVES).bindparams(*_PICK_TYPES)
 # The last pick of a list also closes it, and reads where its orders and wave stand.
 _WRITE_PICK_CLOSING = text(
@@ -1085,9 +1101,7 @@ def write_pick(
         )
         if closing is None:
             return PickLeaves(end)
-        shipments = len({*closing.picked, *closing.emptied})
-        if (row.lists, row.closed_shipments) != (1, shipments):
-            raise StaleRead(f"pick list {pick.list_id} changed since it was read")
+        _check_closed(pick.list_id, closing, row)
         orders = [
             OrderProgress(int(i), OrderStatus(st), bool(p), bool(r))
             for i, st, p, r in row.orders or ()
@@ -1173,16 +1187,7 @@ def write_pick(
         return PickLeaves(leaves)
     order_ids = sorted({s.order_id for s in leaves.shipments})
     standing = progress(session, order_ids, pick.wave_id, beside=pick.list_id)
-    close_list(
-        session,
-        pick.list_id,
-        closing.status_before,
-        picked=closing.picked,
-        emptied=closing.emptied,
-        wave_done=None,
-        who=who,
-        at=at,
-    )
+    close_list(session, pick.list_id, closing, who, at)
     return PickLeaves(leaves, standing)
 
 
@@ -1243,18 +1248,7 @@ _LIST_END = (
 
 
 _CLOSE_LIST = text(
-    "WITH"
-    + _CLOSE_LIST_WRITES.format(after="(VALUES (1)) AS one")
-    + """,
-wav AS (
-    UPDATE waves AS w
-    SET status = :wave_done
-    WHERE w.id = :wave_id AND w.status = :wave_released
-    RETURNING w.id
-)
-SELECT (SELECT count(*) FROM lst) AS lists, (SELECT count(*) FROM shp) AS shipments,
-       (SELECT count(*) FROM wav) AS waves
-"""
+    "WITH" + _CLOSE_LIST_WRITES.format(after="(VALUES (1)) AS one") + "\nSELECT" + _CLOSED
 ).bindparams(
     bindparam("at", type_=UTCDateTime()),
     bindparam("station_id", type_=BigInteger()),
@@ -1262,24 +1256,11 @@ SELECT (SELECT count(*) FROM lst) AS lists, (SELECT count(*) FROM shp) AS shipme
 )
 
 
-def close_list(
-    session: Session,
-    list_id: int,
-    status_before: PickListStatus,
-    *,
-    picked: Sequence[int],
-    emptied: Sequence[int],
-    wave_done: int | None,
-    who: Who,
-    at: datetime,
-) -> None:
+def close_list(session: Session, list_id: int, close: ListClose, who: Who, at: datetime) -> None:
     """Write the end of a list as decided: the list done, the ``picked`` shipments to
     packing, the ``emptied`` ones (nothing was picked for them) cancelled, its history
-    row, and the wave ``wave_done`` (when this was its last list) done. One statement on
-    PostgreSQL. Raises StaleRead when the list, a shipment or the wave was no longer as
-    read."""
-    shipment_ids = sorted({*picked, *emptied})
-    waves = 0 if wave_done is None else 1
+    row, and its wave done when it was the wave's last list. One statement on PostgreSQL.
+    Raises StaleRead when the list, a shipment or the wave was no longer as read."""
     if _row_locks(session):
         row = (
             session.connection()
@@ -1287,11 +1268,8 @@ def close_list(
                 _CLOSE_LIST,
                 {
                     "list_id": list_id,
-                    **_closing_params(ListClose(status_before, tuple(picked), tuple(emptied))),
+                    **_closing_params(close),
                     "picking": ShipmentStatus.PICKING.value,
-                    "wave_id": wave_done,
-                    "wave_done": WaveStatus.DONE.value,
-                    "wave_released": WaveStatus.RELEASED.value,
                     "at": at,
                     "actor": who.actor,
                     "user_id": who.user_id,
@@ -1300,16 +1278,18 @@ def close_list(
             )
             .one()
         )
-        if (row.lists, row.shipments, row.waves) != (1, len(shipment_ids), waves):
-            raise StaleRead(f"pick list {list_id} changed since it was read")
+        _check_closed(list_id, close, row)
         return
     moved = session.execute(
         update(PickList)
-        .where(PickList.id == list_id, PickList.status == status_before)
+        .where(PickList.id == list_id, PickList.status == close.status_before)
         .values(status=PickListStatus.DONE, done_at=at)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
-    for ids, status in ((picked, ShipmentStatus.PICKED), (emptied, ShipmentStatus.CANCELLED)):
+    for ids, status in (
+        (close.picked, ShipmentStatus.PICKED),
+        (close.emptied, ShipmentStatus.CANCELLED),
+    ):
         if ids:
             moved += session.execute(
                 update(Shipment)
@@ -1317,16 +1297,17 @@ def close_list(
                 .values(status=status)
                 .execution_options(synchronize_session=False)
             ).rowcount  # type: ignore[attr-defined]
-    if wave_done is not None:
-        moved += session.execute(
-            update(Wave)
-            .where(Wave.id == wave_done, Wave.status == WaveStatus.RELEASED)
-            .values(status=WaveStatus.DONE)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-    if moved != 1 + len(shipment_ids) + waves:
+    if close.wave_id is not None:
+        finish_wave(session, close.wave_id)
+    if moved != 1 + len(close.picked) + len(close.emptied):
         raise StaleRead(f"pick list {list_id} changed since it was read")
     add_event(session, list_id, "done", who, at)
+
+
+def _check_closed(list_id: int, close: ListClose, row: Any) -> None:
+    wanted = (1, len(close.picked) + len(close.emptied), 0 if close.wave_id is None else 1)
+    if (row.lists, row.closed_shipments, row.closed_waves) != wanted:
+        raise StaleRead(f"pick list {list_id} changed since it was read")
 
 
 @dataclass(frozen=True)

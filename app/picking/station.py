@@ -491,11 +491,22 @@ def confirm_pick(
         if pick.task_status is PickTaskStatus.DONE and facts.others_open == 0:
             # The list's last open task: its orders and wave are taken now, so that the
             # pick's statement also closes the list and reads where they stand.
-            shipments = rows.lock_orders_of_list(uow.session, list_id, facts.wave_id)
-            closing = _closing(facts.list_status, shipments, facts.shipment_id)
+            held = rows.lock_orders_of_list(uow.session, list_id, facts.wave_id)
+            # A wave whose other lists all count as closed under its lock is done with
+            # this one (a list counted open that a wait let close is seen after the write).
+            done_wave = held.wave is not None and _wave_done(held.wave)
+            closing = _closing(
+                facts.list_status,
+                held.shipments,
+                facts.shipment_id,
+                wave_id=facts.wave_id if done_wave else None,
+            )
         after = rows.write_pick(uow.session, pick, _who(who), now, closing=closing)
-        if after.progress is not None:
-            _after_list(uow, list_id, facts.wave_id, _who(who), after.progress)
+        if closing is not None and after.progress is not None:
+            others, wave = after.progress
+            if closing.wave_id is None and _wave_done(wave):
+                rows.finish_wave(uow.session, facts.wave_id)
+            _orders_picked(uow, list_id, others, _who(who))
             done = True
         else:
             done = finish_if_done(
@@ -650,17 +661,8 @@ def finish_if_done(
     orders = sorted({s.order_id for s in end.shipments})
     rows.lock_orders_and_wave(uow.session, orders, wave_id)
     others, wave = rows.progress(uow.session, orders, wave_id, beside=list_id)
-    closing = _closing(end.status, end.shipments)
-    rows.close_list(
-        uow.session,
-        list_id,
-        closing.status_before,
-        picked=closing.picked,
-        emptied=closing.emptied,
-        wave_done=wave_id if _wave_done(wave) else None,
-        who=who,
-        at=now,
-    )
+    closing = _closing(end.status, end.shipments, wave_id=wave_id if _wave_done(wave) else None)
+    rows.close_list(uow.session, list_id, closing, who, now)
     _orders_picked(uow, list_id, others, who)
     return True
 
@@ -669,31 +671,20 @@ def _closing(
     status: PickListStatus,
     shipments: Sequence[rows.ShipmentOnList],
     picking_into: int | None = None,
+    *,
+    wave_id: int | None,
 ) -> rows.ListClose:
     """A finished list's shipments: to packing with units in their totes (or the one a
-    pick is putting units into now), cancelled when nothing was picked for them."""
+    pick is putting units into now), cancelled when nothing was picked for them; and its
+    wave, when done with it."""
     picked = tuple(s.id for s in shipments if s.picked_units > 0 or s.id == picking_into)
     emptied = tuple(s.id for s in shipments if s.id not in picked)
-    return rows.ListClose(status, picked, emptied)
+    return rows.ListClose(status, picked, emptied, wave_id)
 
 
 def _wave_done(wave: rows.WaveProgress) -> bool:
     """A released wave is done when no other list of it is still open."""
     return wave.status is WaveStatus.RELEASED and wave.lists_open == 0
-
-
-def _after_list(
-    uow: UnitOfWork,
-    list_id: int,
-    wave_id: int,
-    who: Who,
-    progress: tuple[list[rows.OrderProgress], rows.WaveProgress],
-) -> None:
-    """A pick closed its list: its wave and its orders move on where they are finished."""
-    others, wave = progress
-    if _wave_done(wave):
-        rows.finish_wave(uow.session, wave_id)
-    _orders_picked(uow, list_id, others, who)
 
 
 def _orders_picked(
