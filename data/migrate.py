@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from data.models import Base
+from data.store import READ_ONLY
 
 
 def alembic_config() -> Config:
@@ -27,7 +28,13 @@ class MigrationRefused(RuntimeError):
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the store to `revision` (the newest by default)."""
+    """Migrate the store to `revision` (the newest by default).
+
+    Raises StoreTooNew, changing nothing, when a newer program has migrated the store.
+    """
+    current = current_revision(engine)
+    if current is not None and not known_revision(current):
+        raise StoreTooNew(current, head_revision())
     config = alembic_config()
     with engine.connect() as conn:
         config.attributes["connection"] = conn
@@ -36,9 +43,32 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the store is at, or None for an empty database."""
-    with engine.connect() as conn:
+    """The revision the store is at, or None for an empty database.
+
+    Only reads: on SQLite it takes no write lock, so many processes starting together
+    never queue on (or fail with "database is locked" at) this check.
+    """
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def known_revision(revision: str) -> bool:
+    """True when this program's migrations include `revision`; a store at an unknown one
+    was migrated by a newer Shipfloor."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return any(rev.revision == revision for rev in script.walk_revisions())
+
+
+class StoreTooNew(RuntimeError):
+    """The store is at a schema this program does not know: a newer Shipfloor migrated it."""
+
+    def __init__(self, revision: str, head: str | None) -> None:
+        super().__init__(
+            f"the store is at schema {revision}, which this program does not know (it knows "
+            f"up to {head}): a newer Shipfloor has migrated it. Upgrade this program to that "
+            "version; do not run an older one against it"
+        )
+        self.revision = revision
 
 
 def head_revision() -> str | None:
@@ -48,6 +78,6 @@ def head_revision() -> str | None:
 
 def schema_differences(engine: Engine) -> list[object]:
     """What differs between the migrated store and the models; empty when in step."""
-    with engine.connect() as conn:
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(context, Base.metadata))

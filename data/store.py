@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 DEFAULT_URL = "sqlite:///shipfloor.db"
@@ -32,6 +32,25 @@ class StoreURLError(ValueError):
     """The database URL cannot be used as a Shipfloor store."""
 
 
+def masked(url: str) -> str:
+    """A URL fit to show a person: any password replaced by ***, whatever the scheme.
+
+    A string that is not a URL at all has its `user:password@` part masked by hand, so a
+    mistyped URL can still be quoted in an error message.
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can read: mask the userinfo by hand
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            return url
+        userinfo, at, host = rest.rpartition("@")
+        if not at or ":" not in userinfo:
+            return url
+        user = userinfo.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+
+
 def resolve_url(url: str | None = None) -> str:
     """The store URL: the one given, else $SHIPFLOOR_DATABASE_URL, else ./shipfloor.db."""
     return normalize_url(url or os.environ.get(URL_ENV) or DEFAULT_URL)
@@ -43,7 +62,7 @@ def normalize_url(url: str) -> str:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse message
         raise StoreURLError(
-            f"{url!r} is not a database URL; use sqlite:///PATH or "
+            f"{masked(url)!r} is not a database URL; use sqlite:///PATH or "
             "postgresql://USER@HOST:PORT/DATABASE"
         ) from exc
     backend = parsed.get_backend_name()
@@ -52,12 +71,14 @@ def normalize_url(url: str) -> str:
     elif backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise StoreURLError(
-                f"{url!r}: the SQLite store must be a file (sqlite:///PATH); "
+                f"{masked(url)!r}: the SQLite store must be a file (sqlite:///PATH); "
                 "station processes share it"
             )
         parsed = parsed.set(drivername="sqlite+pysqlite")
     else:
-        raise StoreURLError(f"{url!r}: Shipfloor stores orders in SQLite or PostgreSQL only")
+        raise StoreURLError(
+            f"{masked(url)!r}: Shipfloor stores orders in SQLite or PostgreSQL only"
+        )
     return parsed.render_as_string(hide_password=False)
 
 
@@ -89,6 +110,30 @@ def ping(engine: Engine) -> None:
             f"cannot reach the store at {where}: {reason}. Check that the server is running "
             "and the database exists (createdb), or choose another --db"
         ) from None
+
+
+def lost_connection(exc: BaseException) -> str | None:
+    """The reason, when `exc` means the store went away mid-work (server down, connection
+    dropped, file gone); None for any other error. The transaction it was in is lost whole:
+    a database never keeps half of one."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    reason = str(orig).strip().splitlines()[0] if orig is not None else ""
+    driver = type(orig).__module__.split(".")[0]
+    gone = (
+        exc.connection_invalidated
+        # Class 08: connection exceptions; 57P01-57P03: the server is shutting down.
+        or (sqlstate or "").startswith("08")
+        or sqlstate in {"57P01", "57P02", "57P03"}
+        # psycopg gives every error the server sent a SQLSTATE; one without is the link.
+        or (driver == "psycopg" and sqlstate is None and isinstance(exc, OperationalError))
+        or (driver == "sqlite3" and ("unable to open" in reason or "disk I/O" in reason))
+    )
+    if not gone:
+        return None
+    return reason or "the connection was closed"
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

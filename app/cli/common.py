@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from data.migrate import current_revision, head_revision
+from data.migrate import StoreTooNew, current_revision, head_revision, known_revision
 from data.store import (
     StoreEngine,
     StoreUnavailable,
@@ -78,6 +84,8 @@ def require_current(engine: StoreEngine) -> None:
         where = engine.url.render_as_string(hide_password=True)
         if current is None:
             raise CommandError(f"the store at {where} is empty; run `shipfloor db upgrade` first")
+        if not known_revision(current):
+            raise CommandError(f"{where}: {StoreTooNew(current, head)}")
         raise CommandError(
             f"the store at {where} is at schema {current}, this program needs {head}; "
             "run `shipfloor db upgrade`"
@@ -127,3 +135,23 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
     return value
+
+
+_URL_WITH_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^:/@\s]+):[^@\s]+@", re.IGNORECASE)
+
+
+def masked_text(text: str) -> str:
+    """`text` with the password of any URL in it replaced by ***."""
+    return _URL_WITH_PASSWORD.sub(r"\1:***@", text)
+
+
+def write_crash_report(args: argparse.Namespace, exc: BaseException) -> Path:
+    """The traceback of an error no message foresaw, in a file (passwords masked)."""
+    folder = Path(tempfile.gettempdir()) / "shipfloor-errors"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = folder / f"{stamp}-{os.getpid()}.txt"
+    command = " ".join(sys.argv[1:]) or str(getattr(args, "command", ""))
+    details = "".join(traceback.format_exception(exc))
+    path.write_text(masked_text(f"shipfloor {command}\n\n{details}"), encoding="utf-8")
+    return path

@@ -14,6 +14,7 @@ from app.cli.common import (
 )
 from data.migrate import (
     MigrationRefused,
+    StoreTooNew,
     current_revision,
     schema_differences,
     upgrade,
@@ -27,6 +28,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         upgrade(engine)
     except MigrationRefused as exc:
         raise CommandError(f"the store stays at {before}: {exc}") from None
+    except StoreTooNew as exc:
+        raise CommandError(str(exc)) from None
     after = current_revision(engine)
     where = engine.url.render_as_string(hide_password=True)
     if before == after:

@@ -6,7 +6,11 @@ import argparse
 from collections.abc import Sequence
 
 from app.cli import bench, db, demo, devices, inventory, orders, route, shipping, station, waves
-from app.cli.common import CommandError, err
+from app.cli.common import CommandError, err, masked_text, write_crash_report
+from data.store import lost_connection
+
+UNEXPECTED = "the command stopped on an error it does not know how to explain"
+"""The start of the last-resort message; tests check no bad input ever reaches it."""
 
 # The order `shipfloor --help` lists the groups in.
 GROUPS = (station, demo, db, orders, inventory, route, waves, devices, shipping, bench)
@@ -43,4 +47,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("shipfloor: interrupted; every finished transaction is kept, none is half-done")
         return 130
+    except Exception as exc:  # the last line of defence: a person never sees a traceback
+        return _unexpected(args, exc)
     return code
+
+
+def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
+    """Say what happened in a sentence; keep the traceback in a file for whoever fixes it."""
+    reason = lost_connection(exc)
+    if reason is not None:
+        err.print(
+            f"shipfloor: lost the store in the middle of the command ({reason}). The "
+            "transaction it was in was rolled back whole, so nothing is half-written; "
+            "check that the database server is running and reachable, then run the "
+            "command again.",
+            markup=False,
+            emoji=False,
+        )
+        return 2
+    report = write_crash_report(args, exc)
+    err.print(
+        f"shipfloor: {UNEXPECTED} ({type(exc).__name__}: {masked_text(str(exc))}). "
+        "Nothing of the unfinished transaction was kept. Please report it with the "
+        f"details in {report}.",
+        markup=False,
+        emoji=False,
+    )
+    return 2

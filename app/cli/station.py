@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from app.actor import Actor
+from app.admin import UnknownStation, check_station
 from app.cli.common import (
     CommandError,
     current_engine,
@@ -25,6 +27,15 @@ def cmd_station(args: argparse.Namespace) -> int:
         built = " and ".join(f"`shipfloor station {r} --station ID`" for r in BUILT_ROLES)
         raise CommandError(f"the {args.role} station is not built yet; {built} are")
     engine = current_engine(args)
+    try:
+        check_station(engine, args.station)
+    except UnknownStation as exc:
+        raise CommandError(str(exc)) from None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CommandError(
+            "the station UI needs a terminal (its input and output are not one): run it in "
+            "a terminal window, or over ssh with -t"
+        )
     return run_station(engine, args.role, args.station, args.devices)
 
 
