@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,23 +33,13 @@ class StoreURLError(ValueError):
     """The database URL cannot be used as a Shipfloor store."""
 
 
-def masked(url: str) -> str:
-    """A URL fit to show a person: any password replaced by ***, whatever the scheme.
+_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^:/@\s]+):[^@\s]+@", re.IGNORECASE)
 
-    A string that is not a URL at all has its `user:password@` part masked by hand, so a
-    mistyped URL can still be quoted in an error message.
-    """
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL SQLAlchemy can read: mask the userinfo by hand
-        scheme, sep, rest = url.partition("://")
-        if not sep:
-            return url
-        userinfo, at, host = rest.rpartition("@")
-        if not at or ":" not in userinfo:
-            return url
-        user = userinfo.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
+
+def masked(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ***, whatever the scheme:
+    fit to show a person or to keep in a log, even when it is not a URL SQLAlchemy reads."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
 
 
 def resolve_url(url: str | None = None) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 import traceback
@@ -23,6 +22,7 @@ from data.store import (
     StoreUnavailable,
     StoreURLError,
     make_engine,
+    masked,
     ping,
     resolve_url,
     sqlite_path,
@@ -137,14 +137,6 @@ def positive(text: str) -> int:
     return value
 
 
-_URL_WITH_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^:/@\s]+):[^@\s]+@", re.IGNORECASE)
-
-
-def masked_text(text: str) -> str:
-    """`text` with the password of any URL in it replaced by ***."""
-    return _URL_WITH_PASSWORD.sub(r"\1:***@", text)
-
-
 def write_crash_report(args: argparse.Namespace, exc: BaseException) -> Path:
     """The traceback of an error no message foresaw, in a file (passwords masked)."""
     folder = Path(tempfile.gettempdir()) / "shipfloor-errors"
@@ -153,5 +145,5 @@ def write_crash_report(args: argparse.Namespace, exc: BaseException) -> Path:
     path = folder / f"{stamp}-{os.getpid()}.txt"
     command = " ".join(sys.argv[1:]) or str(getattr(args, "command", ""))
     details = "".join(traceback.format_exception(exc))
-    path.write_text(masked_text(f"shipfloor {command}\n\n{details}"), encoding="utf-8")
+    path.write_text(masked(f"shipfloor {command}\n\n{details}"), encoding="utf-8")
     return path

@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Sequence
 
 from app.cli import bench, db, demo, devices, inventory, orders, route, shipping, station, waves
-from app.cli.common import CommandError, err, masked_text, write_crash_report
-from data.store import lost_connection
+from app.cli.common import CommandError, err, write_crash_report
+from data.store import lost_connection, masked
 
 UNEXPECTED = "the command stopped on an error it does not know how to explain"
 """The start of the last-resort message; tests check no bad input ever reaches it."""
@@ -67,7 +67,7 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
         return 2
     report = write_crash_report(args, exc)
     err.print(
-        f"shipfloor: {UNEXPECTED} ({type(exc).__name__}: {masked_text(str(exc))}). "
+        f"shipfloor: {UNEXPECTED} ({type(exc).__name__}: {masked(str(exc))}). "
         "Nothing of the unfinished transaction was kept. Please report it with the "
         f"details in {report}.",
         markup=False,
