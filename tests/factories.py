@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from app.users import LoggedIn
 from data.demo import DEMO_EPOCH
 from data.models import (
     Channel,
@@ -21,6 +22,7 @@ from data.models import (
     PromoCode,
     PromoCodeChannel,
     PromoKind,
+    Role,
     Stock,
 )
 from data.uow import UnitOfWork
@@ -220,3 +222,18 @@ def age_demo_stock(engine: Engine) -> None:
             assert row.expiry is not None
             row.expiry = row.expiry + shift
         uow.commit()
+
+
+# A picker logged in at PICK-01, for flow tests that need no store.
+PAT = LoggedIn(
+    user_id=1,
+    badge="U1001",
+    name="Pat Picker",
+    roles=frozenset({Role.PICKER}),
+    station_id=1,
+    station_code="PICK-01",
+    station_role="pick",
+    node_id=1,
+    node_code="WH1",
+    node_timezone="Europe/London",
+)

@@ -18,20 +18,7 @@ from app.login_flow import (
 )
 from app.scanning import ScanEvent
 from app.users import LoggedIn, LoginError
-from data.models import Role
-
-PAT = LoggedIn(
-    user_id=1,
-    badge="U1001",
-    name="Pat Picker",
-    roles=frozenset({Role.PICKER}),
-    station_id=1,
-    station_code="PICK-01",
-    station_role="pick",
-    node_id=1,
-    node_code="WH1",
-    node_timezone="Europe/London",
-)
+from tests.factories import PAT
 
 
 class FakeTerminal:

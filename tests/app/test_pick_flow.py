@@ -37,24 +37,13 @@ from app.picking.station import (
 )
 from app.scanning import ScanEvent
 from app.users import LoggedIn
-from data.models import PickListStatus, PickTaskStatus, Role
+from data.models import PickListStatus, PickTaskStatus
+from tests.factories import PAT
 
 TODAY = date(2026, 6, 1)
 PLAIN = "5012345658308"
 OTHER = "5012345036670"
 SERIAL = "5012345871301"
-PAT = LoggedIn(
-    user_id=1,
-    badge="U1001",
-    name="Pat Picker",
-    roles=frozenset({Role.PICKER}),
-    station_id=1,
-    station_code="PICK-01",
-    station_role="pick",
-    node_id=1,
-    node_code="WH1",
-    node_timezone="Europe/London",
-)
 
 
 # --- a pick list and a terminal without a store ------------------------------------------
