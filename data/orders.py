@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import BigInteger, BindParameter, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_new_rows, insert_rows
@@ -294,98 +294,107 @@ def _upsert_customers(session: Session, orders: Sequence[NewOrder], at: datetime
     return ids
 
 
-def change_status(
-    session: Session,
-    order_id: int,
-    current: OrderStatus,
-    wanted: OrderStatus,
-    *,
-    actor: str,
-    user_id: int | None,
-    station_id: int | None,
-    at: datetime,
-    note: str = "",
-) -> bool:
-    """Move an order from `current` to `wanted` and record it; False if it was not `current`.
+@dataclass(frozen=True)
+class StatusChange:
+    """Orders to move from ``current`` to ``wanted`` with a history row each, as the
+    lifecycle allowed it: who, where, when and why."""
 
-    The caller (app.orders.lifecycle) decides whether the move is allowed.
-    """
-    moved = change_statuses(
-        session,
-        (order_id,),
-        current,
-        wanted,
-        actor=actor,
-        user_id=user_id,
-        station_id=station_id,
-        at=at,
-        note=note,
+    order_ids: tuple[int, ...]
+    current: OrderStatus
+    wanted: OrderStatus
+    actor: str
+    user_id: int | None
+    station_id: int | None
+    at: datetime
+    note: str = ""
+
+
+def change_status(session: Session, change: StatusChange) -> bool:
+    """Move one order from ``current`` to ``wanted`` and record it; False if it was not
+    ``current``. The caller (app.orders.lifecycle) decides whether the move is allowed."""
+    (order_id,) = change.order_ids
+    return change_statuses(session, change) == [order_id]
+
+
+def status_change_ctes(name: str) -> str:
+    """A status change as common table expressions of a PostgreSQL statement that writes
+    more (a pick with its order's first move): ``{name}`` holds the ids that moved, with
+    their history rows written. Its parameters are :func:`status_change_params` and
+    :func:`status_change_binds` with the same ``name``."""
+    return f"""
+{name}_moved AS (
+    UPDATE orders AS o
+    SET status = :{name}_wanted
+    WHERE o.id = ANY(CAST(:{name}_ids AS BIGINT[])) AND o.status = :{name}_current
+    RETURNING o.id
+),
+{name} AS (
+    INSERT INTO order_events
+        (order_id, from_status, to_status, at, actor, user_id, station_id, note)
+    SELECT id, :{name}_current, :{name}_wanted, :{name}_at, :{name}_actor, :{name}_user_id,
+           :{name}_station_id, :{name}_note
+    FROM {name}_moved
+    RETURNING order_id
+)"""
+
+
+def status_change_params(change: StatusChange, name: str) -> dict[str, object]:
+    return {
+        f"{name}_ids": sorted(set(change.order_ids)),
+        f"{name}_current": change.current.value,
+        f"{name}_wanted": change.wanted.value,
+        f"{name}_at": change.at,
+        f"{name}_actor": change.actor,
+        f"{name}_user_id": change.user_id,
+        f"{name}_station_id": change.station_id,
+        f"{name}_note": change.note,
+    }
+
+
+def status_change_binds(name: str) -> tuple[BindParameter[Any], ...]:
+    return (
+        bindparam(f"{name}_at", type_=UTCDateTime()),
+        bindparam(f"{name}_station_id", type_=BigInteger()),
+        bindparam(f"{name}_user_id", type_=BigInteger()),
     )
-    return moved == [order_id]
 
 
 # On PostgreSQL a status change and its history rows are one statement.
 _CHANGE_STATUSES = text(
+    "WITH" + status_change_ctes("change") + "\nSELECT order_id FROM change"
+).bindparams(*status_change_binds("change"))
+
+
+def change_statuses(session: Session, change: StatusChange) -> list[int]:
+    """Move the orders that are ``current`` to ``wanted``, with a history row each; returns
+    the ids that moved (sorted). Orders in any other status stay as they are.
+
+    The caller (app.orders.lifecycle) decides whether the move is allowed. This, with
+    :func:`change_status` and the statements built from :func:`status_change_ctes`, is
+    the only writer of an order's status.
     """
-WITH moved AS (
-    UPDATE orders AS o
-    SET status = :wanted
-    WHERE o.id = ANY(CAST(:ids AS BIGINT[])) AND o.status = :current
-    RETURNING o.id
-)
-INSERT INTO order_events (order_id, from_status, to_status, at, actor, user_id, station_id, note)
-SELECT id, :current, :wanted, :at, :actor, :user_id, :station_id, :note
-FROM moved
-RETURNING order_id
-"""
-).bindparams(
-    bindparam("at", type_=UTCDateTime()),
-    bindparam("station_id", type_=BigInteger()),
-    bindparam("user_id", type_=BigInteger()),
-)
-
-
-def change_statuses(
-    session: Session,
-    order_ids: Sequence[int],
-    current: OrderStatus,
-    wanted: OrderStatus,
-    *,
-    actor: str,
-    user_id: int | None,
-    station_id: int | None,
-    at: datetime,
-    note: str = "",
-) -> list[int]:
-    """Move the orders that are `current` to `wanted`, with a history row each; returns the
-    ids that moved (sorted). Orders in any other status stay as they are.
-
-    The caller (app.orders.lifecycle) decides whether the move is allowed. This and
-    :func:`change_status` are the only writers of an order's status.
-    """
-    ids = sorted(set(order_ids))
+    ids = sorted(set(change.order_ids))
     if not ids:
         return []
-    who = {
-        "at": at,
-        "actor": actor,
-        "user_id": user_id,
-        "station_id": station_id,
-        "note": note,
-    }
     if session.get_bind().dialect.name == "postgresql":
         found = session.connection().execute(
-            _CHANGE_STATUSES,
-            {"ids": ids, "current": current.value, "wanted": wanted.value, **who},
+            _CHANGE_STATUSES, status_change_params(change, "change")
         )
         return sorted(int(o) for o in found.scalars())
+    who = {
+        "at": change.at,
+        "actor": change.actor,
+        "user_id": change.user_id,
+        "station_id": change.station_id,
+        "note": change.note,
+    }
     moved: list[int] = []
     for start in range(0, len(ids), 500):
         moved.extend(
             session.scalars(
                 update(Order)
-                .where(Order.id.in_(ids[start : start + 500]), Order.status == current)
-                .values(status=wanted)
+                .where(Order.id.in_(ids[start : start + 500]), Order.status == change.current)
+                .values(status=change.wanted)
                 .returning(Order.id)
                 .execution_options(synchronize_session=False)
             )
@@ -393,7 +402,10 @@ def change_statuses(
     if moved:
         session.execute(
             insert(OrderEvent),
-            [{"order_id": o, "from_status": current, "to_status": wanted, **who} for o in moved],
+            [
+                {"order_id": o, "from_status": change.current, "to_status": change.wanted, **who}
+                for o in moved
+            ],
         )
     return sorted(moved)
 

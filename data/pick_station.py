@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    BindParameter,
     ColumnElement,
     Date,
     Select,
     String,
+    TextClause,
     any_,
     bindparam,
     case,
@@ -64,6 +66,13 @@ from data.models import (
     User,
     Wave,
     WaveStatus,
+)
+from data.orders import (
+    StatusChange,
+    change_statuses,
+    status_change_binds,
+    status_change_ctes,
+    status_change_params,
 )
 from data.types import UTCDateTime
 from data.uow import StaleRead
@@ -397,6 +406,7 @@ def _units_in(shipment: Any) -> Any:
     )
 
 
+_OTHER_SHIPMENT = aliased(Shipment)
 _ORDERS_OF_LIST = (
     select(
         Shipment.id,
@@ -411,6 +421,24 @@ _ORDERS_OF_LIST = (
         )
         .correlate(Wave, Shipment)
         .scalar_subquery(),
+        Order.status,
+        select(_OTHER_SHIPMENT.id)
+        .where(
+            _OTHER_SHIPMENT.order_id == Order.id,
+            _OTHER_SHIPMENT.pick_list_id != Shipment.pick_list_id,
+            _OTHER_SHIPMENT.status == ShipmentStatus.PICKING,
+        )
+        .correlate(Order, Shipment)
+        .exists(),
+        select(LineAllocation.id)
+        .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
+        .where(
+            OrderLine.order_id == Order.id,
+            LineAllocation.status == AllocationStatus.RESERVED,
+            LineAllocation.id != bindparam("b_leaving"),
+        )
+        .correlate(Order)
+        .exists(),
     )
     .join(Order, Order.id == Shipment.order_id)
     .join(Wave, Wave.id == bindparam("b_wave"))
@@ -426,26 +454,36 @@ _ORDERS_OF_LIST = (
 @dataclass(frozen=True)
 class HeldList:
     """A list's shipments still being picked, with the units in their totes, and where
-    its wave stands besides it, as read while taking their locks."""
+    its orders and its wave stand besides it, as read while taking their locks."""
 
     shipments: tuple[ShipmentOnList, ...]
     wave: WaveProgress | None
-    """Read by the statement that took the wave's lock: if it waited for another list of
-    the wave, that list may still count as open here (a later read counts it closed)."""
+    orders: tuple[OrderProgress, ...] = ()
+    """Read by the statement that took the locks: if it waited for another list of the
+    wave or of an order, that list may still count as open here (a later read counts it
+    closed), so a decision made on these is checked against a later read."""
 
 
-def lock_orders_of_list(session: Session, list_id: int, wave_id: int) -> HeldList:
+def lock_orders_of_list(
+    session: Session, list_id: int, wave_id: int, *, leaving: int | None = None
+) -> HeldList:
     """Hold the orders of the list's shipments still being picked, and its wave, as
     ``lock_orders_and_wave`` does (one statement on PostgreSQL); those shipments and the
-    units in their totes (picks on the list wait for its lock, which the caller holds)."""
-    rows = session.execute(_ORDERS_OF_LIST, {"b_list": list_id, "b_wave": wave_id}).all()
+    units in their totes (picks on the list wait for its lock, which the caller holds),
+    and where the orders stand, the allocation ``leaving`` counted as no longer reserved
+    (the pick about to be written takes all of it)."""
+    rows = session.execute(
+        _ORDERS_OF_LIST, {"b_list": list_id, "b_wave": wave_id, "b_leaving": leaving or 0}
+    ).all()
     if not rows:
         if _row_locks(session):
             session.execute(select(Wave.id).where(Wave.id == wave_id).with_for_update())
         return HeldList((), None)
+    orders = {r[1]: OrderProgress(r[1], r[5], bool(r[6]), bool(r[7])) for r in rows}
     return HeldList(
         tuple(ShipmentOnList(r[0], r[1], int(r[2])) for r in rows),
         WaveProgress(rows[0][3], int(rows[0][4])),
+        tuple(orders.values()),
     )
 
 
@@ -948,17 +986,32 @@ _PICK_TYPES = (
     bindparam("user_id", type_=BigInteger()),
 )
 _CLOSED_WITH_PICK = "," + _CLOSED
-_WRITE_PICK = text(_PICK_WRITES + _PICK_LEAVES).bindparams(*_PICK_TYPES)
-# The last pick of a list also closes it, and reads where its orders and wave stand.
-_WRITE_PICK_CLOSING = text(
-    _PICK_WRITES.rstrip()
-    + ","
-    + _CLOSE_LIST_WRITES.format(after="evt")
-    + "\n"
-    + _PICK_LEAVES.rstrip()
-    + _PICK_LEAVES_AT_END.rstrip()
-    + _CLOSED_WITH_PICK
-).bindparams(*_PICK_TYPES)
+_MOVED = "orders_moved"
+"""The name of the order status change a pick's statement writes with it."""
+
+
+def _write_pick_statement(*, closing: bool, moving: bool) -> TextClause:
+    """The statement of a pick; the last pick of a list also closes it and reads where its
+    orders and wave stand; a pick may also write an order status change (planned by the
+    lifecycle)."""
+    writes = _PICK_WRITES.rstrip()
+    leaves = _PICK_LEAVES.rstrip()
+    binds: tuple[BindParameter[Any], ...] = _PICK_TYPES
+    if moving:
+        writes += "," + status_change_ctes(_MOVED)
+        leaves += f",\n    (SELECT count(*) FROM {_MOVED}) AS {_MOVED}"
+        binds += status_change_binds(_MOVED)
+    if closing:
+        writes += "," + _CLOSE_LIST_WRITES.format(after="evt")
+        leaves += _PICK_LEAVES_AT_END.rstrip() + _CLOSED_WITH_PICK
+    return text(writes + "\n" + leaves).bindparams(*binds)
+
+
+_WRITE_PICK = {
+    (closing, moving): _write_pick_statement(closing=closing, moving=moving)
+    for closing in (False, True)
+    for moving in (False, True)
+}
 
 _TAKE_TASK_UNITS = (
     update(PickTask)
@@ -1023,6 +1076,7 @@ def write_pick(
     at: datetime,
     *,
     closing: ListClose | None = None,
+    orders: StatusChange | None = None,
 ) -> PickLeaves:
     """Write a pick the rules allowed: the task, the location's stock, the node's position,
     the allocation (split when part of it stays reserved), the serials, and the history.
@@ -1037,7 +1091,9 @@ def write_pick(
     statement waited for stock is not, and leaves the list for the station to close.
     With ``closing`` (the pick was the list's last open task, and the caller holds the
     list's orders and wave: ``lock_orders_of_list``) it also writes the end of the list as
-    decided, and reads where the orders and the wave stand besides the list."""
+    decided, and reads where the orders and the wave stand besides the list (as they were
+    before ``orders``). With ``orders`` it also writes that status change (planned by the
+    lifecycle), all of whose orders must move."""
     who_columns = {
         "at": at,
         "actor": who.actor,
@@ -1049,7 +1105,7 @@ def write_pick(
         row = (
             session.connection()
             .execute(
-                _WRITE_PICK if closing is None else _WRITE_PICK_CLOSING,
+                _WRITE_PICK[closing is not None, orders is not None],
                 {
                     "list_id": pick.list_id,
                     "task_id": pick.task_id,
@@ -1087,12 +1143,16 @@ def write_pick(
                         }
                     ),
                     **who_columns,
+                    **({} if orders is None else status_change_params(orders, _MOVED)),
                 },
             )
             .one()
         )
         took = (row.tasks, row.stock, row.positions, row.allocations, row.serials)
-        if took != (1, 1, 1, 1, len(pick.serials)):
+        moved = len(orders.order_ids) if orders is not None else 0
+        if took != (1, 1, 1, 1, len(pick.serials)) or (
+            orders is not None and row.orders_moved != moved
+        ):
             raise StaleRead(f"pick of task {pick.task_id}: rows changed since they were read")
         end = ListEnd(
             PickListStatus(row.list_status),
@@ -1102,11 +1162,12 @@ def write_pick(
         if closing is None:
             return PickLeaves(end)
         _check_closed(pick.list_id, closing, row)
-        orders = [
+        read = [
             OrderProgress(int(i), OrderStatus(st), bool(p), bool(r))
             for i, st, p, r in row.orders or ()
         ]
-        return PickLeaves(end, (orders, WaveProgress(WaveStatus(row.wave_status), row.lists_open)))
+        wave = WaveProgress(WaveStatus(row.wave_status), row.lists_open)
+        return PickLeaves(end, (read, wave))
     conn = session.connection()
     params = {
         "b_task": pick.task_id,
@@ -1183,11 +1244,14 @@ def write_pick(
     )
     leaves = list_end(session, pick.list_id)
     assert leaves is not None
-    if closing is None:
-        return PickLeaves(leaves)
-    order_ids = sorted({s.order_id for s in leaves.shipments})
-    standing = progress(session, order_ids, pick.wave_id, beside=pick.list_id)
-    close_list(session, pick.list_id, closing, who, at)
+    standing = None
+    if closing is not None:
+        order_ids = sorted({s.order_id for s in leaves.shipments})
+        standing = progress(session, order_ids, pick.wave_id, beside=pick.list_id)
+        close_list(session, pick.list_id, closing, who, at)
+    # Last, as on PostgreSQL, whose statement reads the orders as they were before it.
+    if orders is not None and len(change_statuses(session, orders)) != len(orders.order_ids):
+        raise StaleRead(f"pick of task {pick.task_id}: its orders changed since they were read")
     return PickLeaves(leaves, standing)
 
 

@@ -1,5 +1,6 @@
 """The order state machine: every allowed status change is listed here and nowhere else,
-and every change of an order's status, one order or many, is made here."""
+and every change of an order's status, one order or many, is made or planned here (a
+planned change is written by the statement of the action it belongs to)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from app.actor import Actor
 from data import orders as order_rows
 from data.models import OrderStatus
+from data.orders import StatusChange
 from data.types import utcnow
 from data.uow import StoreSession as Session
 
@@ -64,6 +66,32 @@ def intake_path(verified: bool) -> tuple[tuple[OrderStatus | None, OrderStatus, 
     return ((None, S.RECEIVED, ""), (S.RECEIVED, final, ""))
 
 
+def planned(
+    order_ids: Sequence[int],
+    wanted: OrderStatus,
+    actor: Actor,
+    *,
+    expected: OrderStatus,
+    note: str = "",
+) -> StatusChange:
+    """A move of these orders from `expected` to `wanted` the table allows, for a station
+    whose own statement writes it with the rest of an action (a pick and its order's first
+    move); the writer applies it only to orders still `expected`. A move the table does not
+    allow is refused here, before anything is written."""
+    if not can_transition(expected, wanted):
+        raise TransitionRefused(None, expected, wanted)
+    return StatusChange(
+        tuple(sorted(set(order_ids))),
+        expected,
+        wanted,
+        actor=actor.name,
+        user_id=actor.user_id,
+        station_id=actor.station_id,
+        at=utcnow(),
+        note=note,
+    )
+
+
 def transition(
     session: Session,
     order_id: int,
@@ -91,18 +119,8 @@ def transition(
     elif not can_transition(current, wanted):
         now = _status(session, order_id)
         raise TransitionRefused(now.reference, now.status, wanted)
-    moved = order_rows.change_status(
-        session,
-        order_id,
-        current,
-        wanted,
-        actor=actor.name,
-        user_id=actor.user_id,
-        station_id=actor.station_id,
-        at=utcnow(),
-        note=note,
-    )
-    if not moved:
+    change = planned((order_id,), wanted, actor, expected=current, note=note)
+    if not order_rows.change_status(session, change):
         now = _status(session, order_id)
         raise TransitionRefused(now.reference, now.status, wanted)
     return current
@@ -124,19 +142,8 @@ def transition_many(
     on meanwhile (another node's part was released first, the order was cancelled) stays as
     it is. A move the table does not allow is refused whole, and nothing is written.
     """
-    if not can_transition(expected, wanted):
-        raise TransitionRefused(None, expected, wanted)
-    return order_rows.change_statuses(
-        session,
-        order_ids,
-        expected,
-        wanted,
-        actor=actor.name,
-        user_id=actor.user_id,
-        station_id=actor.station_id,
-        at=utcnow(),
-        note=note,
-    )
+    change = planned(order_ids, wanted, actor, expected=expected, note=note)
+    return order_rows.change_statuses(session, change)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from data.inventory import Who
 from data.models import AllocationStatus, OrderStatus, PickListStatus, PickTaskStatus, WaveStatus
 from data.store import StoreEngine
 from data.types import utcnow
-from data.uow import UnitOfWork, run_in_transaction
+from data.uow import StaleRead, UnitOfWork, run_in_transaction
 
 STALE_AFTER = timedelta(minutes=2)
 """A claim whose terminal has not sent a heartbeat for this long can be taken over."""
@@ -478,7 +478,11 @@ def confirm_pick(
             expiry=items[0].expiry,
             names=lambda: rows.task_names(uow.session, task_id),
         )
-        if facts.order_status is OrderStatus.RELEASED:
+        last = pick.task_status is PickTaskStatus.DONE and facts.others_open == 0
+        orders = None
+        if facts.order_status is OrderStatus.RELEASED and last:
+            # The order's first pick also ends the list: the order moves to picking first,
+            # as the end of the list may move it on to picked.
             lifecycle.transition(
                 uow.session,
                 facts.order_id,
@@ -487,11 +491,27 @@ def confirm_pick(
                 note=pick.note,
                 expected=OrderStatus.RELEASED,
             )
+        elif facts.order_status is OrderStatus.RELEASED:
+            # The order's first pick: the pick's own statement moves it to picking.
+            orders = lifecycle.planned(
+                (facts.order_id,),
+                OrderStatus.PICKING,
+                _actor(who),
+                expected=OrderStatus.RELEASED,
+                note=pick.note,
+            )
         closing = None
-        if pick.task_status is PickTaskStatus.DONE and facts.others_open == 0:
+        finished: list[int] = []
+        if last:
             # The list's last open task: its orders and wave are taken now, so that the
-            # pick's statement also closes the list and reads where they stand.
-            held = rows.lock_orders_of_list(uow.session, list_id, facts.wave_id)
+            # pick's statement also closes the list, moves the orders it finishes, and
+            # reads where they stand.
+            held = rows.lock_orders_of_list(
+                uow.session,
+                list_id,
+                facts.wave_id,
+                leaving=pick.allocation_id if pick.allocation_left == 0 else None,
+            )
             # A wave whose other lists all count as closed under its lock is done with
             # this one (a list counted open that a wait let close is seen after the write).
             done_wave = held.wave is not None and _wave_done(held.wave)
@@ -501,12 +521,24 @@ def confirm_pick(
                 facts.shipment_id,
                 wave_id=facts.wave_id if done_wave else None,
             )
-        after = rows.write_pick(uow.session, pick, _who(who), now, closing=closing)
+            finished = _finished(held.orders)
+            if finished:
+                orders = lifecycle.planned(
+                    finished,
+                    OrderStatus.PICKED,
+                    _actor(who),
+                    expected=OrderStatus.PICKING,
+                    note=f"pick list {list_id}",
+                )
+        after = rows.write_pick(uow.session, pick, _who(who), now, closing=closing, orders=orders)
         if closing is not None and after.progress is not None:
             others, wave = after.progress
+            if _finished(others) != finished:
+                # The locks waited for another list of these orders, whose end the
+                # statement that took them did not see: decide again on what is there.
+                raise StaleRead(f"pick list {list_id}: its orders changed since they were read")
             if closing.wave_id is None and _wave_done(wave):
                 rows.finish_wave(uow.session, facts.wave_id)
-            _orders_picked(uow, list_id, others, _who(who))
             done = True
         else:
             done = finish_if_done(
@@ -687,14 +719,19 @@ def _wave_done(wave: rows.WaveProgress) -> bool:
     return wave.status is WaveStatus.RELEASED and wave.lists_open == 0
 
 
+def _finished(orders: Sequence[rows.OrderProgress]) -> list[int]:
+    """Orders of a finished list that are picked now: being picked, with nothing left on
+    another list and nothing waiting for a wave (sorted ids)."""
+    return sorted(
+        o.id for o in orders if o.status is OrderStatus.PICKING and not o.picking and not o.reserved
+    )
+
+
 def _orders_picked(
     uow: UnitOfWork, list_id: int, orders: Sequence[rows.OrderProgress], who: Who
 ) -> None:
-    """Orders being picked with nothing left on another list and nothing waiting for a
-    wave are picked."""
-    picked = [
-        o.id for o in orders if o.status is OrderStatus.PICKING and not o.picking and not o.reserved
-    ]
+    """The orders a finished list finishes are picked."""
+    picked = _finished(orders)
     if picked:
         lifecycle.transition_many(
             uow.session,

@@ -108,13 +108,7 @@ def test_two_sessions_racing_cannot_both_move_the_order(store: Engine, tmp_path:
     with UnitOfWork(store) as second:
         moved = orders.change_status(
             second.session,
-            order_id,
-            S.VERIFIED,
-            S.HELD,
-            actor="two",
-            user_id=None,
-            station_id=None,
-            at=utcnow(),
+            orders.StatusChange((order_id,), S.VERIFIED, S.HELD, "two", None, None, utcnow()),
         )
         assert moved is False
         with pytest.raises(TransitionRefused, match="is cancelled"):

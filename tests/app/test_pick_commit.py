@@ -123,12 +123,13 @@ def test_a_partial_pick_splits_the_allocation_and_the_rest_finishes_the_task(
     event.remove(floor, "before_cursor_execute", seen)
     assert not first.list_done
     if floor.dialect.name == "postgresql":
-        # One locking read for the rules, the order's first move (to picking, through the
-        # lifecycle), and the pick's writes in one statement that also says how the list
-        # stands afterwards.
-        assert len(statements) == 3, statements
+        # One locking read for the rules, then the pick's writes with the order's first
+        # move (to picking, planned by the lifecycle) in one statement that also says how
+        # the list stands afterwards.
+        assert len(statements) == 2, statements
         assert "FOR UPDATE OF orders, pick_lists" in statements[0]
         assert "INSERT INTO order_events" in statements[1]
+        assert "INSERT INTO pick_events" in statements[1]
     with UnitOfWork(floor, read_only=True) as uow:
         s = uow.session
         row = s.execute(
