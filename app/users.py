@@ -13,7 +13,7 @@ from data import users as user_rows
 from data.models import Role
 from data.store import StoreEngine
 from data.types import utcnow
-from data.uow import UnitOfWork, run_in_transaction
+from data.uow import StoreSession, UnitOfWork, run_in_transaction
 
 # scrypt cost parameters (RFC 7914): N=2^14, r=8, p=1 takes ~50 ms and 16 MiB, which
 # makes guessing a 4-6 digit PIN from a stolen store slow while a login stays quick.
@@ -101,6 +101,42 @@ def badge_of(scan: str) -> str:
     return text.upper()
 
 
+def check_pin(
+    session: StoreSession, badge: str, user: user_rows.LoginRow | None, pin: str, now: datetime
+) -> None:
+    """Refuse (LoginError) an unknown or inactive badge, a locked one, or a wrong PIN, which
+    counts towards locking it; the right PIN clears the wrong tries. ``user`` is the row
+    of ``badge``, locked for the caller's transaction (``for_login``)."""
+    if user is None:
+        raise LoginError("unknown_badge", f"badge {badge} is not known here: see a supervisor")
+    if not user.active:
+        raise LoginError("inactive", f"{user.name} ({badge}) is not active: see a supervisor")
+    if user.locked_until is not None and user.locked_until > now:
+        raise LoginError(
+            "locked",
+            f"badge {badge} is locked after {MAX_FAILURES} wrong PINs until "
+            f"{user.locked_until:%H:%M} UTC: try again then, or see a supervisor",
+        )
+    if not pin:
+        raise LoginError("blank_pin", "enter your PIN (4 to 12 digits), then Enter")
+    if not verify_pin(pin, user.pin_hash):
+        failures = 0 if user.locked_until is not None else user.failed_logins
+        failures += 1
+        locked = now + LOCK_FOR if failures >= MAX_FAILURES else None
+        user_rows.set_failures(session, user.id, 0 if locked else failures, locked)
+        if locked:
+            raise LoginError(
+                "locked",
+                f"wrong PIN {MAX_FAILURES} times: badge {badge} is locked for "
+                f"{int(LOCK_FOR.total_seconds() // 60)} minutes: see a supervisor",
+            )
+        left = MAX_FAILURES - failures
+        raise LoginError("wrong_pin", f"wrong PIN for {badge}: {left} tries left before it locks")
+    # The right PIN proves who it is, whatever is decided next.
+    if user.failed_logins or user.locked_until is not None:
+        user_rows.set_failures(session, user.id, 0, None)
+
+
 def login(
     engine: StoreEngine,
     station_code: str,
@@ -138,33 +174,11 @@ def login(
             uow.commit()
             return LoginError(outcome, message)
 
-        if user is None:
-            raise refuse("unknown_badge", f"badge {badge} is not known here: see a supervisor")
-        if not user.active:
-            raise refuse("inactive", f"{user.name} ({badge}) is not active: see a supervisor")
-        if user.locked_until is not None and user.locked_until > now:
-            raise refuse(
-                "locked",
-                f"badge {badge} is locked after {MAX_FAILURES} wrong PINs until "
-                f"{user.locked_until:%H:%M} UTC: try again then, or see a supervisor",
-            )
-        if not pin:
-            raise refuse("blank_pin", "enter your PIN (4 to 12 digits), then Enter")
-        if not verify_pin(pin, user.pin_hash):
-            failures = 0 if user.locked_until is not None else user.failed_logins
-            failures += 1
-            locked = now + LOCK_FOR if failures >= MAX_FAILURES else None
-            user_rows.set_failures(uow.session, user.id, 0 if locked else failures, locked)
-            if locked:
-                raise refuse(
-                    "locked",
-                    f"wrong PIN {MAX_FAILURES} times: badge {badge} is locked for "
-                    f"{int(LOCK_FOR.total_seconds() // 60)} minutes",
-                )
-            left = MAX_FAILURES - failures
-            raise refuse("wrong_pin", f"wrong PIN for {badge}: {left} tries left before it locks")
-        # The right PIN proves who it is, whatever the station decides next.
-        user_rows.set_failures(uow.session, user.id, 0, None)
+        try:
+            check_pin(uow.session, badge, user, pin, now)
+        except LoginError as refused:
+            raise refuse(refused.outcome, str(refused)) from None
+        assert user is not None
         if needed not in user.roles:
             raise refuse(
                 "wrong_role",

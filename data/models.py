@@ -328,6 +328,29 @@ class UserRole(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
 
 
+class ApiToken(Base):
+    """A key a program (a router, print delivery, an integration) acts with, as one user in
+    some of that user's roles: only a hash of its secret is kept; it expires, and an admin
+    can revoke it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    lookup: Mapped[str] = mapped_column(String(16), unique=True)
+    """The start of the token after its prefix, to find it by; the rest is secret."""
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 (hex) of the whole token."""
+    roles: Mapped[str] = mapped_column(String(200))
+    """The roles it acts in, space-separated."""
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
 class Station(Base):
     """A station PC on the floor, at one node, starting in one role."""
 

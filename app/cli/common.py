@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -16,6 +17,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.access import (
+    AccessRefused,
+    Action,
+    Caller,
+    authenticate_pin,
+    authenticate_token,
+    require,
+)
 from data.migrate import StoreTooNew, current_revision, head_revision, known_revision
 from data.store import (
     StoreEngine,
@@ -93,9 +102,12 @@ def require_current(engine: StoreEngine) -> None:
 
 
 def current_engine(args: argparse.Namespace) -> StoreEngine:
-    """The store's engine, reachable and at this program's schema."""
-    engine = open_engine(args)
-    require_current(engine)
+    """The store's engine, reachable and at this program's schema (opened once a command)."""
+    engine: StoreEngine | None = getattr(args, "_engine", None)
+    if engine is None:
+        engine = open_engine(args)
+        require_current(engine)
+        args._engine = engine
     return engine
 
 
@@ -147,3 +159,101 @@ def write_crash_report(args: argparse.Namespace, exc: BaseException) -> Path:
     details = "".join(traceback.format_exception(exc))
     path.write_text(masked(f"shipfloor {command}\n\n{details}"), encoding="utf-8")
     return path
+
+
+# ------------------------------------------------------------------ who acts
+
+
+def acting_options() -> argparse.ArgumentParser:
+    """The options of a command that changes the floor on someone's behalf: who they are."""
+    who = argparse.ArgumentParser(add_help=False)
+    group = who.add_argument_group("who acts (see the Security page of the docs)")
+    group.add_argument(
+        "--user",
+        metavar="BADGE",
+        default=None,
+        help="your badge; the PIN is asked for without echo, or read from --pin-env",
+    )
+    group.add_argument(
+        "--pin-env",
+        metavar="VAR",
+        default=None,
+        help="read the PIN from environment variable VAR (for scripts)",
+    )
+    group.add_argument(
+        "--token-env",
+        metavar="VAR",
+        default=None,
+        help="act with the API token in environment variable VAR (for programs)",
+    )
+    return who
+
+
+def _from_env(variable: str, what: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        raise CommandError(f"environment variable {variable} holds no {what}: set it first", 1)
+    return value
+
+
+def acts(args: argparse.Namespace) -> bool:
+    """Whether this run of the command changes the floor: it names an action, and (for a
+    command that can also only show, like the settings commands) this run changes."""
+    if getattr(args, "action", None) is None:
+        return False
+    when: Callable[[argparse.Namespace], bool] | None = getattr(args, "acts_when", None)
+    return when is None or bool(when(args))
+
+
+def authorise(args: argparse.Namespace) -> None:
+    """Before a command that changes the floor does anything: who runs it, proven and
+    allowed, kept in ``args.caller`` for the command to act as."""
+    if acts(args):
+        args.caller = acting(args, current_engine(args))
+
+
+def caller(args: argparse.Namespace) -> Caller:
+    """Who runs this command (checked by :func:`authorise` before it started)."""
+    found: Caller | None = getattr(args, "caller", None)
+    if found is None:
+        raise AssertionError(f"`{args.action}` ran without authorise(): declare its action")
+    return found
+
+
+def maybe_caller(args: argparse.Namespace) -> Caller | None:
+    """Who runs this command, when this run needed to know (see :func:`acts`)."""
+    found: Caller | None = getattr(args, "caller", None)
+    return found
+
+
+def acting(args: argparse.Namespace, engine: StoreEngine) -> Caller:
+    """Who runs this command, proven (badge and PIN, or an API token) and allowed to take
+    its action (``args.action``); refused with exit code 1 before anything is written."""
+    action: Action = args.action
+    try:
+        if args.token_env is not None:
+            if args.user is not None:
+                raise CommandError("give --user or --token-env, not both", 1)
+            who = authenticate_token(engine, _from_env(args.token_env, "API token"))
+        elif args.user is not None:
+            if args.pin_env is not None:
+                pin = _from_env(args.pin_env, "PIN")
+            elif sys.stdin.isatty():
+                pin = getpass.getpass(f"PIN for {args.user}: ")
+            else:
+                raise CommandError(
+                    f"no PIN for {args.user}: run the command in a terminal to be asked, or "
+                    "give --pin-env VAR with the PIN in that environment variable",
+                    1,
+                )
+            who = authenticate_pin(engine, args.user, pin)
+        else:
+            raise CommandError(
+                f"`shipfloor {action}` changes the floor, so it needs to know who you are: "
+                "give --user BADGE (the PIN is asked for), or --token-env VAR for a program",
+                1,
+            )
+        require(who, action)
+    except AccessRefused as refused:
+        raise CommandError(str(refused), 1) from None
+    return who

@@ -19,13 +19,14 @@ from typing import Any
 from rich.table import Table
 
 from app import barcodes
+from app.access import Action
 from app.actor import Actor
-from app.cli.common import CommandError, current_engine, err, out
+from app.cli.common import CommandError, acting_options, caller, current_engine, err, out
 from app.hardware import config, printqueue, wiring
 from app.scanning import ScanFeed
 from data import printjobs as rows
-from data import users
 from data.models import PrintJobStatus
+from data.store import StoreEngine, lost_connection
 from data.types import utcnow
 from data.uow import UnitOfWork
 from devices.errors import DeviceError
@@ -114,30 +115,33 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     pshow.add_argument("--json", action="store_true", help="print one JSON object")
     pshow.set_defaults(run=cmd_print_show)
     deliver = print_sub.add_parser(
-        "deliver", parents=[common, devices_file], help="send a station's queued jobs"
+        "deliver",
+        parents=[common, devices_file, acting_options()],
+        help="send a station's queued jobs",
     )
     deliver.add_argument("--station", metavar="ID", required=True)
     deliver.add_argument(
         "--watch", metavar="SECONDS", type=float, default=None, help="keep delivering, every S s"
     )
-    deliver.set_defaults(run=cmd_print_deliver)
+    deliver.set_defaults(run=cmd_print_deliver, action=Action.PRINT_DELIVER)
     for name, helptext in (
         ("retry", "send a failed or unknown job again"),
         ("cancel", "give up a job that has not printed"),
         ("reprint", "print a job's document again (audited)"),
     ):
-        p = print_sub.add_parser(name, parents=[common], help=helptext)
+        p = print_sub.add_parser(name, parents=[common, acting_options()], help=helptext)
         p.add_argument("job", type=int, metavar="JOB")
-        p.add_argument("--user", metavar="BADGE", required=True, help="who asks (their badge)")
         p.add_argument("--reason", default="", help="why (required for a reprint)")
         p.add_argument("--station", metavar="ID", default=None, help="where the person is")
-        p.set_defaults(run=cmd_print_person)
+        p.set_defaults(run=cmd_print_person, action=Action(f"print {name}"))
     ptest = print_sub.add_parser(
-        "test", parents=[common, devices_file], help="queue a test page for a station's printer"
+        "test",
+        parents=[common, devices_file, acting_options()],
+        help="queue a test page for a station's printer",
     )
     ptest.add_argument("--station", metavar="ID", required=True)
     ptest.add_argument("--printer", metavar="NAME", required=True)
-    ptest.set_defaults(run=cmd_print_test)
+    ptest.set_defaults(run=cmd_print_test, action=Action.PRINT_TEST)
 
 
 def unescape(text: str) -> str:
@@ -238,26 +242,20 @@ def cmd_devices_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _actor(args: argparse.Namespace) -> Actor:
-    engine = current_engine(args)
-    with UnitOfWork(engine, read_only=True) as uow:
-        user = users.by_badge(uow.session, args.user)
-    if user is None:
-        raise CommandError(f"there is no user with badge {args.user!r}")
-    if not user.active:
-        raise CommandError(f"user {args.user} ({user.name}) is not active")
+def _actor(args: argparse.Namespace, engine: StoreEngine) -> Actor:
     station_id = None
     if args.station:
         with UnitOfWork(engine, read_only=True) as uow:
             station_id = rows.station_id(uow.session, args.station)
         if station_id is None:
-            raise CommandError(f"there is no station {args.station!r}")
-    return Actor(name=user.badge, user_id=user.id, station_id=station_id)
+            raise CommandError(f"there is no station {args.station!r}", 1)
+    who = caller(args)
+    return Actor(name=who.actor.name, user_id=who.user_id, station_id=station_id)
 
 
 def cmd_print_person(args: argparse.Namespace) -> int:
     engine = current_engine(args)
-    actor = _actor(args)
+    actor = _actor(args, engine)
     try:
         if args.print_command == "retry":
             printqueue.retry(engine, args.job, actor, args.reason)
@@ -269,7 +267,7 @@ def cmd_print_person(args: argparse.Namespace) -> int:
             new = printqueue.reprint(engine, args.job, actor, args.reason)
             out.print(f"Print job {args.job} is queued again as job {new}.")
     except printqueue.PrintQueueError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     return 0
 
 
@@ -300,7 +298,7 @@ def cmd_print_list(args: argparse.Namespace) -> int:
         if args.station:
             station_id = rows.station_id(uow.session, args.station)
             if station_id is None:
-                raise CommandError(f"there is no station {args.station!r}")
+                raise CommandError(f"there is no station {args.station!r}", 1)
         statuses = [PrintJobStatus(s) for s in args.status or []]
         found = rows.jobs(uow.session, station_id=station_id, statuses=statuses, limit=args.limit)
     if args.json:
@@ -329,7 +327,7 @@ def cmd_print_show(args: argparse.Namespace) -> int:
     with UnitOfWork(engine, read_only=True) as uow:
         job = rows.job(uow.session, args.job)
         if job is None:
-            raise CommandError(f"there is no print job {args.job}")
+            raise CommandError(f"there is no print job {args.job}", 1)
         history = rows.events(uow.session, args.job)
     if args.json:
         shown = _job_json(job)
@@ -364,7 +362,8 @@ def cmd_print_deliver(args: argparse.Namespace) -> int:
     engine = current_engine(args)
     station = _station_devices(args)
     targets = wiring.targets(station)
-    actor = Actor.system(f"print-{args.station}")
+    who = caller(args)
+    actor = Actor(f"{who.actor.name} print-{args.station}"[:80], who.user_id)
 
     def said(job_id: int, status: PrintJobStatus, text: str) -> None:
         err.print(f"job {job_id}: {status.value}: {text}", markup=False, highlight=False)
@@ -374,7 +373,20 @@ def cmd_print_deliver(args: argparse.Namespace) -> int:
         try:
             report = printqueue.deliver(engine, args.station, targets, actor, on_job=said)
         except printqueue.PrintQueueError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(str(exc), 1) from None
+        except Exception as exc:  # noqa: BLE001 - only a lost store is handled here
+            reason = lost_connection(exc)
+            if args.watch is None or reason is None:
+                raise
+            # Watching: a job being sent when the store went away stays as the store
+            # last had it (sent or not, never half-recorded); go on once it is back.
+            err.print(
+                f"lost the store ({reason}); trying again in {args.watch:g} s",
+                markup=False,
+                highlight=False,
+            )
+            time.sleep(args.watch)
+            continue
         failures = len(report.failed) + len(report.unknown)
         if args.watch is None:
             break
@@ -391,6 +403,7 @@ def cmd_print_test(args: argparse.Namespace) -> int:
         raise CommandError(
             f"station {args.station} has no printer {args.printer!r} (its printers: {known})"
         )
+    who = caller(args)
     now = utcnow()
     if cfg.language == "zpl":
         content = testpage.zpl_test_label(args.station, args.printer, now)
@@ -405,10 +418,10 @@ def cmd_print_test(args: argparse.Namespace) -> int:
             title=f"Test page for {args.printer}",
             content=content,
             content_type=cfg.content_type,
-            actor=Actor.system("print-test"),
+            actor=who.actor,
         )
     except printqueue.PrintQueueError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     out.print(
         f"Queued test job {job} for {args.station}/{args.printer}; "
         f"`shipfloor print deliver --station {args.station}` sends it."

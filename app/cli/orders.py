@@ -6,9 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from app.access import Action
 from app.actor import Actor
 from app.cli.common import (
     CommandError,
+    acting_options,
+    caller,
     current_engine,
     err,
     out,
@@ -38,7 +41,8 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CommandError(f"{path} is not a file")
     engine = current_engine(args)
-    actor = Actor.system(f"import:{path.name}")
+    who = caller(args)
+    actor = Actor(f"{who.actor.name} import:{path.name}"[:80], who.user_id)
     try:
         with progress(not args.json and err.is_terminal) as update:
             summary = import_file(engine, path, actor, lambda d, t: update("import", d, t))
@@ -74,9 +78,9 @@ def cmd_orders_cancel(args: argparse.Namespace) -> int:
     from app.orders.cancel import CancelRefused, cancel_order
 
     engine = current_engine(args)
-    actor = Actor(name=args.user) if args.user else Actor.system("orders-cancel")
+    who = caller(args)
     try:
-        done = cancel_order(engine, args.order, args.reason, actor)
+        done = cancel_order(engine, args.order, args.reason, who.actor)
     except CancelRefused as exc:
         raise CommandError(str(exc), 1) from None
     out.print(f"Cancelled {done.reference}: {done.released_units} reserved unit(s) back in stock.")
@@ -96,14 +100,15 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     orders_sub = orders_cmd.add_subparsers(
         dest="orders_command", required=True, metavar="import|cancel"
     )
-    imp = orders_sub.add_parser("import", parents=[common], help="import a JSON Lines or CSV file")
+    imp = orders_sub.add_parser(
+        "import", parents=[common, acting_options()], help="import a JSON Lines or CSV file"
+    )
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    imp.set_defaults(run=cmd_orders_import)
+    imp.set_defaults(run=cmd_orders_import, action=Action.ORDERS_IMPORT)
     cancel = orders_sub.add_parser(
-        "cancel", parents=[common], help="cancel an order not yet picked"
+        "cancel", parents=[common, acting_options()], help="cancel an order not yet picked"
     )
     cancel.add_argument("order", metavar="ORDER", help="CHANNEL/EXTERNAL-ID")
     cancel.add_argument("--reason", required=True, help="why (kept with the order)")
-    cancel.add_argument("--user", metavar="BADGE", default=None, help="who cancels it")
-    cancel.set_defaults(run=cmd_orders_cancel)
+    cancel.set_defaults(run=cmd_orders_cancel, action=Action.ORDERS_CANCEL)

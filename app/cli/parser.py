@@ -5,15 +5,27 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from app.cli import bench, db, demo, devices, inventory, orders, route, shipping, station, waves
-from app.cli.common import CommandError, err, write_crash_report
+from app.cli import (
+    admin,
+    bench,
+    db,
+    demo,
+    devices,
+    inventory,
+    orders,
+    route,
+    shipping,
+    station,
+    waves,
+)
+from app.cli.common import CommandError, authorise, err, write_crash_report
 from data.store import lost_connection, masked
 
 UNEXPECTED = "the command stopped on an error it does not know how to explain"
 """The start of the last-resort message; tests check no bad input ever reaches it."""
 
 # The order `shipfloor --help` lists the groups in.
-GROUPS = (station, demo, db, orders, inventory, route, waves, devices, shipping, bench)
+GROUPS = (station, demo, db, orders, inventory, route, waves, devices, shipping, admin, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (0 ok, 1 failed records, 2 usage or set-up)."""
     args = build_parser().parse_args(argv)
     try:
+        authorise(args)
         code: int = args.run(args)
     except CommandError as exc:
         err.print(f"shipfloor: {exc}", markup=False, emoji=False)

@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.actor import Actor
+from app.access import Action
 from app.cli.common import (
     CommandError,
+    acting_options,
+    caller,
     current_engine,
     err,
     out,
@@ -23,13 +25,14 @@ def cmd_route(args: argparse.Namespace) -> int:
     from app.dom.routing import backlog_bid_prices, route_backlog
 
     engine = current_engine(args)
+    who = caller(args)
     try:
         settings = dom_settings.load(engine)
     except dom_settings.SettingsError as exc:
         raise CommandError(f"{exc}; fix them with `shipfloor route settings`") from None
     if args.batch:
         bids = backlog_bid_prices(engine, settings)
-        dom_settings.store_bid_prices(engine, bids, Actor.system("dom"))
+        dom_settings.store_bid_prices(engine, bids, who.actor)
         bid_note = f" with {len(bids)} bid prices from the backlog LP (kept for an hour)"
     else:
         bids, computed = dom_settings.current_bid_prices(engine)
@@ -42,7 +45,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     with progress(not args.json and err.is_terminal) as update:
         summary = route_backlog(
             engine,
-            Actor.system("dom"),
+            who.actor,
             settings,
             limit=args.limit,
             bid_prices=bids,
@@ -88,8 +91,10 @@ def cmd_route_reject(args: argparse.Namespace) -> int:
     engine = current_engine(args)
     if args.reason not in REJECTION_REASONS:
         raise CommandError(
-            f"unknown reason {args.reason!r}; use one of: {', '.join(sorted(REJECTION_REASONS))}"
+            f"unknown reason {args.reason!r}; use one of: {', '.join(sorted(REJECTION_REASONS))}",
+            1,
         )
+    who = caller(args)
     try:
         order_id = find_order(engine, args.order)
         result = give_back(
@@ -98,7 +103,7 @@ def cmd_route_reject(args: argparse.Namespace) -> int:
             args.line,
             args.node,
             args.reason,
-            Actor.system("dom"),
+            who.actor,
             load_settings(engine),
             quantity=args.quantity,
         )
@@ -144,7 +149,8 @@ def cmd_route_settings(args: argparse.Namespace) -> int:
                 raise dom.SettingsError(f"--channel {item!r}: give CODE=N or CODE=any")
             limits[code] = None if value == "any" else int(value)
         if changed != current or limits:
-            policies = dom.save(engine, changed, Actor.system("settings"), limits)
+            who = caller(args)
+            policies = dom.save(engine, changed, who.actor, limits)
         else:
             policies = dom.split_policies(engine)
     except dom.SettingsError as exc:
@@ -190,7 +196,9 @@ def cmd_route_explain(args: argparse.Namespace) -> int:
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add this group's commands to the `shipfloor` parser."""
     route_cmd = commands.add_parser(
-        "route", parents=[common], help="route verified orders (DOM); `route explain ORDER`"
+        "route",
+        parents=[common, acting_options()],
+        help="route verified orders (DOM); `route explain ORDER`",
     )
     route_cmd.add_argument(
         "--batch",
@@ -199,7 +207,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     route_cmd.add_argument("--limit", type=positive, help="route at most this many orders")
     route_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    route_cmd.set_defaults(run=cmd_route)
+    route_cmd.set_defaults(run=cmd_route, action=Action.ROUTE)
     route_sub = route_cmd.add_subparsers(
         dest="route_command", metavar="explain|reject|settings|areas"
     )
@@ -209,9 +217,11 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     explain_cmd.add_argument(
         "order", metavar="ORDER", help="channel/external-id, external id or id"
     )
-    explain_cmd.set_defaults(run=cmd_route_explain)
+    explain_cmd.set_defaults(run=cmd_route_explain, action=None)
     reject_cmd = route_sub.add_parser(
-        "reject", parents=[common], help="a node gives back a line; DOM re-routes it"
+        "reject",
+        parents=[common, acting_options()],
+        help="a node gives back a line; DOM re-routes it",
     )
     reject_cmd.add_argument("order", metavar="ORDER", help="channel/external-id, external id or id")
     reject_cmd.add_argument("line", metavar="LINE", type=int, help="the order line number")
@@ -220,9 +230,11 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "--reason", required=True, help="no_stock, damaged, not_found or capacity"
     )
     reject_cmd.add_argument("--quantity", type=int, help="units given back (default: all)")
-    reject_cmd.set_defaults(run=cmd_route_reject)
+    reject_cmd.set_defaults(run=cmd_route_reject, action=Action.ROUTE_REJECT)
     settings_cmd = route_sub.add_parser(
-        "settings", parents=[common], help="show or change the site's DOM settings"
+        "settings",
+        parents=[common, acting_options()],
+        help="show or change the site's DOM settings (changing them is for an admin)",
     )
     settings_cmd.add_argument("--ranking", help="e.g. cost,proximity,priority")
     settings_cmd.add_argument(
@@ -240,11 +252,18 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         metavar="CODE=N|any",
         help="split policy: at most N packages (1 = ship complete)",
     )
-    settings_cmd.set_defaults(run=cmd_route_settings)
+    settings_cmd.set_defaults(
+        run=cmd_route_settings,
+        action=Action.ROUTE_SETTINGS,
+        acts_when=lambda a: any(
+            v is not None
+            for v in (a.ranking, a.linear, a.rate_table, a.unfilled_penalty, a.channel)
+        ),
+    )
     areas_cmd = route_sub.add_parser(
         "areas",
-        parents=[common],
+        parents=[common, acting_options()],
         help="import postal areas (country,prefix,name,latitude,longitude)",
     )
     areas_cmd.add_argument("file", metavar="CSV")
-    areas_cmd.set_defaults(run=cmd_route_areas)
+    areas_cmd.set_defaults(run=cmd_route_areas, action=Action.ROUTE_AREAS)

@@ -12,8 +12,17 @@ from typing import Any
 
 from rich.table import Table
 
+from app.access import Action, Caller
 from app.actor import Actor
-from app.cli.common import CommandError, current_engine, err, out
+from app.cli.common import (
+    CommandError,
+    acting_options,
+    caller,
+    current_engine,
+    err,
+    maybe_caller,
+    out,
+)
 from app.hardware import config, printqueue
 from app.shipping import labelcheck, labelspec, service
 from app.shipping import settings as ship_settings
@@ -50,37 +59,51 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     render.add_argument("--dpi", type=int, choices=[203, 300], default=203, help="ZPL only")
     render.set_defaults(run=cmd_label_render)
     lprint = label_sub.add_parser(
-        "print", parents=[common, devices_file], help="queue a shipment's labels for a printer"
+        "print",
+        parents=[common, devices_file, acting_options()],
+        help="queue a shipment's labels for a printer",
     )
     lprint.add_argument("--shipment", type=int, metavar="ID", required=True)
     lprint.add_argument("--package", type=int, metavar="N", help="only package N")
     lprint.add_argument("--station", metavar="ID", required=True)
     lprint.add_argument("--printer", metavar="NAME", default="label")
-    lprint.set_defaults(run=cmd_label_print)
+    lprint.set_defaults(run=cmd_label_print, action=Action.LABEL_PRINT)
 
     doc_cmd = commands.add_parser("document", parents=[common], help="packing slips, invoices")
     doc_sub = doc_cmd.add_subparsers(dest="document_command", required=True, metavar="render|print")
-    drender = doc_sub.add_parser("render", parents=[common, out_file], help="write a PDF")
+    drender = doc_sub.add_parser(
+        "render",
+        parents=[common, out_file, acting_options()],
+        help="write a PDF (an invoice is issued: its number is taken)",
+    )
     drender.add_argument("kind", choices=["invoice", "slip"])
     drender.add_argument("--shipment", type=int, metavar="ID", required=True)
-    drender.set_defaults(run=cmd_document_render)
+    drender.set_defaults(
+        run=cmd_document_render,
+        action=Action.DOCUMENT_RENDER,
+        acts_when=lambda a: a.kind == "invoice",
+    )
     dprint = doc_sub.add_parser(
-        "print", parents=[common, devices_file], help="queue a document for a printer"
+        "print",
+        parents=[common, devices_file, acting_options()],
+        help="queue a document for a printer",
     )
     dprint.add_argument("kind", choices=["invoice", "slip"])
     dprint.add_argument("--shipment", type=int, metavar="ID", required=True)
     dprint.add_argument("--station", metavar="ID", required=True)
     dprint.add_argument("--printer", metavar="NAME", default="documents")
-    dprint.set_defaults(run=cmd_document_print)
+    dprint.set_defaults(run=cmd_document_print, action=Action.DOCUMENT_PRINT)
 
     pkg_cmd = commands.add_parser("package", parents=[common], help="a shipment's packages")
     pkg_sub = pkg_cmd.add_subparsers(dest="package_command", required=True, metavar="add|list")
-    padd = pkg_sub.add_parser("add", parents=[common], help="add a package (SSCC, tracking)")
+    padd = pkg_sub.add_parser(
+        "add", parents=[common, acting_options()], help="add a package (SSCC, tracking)"
+    )
     padd.add_argument("--shipment", type=int, metavar="ID", required=True)
     padd.add_argument("--weight", type=int, metavar="GRAMS", help="default: the contents")
     padd.add_argument("--box", metavar="CODE")
     padd.add_argument("--json", action="store_true", help="print one JSON object")
-    padd.set_defaults(run=cmd_package_add)
+    padd.set_defaults(run=cmd_package_add, action=Action.PACKAGE_ADD)
     plist = pkg_sub.add_parser("list", parents=[common], help="a shipment's packages")
     plist.add_argument("--shipment", type=int, metavar="ID", required=True)
     plist.add_argument("--json", action="store_true", help="print one JSON object")
@@ -91,27 +114,37 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         dest="manifest_command", required=True, metavar="close|render|print"
     )
     mclose = man_sub.add_parser(
-        "close", parents=[common, out_file], help="close out a carrier's packages"
+        "close", parents=[common, out_file, acting_options()], help="close out a carrier's packages"
     )
     mclose.add_argument("--carrier", required=True)
     mclose.add_argument("--node", default="WH1")
-    mclose.set_defaults(run=cmd_manifest_close)
+    mclose.set_defaults(run=cmd_manifest_close, action=Action.MANIFEST_CLOSE)
     mrender = man_sub.add_parser("render", parents=[common, out_file], help="a manifest again")
     mrender.add_argument("manifest", type=int, metavar="ID")
     mrender.set_defaults(run=cmd_manifest_render)
     mprint = man_sub.add_parser(
-        "print", parents=[common, devices_file], help="queue a closed manifest for a printer"
+        "print",
+        parents=[common, devices_file, acting_options()],
+        help="queue a closed manifest for a printer",
     )
     mprint.add_argument("manifest", type=int, metavar="ID")
     mprint.add_argument("--station", metavar="ID", required=True)
     mprint.add_argument("--printer", metavar="NAME", default="documents")
-    mprint.set_defaults(run=cmd_manifest_print)
+    mprint.set_defaults(run=cmd_manifest_print, action=Action.MANIFEST_PRINT)
 
     set_cmd = commands.add_parser("shipping", parents=[common], help="shipping settings")
     set_sub = set_cmd.add_subparsers(dest="shipping_command", required=True, metavar="settings")
-    sset = set_sub.add_parser("settings", parents=[common], help="show or change them")
+    sset = set_sub.add_parser(
+        "settings",
+        parents=[common, acting_options()],
+        help="show or change them (changing them is for an admin)",
+    )
     sset.add_argument("--file", metavar="JSON", help="apply the settings in this JSON file")
-    sset.set_defaults(run=cmd_shipping_settings)
+    sset.set_defaults(
+        run=cmd_shipping_settings,
+        action=Action.SHIPPING_SETTINGS,
+        acts_when=lambda a: a.file is not None,
+    )
 
 
 def _settings(args: argparse.Namespace) -> ship_settings.ShippingSettings:
@@ -138,7 +171,7 @@ def _read_text(path: Path) -> str:
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise CommandError(f"{path} is not UTF-8 text: save it as UTF-8 and try again") from None
+        raise CommandError(f"{path} is not UTF-8 text: save it as UTF-8 and try again", 1) from None
 
 
 def _labels(args: argparse.Namespace, output: label.Output) -> list[label.ShippingLabel]:
@@ -150,7 +183,7 @@ def _labels(args: argparse.Namespace, output: label.Output) -> list[label.Shippi
         try:
             specs = [(str(path), labelspec.parse(text, str(path)))]
         except labelspec.LabelSpecError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(str(exc), 1) from None
         settings = _label_settings(args)
     else:
         engine = current_engine(args)
@@ -159,7 +192,7 @@ def _labels(args: argparse.Namespace, output: label.Output) -> list[label.Shippi
             doc = service.shipment(engine, args.shipment)
             found = service.labels(doc, settings, args.package)
         except ShippingError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(str(exc), 1) from None
         specs = [(f"shipment {args.shipment} package {one.package_number}", one) for one in found]
     checked = []
     for where, spec in specs:
@@ -188,7 +221,8 @@ def _render(labels: list[label.ShippingLabel], fmt: str, dpi: int) -> bytes:
         if len(labels) > 1:
             raise CommandError(
                 f"{len(labels)} labels: a PDF holds one; choose one with --package N, or render "
-                "ZPL (one file, every label)"
+                "ZPL (one file, every label)",
+                1,
             )
         return label.to_pdf(labels[0])
     except label.LabelError as exc:
@@ -215,7 +249,12 @@ def _printer(args: argparse.Namespace) -> config.PrinterConfig:
 
 
 def _queue(
-    args: argparse.Namespace, document: str, title: str, content: bytes, content_type: str
+    args: argparse.Namespace,
+    actor: Actor,
+    document: str,
+    title: str,
+    content: bytes,
+    content_type: str,
 ) -> int:
     try:
         return printqueue.submit(
@@ -226,45 +265,57 @@ def _queue(
             title=title,
             content=content,
             content_type=content_type,
-            actor=Actor.system(f"{document}-print"),
+            actor=actor,
             reference=f"shipment {args.shipment}" if args.shipment else None,
         )
     except printqueue.PrintQueueError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
 
 
 def cmd_label_print(args: argparse.Namespace) -> int:
     printer = _printer(args)
-    jobs = []
     output: label.Output = "pdf" if printer.language == "pdf" else "zpl"
+    rendered = []
     for one in _labels(args, output):
         content = _render([one], printer.language, printer.dpi)
         title = f"Label {one.shipment_ref} package {one.package_number} of {one.package_count}"
-        jobs.append(_queue(args, "label", title, content, printer.content_type))
+        rendered.append((title, content))
+    actor = caller(args).actor
+    jobs = [
+        _queue(args, actor, "label", title, content, printer.content_type)
+        for title, content in rendered
+    ]
     out.print(f"Queued print job(s) {', '.join(map(str, jobs))} for {args.station}/{args.printer}.")
     return 0
 
 
-def _document(args: argparse.Namespace) -> tuple[str, bytes]:
+def _document(args: argparse.Namespace) -> tuple[str, bytes, Caller | None]:
+    """The document's title and PDF, and who asked for it when that took something from the
+    store (an invoice's number) or queues it."""
     engine = current_engine(args)
     settings = _settings(args)
     try:
         doc = service.shipment(engine, args.shipment)
+    except (ShippingError, ValueError) as exc:
+        raise CommandError(str(exc), 1) from None
+    who = maybe_caller(args)
+    try:
         today = utcnow().date()
         if args.kind == "invoice":
-            number, pdf = service.issue_invoice(
-                engine, settings, args.shipment, Actor.system("invoice"), today
-            )
-            return f"Invoice {number}", pdf
-        return f"Packing slip {service.shipment_ref(doc.shipment_id)}", (
-            documents.packing_slip_pdf(service.packing_slip(doc, settings, today))
+            assert who is not None
+            number, pdf = service.issue_invoice(engine, settings, args.shipment, who.actor, today)
+            return f"Invoice {number}", pdf, who
+        return (
+            f"Packing slip {service.shipment_ref(doc.shipment_id)}",
+            documents.packing_slip_pdf(service.packing_slip(doc, settings, today)),
+            who,
         )
     except (ShippingError, ValueError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
 
 
 def cmd_document_render(args: argparse.Namespace) -> int:
-    _, data = _document(args)
+    _, data, _ = _document(args)
     _write(args.output, data)
     return 0
 
@@ -274,11 +325,14 @@ def cmd_document_print(args: argparse.Namespace) -> int:
     if printer.language != "pdf":
         raise CommandError(
             f"printer {args.printer!r} of {args.station} takes {printer.language}; packing "
-            "slips and invoices are PDF: choose a PDF printer with --printer"
+            "slips and invoices are PDF: choose a PDF printer with --printer",
+            1,
         )
-    title, data = _document(args)
+    title, data, who = _document(args)
+    assert who is not None
     job = _queue(
         args,
+        who.actor,
         "invoice" if args.kind == "invoice" else "packing_slip",
         title,
         data,
@@ -302,17 +356,18 @@ def _package_json(p: Any) -> dict[str, Any]:
 
 def cmd_package_add(args: argparse.Namespace) -> int:
     engine = current_engine(args)
+    who = caller(args)
     try:
         package = service.add_package(
             engine,
             _settings(args),
             args.shipment,
-            Actor.system("package-add"),
+            who.actor,
             weight_g=args.weight,
             box=args.box,
         )
     except ShippingError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     if args.json:
         sys.stdout.write(json.dumps(_package_json(package)) + "\n")
     else:
@@ -328,7 +383,7 @@ def cmd_package_list(args: argparse.Namespace) -> int:
     try:
         doc = service.shipment(engine, args.shipment)
     except ShippingError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     if args.json:
         sys.stdout.write(json.dumps({"packages": [_package_json(p) for p in doc.packages]}) + "\n")
         return 0
@@ -350,7 +405,7 @@ def _manifest(args: argparse.Namespace, make: Callable[[], documents.Manifest]) 
     try:
         manifest = make()
     except ShippingError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     try:
         _write(args.output, documents.manifest_pdf(manifest))
     except CommandError as exc:
@@ -368,12 +423,11 @@ def _manifest(args: argparse.Namespace, make: Callable[[], documents.Manifest]) 
 def cmd_manifest_close(args: argparse.Namespace) -> int:
     engine = current_engine(args)
     settings = _settings(args)
+    who = caller(args)
     return _manifest(
         args,
         lambda: (
-            service.close_manifest(
-                engine, settings, args.node, args.carrier, Actor.system("manifest-close")
-            ).document
+            service.close_manifest(engine, settings, args.node, args.carrier, who.actor).document
         ),
     )
 
@@ -389,15 +443,19 @@ def cmd_manifest_print(args: argparse.Namespace) -> int:
     if printer.language != "pdf":
         raise CommandError(
             f"printer {args.printer!r} of {args.station} takes {printer.language}; a manifest "
-            "is PDF: choose a PDF printer with --printer"
+            "is PDF: choose a PDF printer with --printer",
+            1,
         )
+    engine = current_engine(args)
     try:
-        manifest = service.manifest_document(current_engine(args), _settings(args), args.manifest)
+        manifest = service.manifest_document(engine, _settings(args), args.manifest)
     except ShippingError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
+    who = caller(args)
     args.shipment = None
     job = _queue(
         args,
+        who.actor,
         "manifest",
         f"Manifest {manifest.number}",
         documents.manifest_pdf(manifest),
@@ -416,11 +474,12 @@ def cmd_shipping_settings(args: argparse.Namespace) -> int:
         try:
             changes = json.loads(_read_text(path))
         except json.JSONDecodeError as exc:
-            raise CommandError(f"{path} is not JSON: {exc}") from None
+            raise CommandError(f"{path} is not JSON: {exc}", 1) from None
+        who = caller(args)
         try:
-            current = ship_settings.save(engine, changes, Actor.system("shipping-settings"))
+            current = ship_settings.save(engine, changes, who.actor)
         except ShippingSettingsError as exc:
-            raise CommandError(f"{path}: {exc}") from None
+            raise CommandError(f"{path}: {exc}", 1) from None
     else:
         current = _settings(args)
     sys.stdout.write(json.dumps(current.to_dict(), indent=2, ensure_ascii=False) + "\n")

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.actor import Actor
+from app.access import Action
 from app.admin import UnknownStation, check_station
 from app.cli.common import (
     CommandError,
+    acting_options,
+    caller,
     current_engine,
     print_json,
 )
@@ -72,14 +74,15 @@ def cmd_station_settings(args: argparse.Namespace) -> int:
             try:
                 changes = json.loads(Path(args.file).read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise CommandError(f"cannot read {args.file} as UTF-8 JSON: {exc}") from None
+                raise CommandError(f"cannot read {args.file} as UTF-8 JSON: {exc}", 1) from None
             if not isinstance(changes, dict):
-                raise CommandError(f"{args.file}: expected a JSON object")
-            current = save_settings(engine, changes, Actor.system("station-settings"))
+                raise CommandError(f"{args.file}: expected a JSON object", 1)
+            who = caller(args)
+            current = save_settings(engine, changes, who.actor)
         else:
             current = load_settings(engine)
     except StationSettingsError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     print_json(
         {
             "idle_logout_minutes": current.idle_logout_minutes,
@@ -103,7 +106,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     station_cmd.set_defaults(run=cmd_station)
     sset_cmd = commands.add_parser(
-        "station-settings", parents=[common], help="how stations behave (idle log-out, …)"
+        "station-settings",
+        parents=[common, acting_options()],
+        help="how stations behave (idle log-out, …); changing them is for an admin",
     )
     sset_cmd.add_argument("--file", metavar="JSON", help="apply the settings in this JSON file")
-    sset_cmd.set_defaults(run=cmd_station_settings)
+    sset_cmd.set_defaults(
+        run=cmd_station_settings,
+        action=Action.STATION_SETTINGS,
+        acts_when=lambda a: a.file is not None,
+    )

@@ -14,8 +14,8 @@ from typing import Any
 
 from rich.table import Table
 
-from app.actor import Actor
-from app.cli.common import CommandError, current_engine, out, print_json
+from app.access import Action
+from app.cli.common import CommandError, acting_options, caller, current_engine, out, print_json
 from app.walks import site as layouts
 from app.walks.layout import path_length
 from app.waves import planning as waves
@@ -34,10 +34,12 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         dest="layout_command", required=True, metavar="load|show"
     )
     load = layout_sub.add_parser(
-        "load", parents=[common], help="load a layout file: its geometry and locations"
+        "load",
+        parents=[common, acting_options()],
+        help="load a layout file: its geometry and locations",
     )
     load.add_argument("file", metavar="FILE")
-    load.set_defaults(run=cmd_layout_load)
+    load.set_defaults(run=cmd_layout_load, action=Action.LAYOUT_LOAD)
     show = layout_sub.add_parser("show", parents=[common], help="a node's layout")
     show.add_argument("--node", metavar="CODE", required=True)
     show.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -48,17 +50,19 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         dest="wave_command", required=True, metavar="plan|release|list|show|settings"
     )
     plan = wave_sub.add_parser(
-        "plan", parents=[common], help="propose waves from a node's routed orders"
+        "plan", parents=[common, acting_options()], help="propose waves from a node's routed orders"
     )
     plan.add_argument("--node", metavar="CODE", default="WH1", help="the node (default WH1)")
     plan.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    plan.set_defaults(run=cmd_wave_plan)
+    plan.set_defaults(run=cmd_wave_plan, action=Action.WAVE_PLAN)
     rel = wave_sub.add_parser(
-        "release", parents=[common], help="create a wave's pick lists (idempotent)"
+        "release",
+        parents=[common, acting_options()],
+        help="create a wave's pick lists (idempotent)",
     )
     rel.add_argument("wave", metavar="WAVE", type=int)
     rel.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    rel.set_defaults(run=cmd_wave_release)
+    rel.set_defaults(run=cmd_wave_release, action=Action.WAVE_RELEASE)
     lst = wave_sub.add_parser("list", parents=[common], help="waves and their state")
     lst.add_argument("--node", metavar="CODE")
     lst.add_argument("--status", choices=[str(s) for s in WaveStatus], action="append")
@@ -69,12 +73,16 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     wshow.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     wshow.set_defaults(run=cmd_wave_show)
     wset = wave_sub.add_parser(
-        "settings", parents=[common], help="show or change the site's wave settings"
+        "settings",
+        parents=[common, acting_options()],
+        help="show or change the site's wave settings (changing them is for an admin)",
     )
     wset.add_argument(
         "--file", metavar="JSON", help="settings to change (fields left out stay as they are)"
     )
-    wset.set_defaults(run=cmd_wave_settings)
+    wset.set_defaults(
+        run=cmd_wave_settings, action=Action.WAVE_SETTINGS, acts_when=lambda a: a.file is not None
+    )
 
     pl_cmd = commands.add_parser("picklist", parents=[common], help="pick lists")
     pl_sub = pl_cmd.add_subparsers(dest="picklist_command", required=True, metavar="show|take-back")
@@ -85,11 +93,12 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     pshow.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     pshow.set_defaults(run=cmd_picklist_show)
     back = pl_sub.add_parser(
-        "take-back", parents=[common], help="a supervisor takes a claimed or paused list back"
+        "take-back",
+        parents=[common, acting_options()],
+        help="a supervisor takes a claimed or paused list back",
     )
     back.add_argument("pick_list", metavar="ID", type=int)
-    back.add_argument("--user", metavar="BADGE", required=True, help="the supervisor's badge")
-    back.set_defaults(run=cmd_picklist_take_back)
+    back.set_defaults(run=cmd_picklist_take_back, action=Action.PICKLIST_TAKE_BACK)
 
 
 def _settings(engine: StoreEngine) -> wave_settings.WaveSettings:
@@ -119,6 +128,7 @@ def _metres(value: float | None) -> str:
 
 def cmd_layout_load(args: argparse.Namespace) -> int:
     engine = current_engine(args)
+    who = caller(args)
     path = Path(args.file)
     try:
         text = path.read_text(encoding="utf-8")
@@ -127,17 +137,15 @@ def cmd_layout_load(args: argparse.Namespace) -> int:
     try:
         layout = layouts.parse(text, where=str(path))
     except layouts.LayoutFileError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     location_rows = list(layout.location_rows())
     with UnitOfWork(engine) as uow:
         node = rows.node(uow.session, layout.node)
         if node is None:
             known = ", ".join(rows.node_codes(uow.session)) or "none"
-            raise CommandError(f"{path}: node {layout.node!r} does not exist; nodes: {known}")
+            raise CommandError(f"{path}: node {layout.node!r} does not exist; nodes: {known}", 1)
         created = rows.upsert_locations(uow.session, node.id, location_rows)
-        rows.put_layout(
-            uow.session, node.id, layout.to_json(), actor=Actor.system("layout").name, at=utcnow()
-        )
+        rows.put_layout(uow.session, node.id, layout.to_json(), actor=who.actor.name, at=utcnow())
         off = [
             loc.code
             for loc in rows.locations(uow.session, node.id)
@@ -162,10 +170,12 @@ def cmd_layout_show(args: argparse.Namespace) -> int:
     with UnitOfWork(engine, read_only=True) as uow:
         node = rows.node(uow.session, args.node)
         if node is None:
-            raise CommandError(f"there is no node {args.node!r}")
+            raise CommandError(f"there is no node {args.node!r}", 1)
         text = rows.layout_spec(uow.session, node.id)
     if text is None:
-        raise CommandError(f"{args.node} has no layout; load one with `shipfloor layout load FILE`")
+        raise CommandError(
+            f"{args.node} has no layout; load one with `shipfloor layout load FILE`", 1
+        )
     if args.json:
         print_json(json.loads(text))
         return 0
@@ -245,10 +255,11 @@ def _plan_json(plan: waves.WavePlan) -> dict[str, Any]:
 
 def cmd_wave_plan(args: argparse.Namespace) -> int:
     engine = current_engine(args)
+    who = caller(args)
     try:
-        plan = waves.plan(engine, args.node, _settings(engine), Actor.system("wave-plan"))
+        plan = waves.plan(engine, args.node, _settings(engine), who.actor)
     except waves.WaveError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     if args.json:
         print_json(_plan_json(plan))
         return 0
@@ -306,10 +317,11 @@ def cmd_wave_plan(args: argparse.Namespace) -> int:
 
 def cmd_wave_release(args: argparse.Namespace) -> int:
     engine = current_engine(args)
+    who = caller(args)
     try:
-        result = waves.release(engine, args.wave, _settings(engine), Actor.system("wave-release"))
+        result = waves.release(engine, args.wave, _settings(engine), who.actor)
     except waves.WaveError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     if args.json:
         print_json(
             {
@@ -373,7 +385,7 @@ def cmd_wave_list(args: argparse.Namespace) -> int:
     try:
         found = waves.waves(engine, args.node, statuses)
     except waves.WaveError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     if args.json:
         print_json({"waves": [_wave_json(w) for w in found]})
         return 0
@@ -412,7 +424,7 @@ def cmd_wave_show(args: argparse.Namespace) -> int:
     try:
         wave, lists = waves.wave_pick_lists(engine, args.wave)
     except waves.WaveError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     if args.json:
         print_json(
             {
@@ -465,14 +477,17 @@ def cmd_wave_settings(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from None
         except json.JSONDecodeError as exc:
-            raise CommandError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+            raise CommandError(
+                f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})", 1
+            ) from None
         if not isinstance(raw, dict):
-            raise CommandError(f"{path}: expected a JSON object of wave settings")
+            raise CommandError(f"{path}: expected a JSON object of wave settings", 1)
         try:
             current = wave_settings.from_dict(raw, current)
         except wave_settings.WaveSettingsError as exc:
-            raise CommandError(f"{path}: {exc}") from None
-        wave_settings.save(engine, current, Actor.system("settings"))
+            raise CommandError(f"{path}: {exc}", 1) from None
+        who = caller(args)
+        wave_settings.save(engine, current, who.actor)
     print_json(current.to_dict())
     return 0
 
@@ -485,7 +500,7 @@ def cmd_picklist_show(args: argparse.Namespace) -> int:
     try:
         view = waves.pick_list(engine, args.pick_list)
     except waves.WaveError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(str(exc), 1) from None
     p = view.header
     if args.json:
         print_json(
@@ -633,8 +648,9 @@ def cmd_picklist_take_back(args: argparse.Namespace) -> int:
     from app.picking import station
 
     engine = current_engine(args)
+    who = caller(args)
     try:
-        station.take_back(engine, Actor(name=args.user), args.pick_list)
+        station.take_back(engine, who.actor, args.pick_list)
     except station.StationError as exc:
         raise CommandError(str(exc), 1) from None
     out.print(

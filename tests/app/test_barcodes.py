@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from app import barcodes
 from app.barcodes import GS, BarcodeError, resolve, site_barcode
-from app.cli import main
+from tests.cli import main
 
 
 def check_digit(body: str) -> str:

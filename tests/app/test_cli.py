@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from app.cli import main
+from tests.cli import main
 from tests.factories import add_reference, jsonl, order
 
 

@@ -163,11 +163,11 @@ def test_an_unfinished_seed_is_named_not_silently_kept(
 ) -> None:
     import random
 
-    from app.cli import main
     from app.demo import demo_layout
     from app.users import hash_pin
     from app.walks import site as layouts
     from data import demo as site
+    from tests.cli import main
 
     url = f"sqlite:///{tmp_path / 'half.db'}"
     engine = make_engine(url)

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from app.cli import main
 from app.cli.devices import (
     demo_station_devices,
     prepare_simulator_folder,
@@ -27,6 +26,7 @@ from devices.scanner import Scan, SerialScanner
 from devices.sim_printer import PrinterSimulator
 from devices.sim_scale import ScaleSimulator
 from devices.sim_scanner import ScannerSimulator
+from tests.cli import main
 from tests.factories import add_reference
 from tests.waiting import wait_until
 
@@ -212,19 +212,14 @@ def test_print_commands_end_to_end(
         ("label", "printed"),
     ]
     label_job = jobs[1]["id"]
-    assert main(["print", "reprint", str(label_job), "--user", "U5001", *dbonly]) == 2
+    os.environ["SUPERVISOR_PIN"] = "5555"
+    sup = ["--user", "U5001", "--pin-env", "SUPERVISOR_PIN"]
+    assert main(["print", "reprint", str(label_job), *sup, *dbonly]) == 1
     assert "give a reason" in capsys.readouterr().err
-    assert (
-        main(["print", "reprint", str(label_job), "--user", "NOBODY", "--reason", "x", *dbonly])
-        == 2
-    )
-    assert "no user with badge 'NOBODY'" in capsys.readouterr().err
-    assert (
-        main(
-            ["print", "reprint", str(label_job), "--user", "U5001", "--reason", "smudged", *dbonly]
-        )
-        == 0
-    )
+    nobody = ["--user", "NOBODY", "--pin-env", "SUPERVISOR_PIN"]
+    assert main(["print", "reprint", str(label_job), *nobody, "--reason", "x", *dbonly]) == 1
+    assert "badge NOBODY is not known here" in capsys.readouterr().err
+    assert main(["print", "reprint", str(label_job), *sup, "--reason", "smudged", *dbonly]) == 0
     printer.refuse()
     assert main(["print", "deliver", "--station", "PACK-01", *db]) == 1
     assert "refused" in capsys.readouterr().err
@@ -232,13 +227,18 @@ def test_print_commands_end_to_end(
     [failed] = json.loads(capsys.readouterr().out)["jobs"]
     assert failed["reprint_of"] == label_job
     printer.accept()
-    assert main(["print", "retry", str(failed["id"]), "--user", "U5001", *dbonly]) == 0
+    assert main(["print", "retry", str(failed["id"]), *sup, *dbonly]) == 0
     assert main(["print", "deliver", "--station", "PACK-01", *db]) == 0
     assert printer.wait_for_jobs(2, 5.0)[1] == label
     capsys.readouterr()
     assert main(["print", "show", str(failed["id"]), *dbonly]) == 0
     text = capsys.readouterr().out
-    for step in ("queued by U5001", "failed by print-PACK-01", "retried by U5001", "sent by"):
+    for step in (
+        "queued by U5001",
+        "failed by T-ADMIN (token tests) print-PACK-01",
+        "retried by U5001",
+        "sent by",
+    ):
         assert step in text
     assert "reprint of job" in text
     assert "smudged" in text

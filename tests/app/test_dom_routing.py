@@ -32,6 +32,7 @@ from data.models import (
 )
 from data.types import utcnow
 from data.uow import UnitOfWork
+from tests.cli import as_admin
 from tests.factories import add_reference, jsonl, order
 
 DOM = Actor.system("dom-test")
@@ -419,8 +420,8 @@ def test_two_routers_at_once_route_each_order_once_within_stock(
     # 40 one-line orders for PEN-1; WH1 can promise 10, WH2 10, (S001 does not ship).
     records = [order(f"W-{i:02d}", lines=lines(("PEN-1", 1)), **chicago()) for i in range(40)]
     place(store, tmp_path, *records)
-    env = {**os.environ, "SHIPFLOOR_DATABASE_URL": store_url}
-    cmd = [sys.executable, "-m", "app.cli", "route", "--json"]
+    cmd = [sys.executable, "-m", "app.cli", *as_admin(["--db", store_url, "route", "--json"])]
+    env = dict(os.environ)
     procs = [
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         for _ in range(2)

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import Engine
 
 from app.actor import Actor
-from app.cli import main
 from app.demo import seed
 from app.dom import settings as dom
 from app.dom.assign import Criterion
 from app.dom.costs import LinearShippingCost, RateTable
 from app.dom.routing import RoutingSettings
 from data.uow import UnitOfWork
+from tests.cli import main
 from tests.factories import add_reference
 
 

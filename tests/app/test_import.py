@@ -18,6 +18,7 @@ from app.intake.importer import ImportSummary, import_file
 from app.intake.parse import FileFormatError
 from data.models import Address, Customer, Order, OrderEvent, OrderHold, OrderLine, OrderStatus
 from data.uow import UnitOfWork
+from tests.cli import as_admin
 from tests.factories import add_reference, jsonl, order
 
 IMPORTER = Actor.system("test-import")
@@ -367,9 +368,10 @@ def test_csv_without_required_columns_or_with_bad_bytes(store: Engine, tmp_path:
 
 
 def _import_in_subprocess(url: str, path: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "SHIPFLOOR_DATABASE_URL": url}
+    argv = as_admin(["--db", url, "orders", "import", str(path), "--json"])
+    env = dict(os.environ)
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "orders", "import", str(path), "--json"],
+        [sys.executable, "-m", "app.cli", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

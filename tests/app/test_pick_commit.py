@@ -17,7 +17,6 @@ from alembic import command
 from sqlalchemy import Engine, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.cli import main
 from app.orders.cancel import CancelRefused, cancel_order
 from app.picking import station
 from app.picking.station import ItemScan, StationError
@@ -42,6 +41,7 @@ from data.models import (
 from data.store import make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork
+from tests.cli import main
 from tests.pickfloor import ACTOR, books, claim_with, expiry_at, load_totes, picker, product_of
 
 

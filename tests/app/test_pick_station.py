@@ -193,7 +193,7 @@ def test_two_pickers_never_get_the_same_list(floor: Engine) -> None:
 
 
 def test_an_order_cancelled_mid_pick(floor: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    from app.cli import main
+    from tests.cli import main
 
     who = picker(floor)
     view = station.claim_next(floor, who)
@@ -234,17 +234,49 @@ def test_login_and_pick_history_are_append_only(floor: Engine) -> None:
             uow.session.execute(text(f"DELETE FROM {table}"))
 
 
-def test_take_back_command(floor: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    from app.cli import main
+def test_take_back_command(
+    floor: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.cli import main
+
+    monkeypatch.setenv("SUPERVISOR_PIN", "5555")
 
     who = picker(floor)
     view = station.claim_next(floor, who)
     assert view is not None
     db = ["--db", floor.url.render_as_string(hide_password=False)]
-    assert main(["picklist", "take-back", str(view.id), "--user", "U5001", *db]) == 0
+    assert (
+        main(
+            [
+                "picklist",
+                "take-back",
+                str(view.id),
+                "--user",
+                "U5001",
+                "--pin-env",
+                "SUPERVISOR_PIN",
+                *db,
+            ]
+        )
+        == 0
+    )
     assert "released again" in capsys.readouterr().out
     assert station.view(floor, view.id).status is PickListStatus.RELEASED
-    assert main(["picklist", "take-back", str(view.id), "--user", "U5001", *db]) == 1
+    assert (
+        main(
+            [
+                "picklist",
+                "take-back",
+                str(view.id),
+                "--user",
+                "U5001",
+                "--pin-env",
+                "SUPERVISOR_PIN",
+                *db,
+            ]
+        )
+        == 1
+    )
     assert "nothing to take back" in capsys.readouterr().err
 
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from app.cli import main
 from app.cli import route as route_commands
 from app.cli.parser import UNEXPECTED
 from data.migrate import StoreTooNew, upgrade
 from data.store import lost_connection, make_engine, masked
+from tests.cli import main
 
 
 @pytest.mark.postgresql

@@ -478,7 +478,7 @@ def test_two_concurrent_releases_create_the_pick_lists_once(
 def test_commands_end_to_end(
     sqlite_store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from app.cli import main
+    from tests.cli import main
 
     url = sqlite_store.url.render_as_string(hide_password=False)
     seed(sqlite_store, "small", 1)
@@ -493,7 +493,7 @@ def test_commands_end_to_end(
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"cart": {"totes": 0}}))
-    assert main(["--db", url, "wave", "settings", "--file", str(bad)]) == 2
+    assert main(["--db", url, "wave", "settings", "--file", str(bad)]) == 1
     assert "cart.totes: expected a whole number of at least 1, got 0" in capsys.readouterr().err
 
     assert main(["--db", url, "wave", "plan", "--node", "WH1", "--json"]) == 0
@@ -507,7 +507,7 @@ def test_commands_end_to_end(
     assert "Release one with `shipfloor wave release WAVE`" in table
 
     # The table's waves replaced the JSON run's: the old id is gone, with the fix named.
-    assert main(["--db", url, "wave", "release", str(wave_id)]) == 2
+    assert main(["--db", url, "wave", "release", str(wave_id)]) == 1
     assert (
         f"there is no wave {wave_id}; `shipfloor wave list` shows them" in capsys.readouterr().err
     )
@@ -538,12 +538,12 @@ def test_commands_end_to_end(
     text = capsys.readouterr().out
     assert f"Pick list {first}" in text
     assert "Walk (" in text
-    assert main(["--db", url, "picklist", "show", "99999"]) == 2
+    assert main(["--db", url, "picklist", "show", "99999"]) == 1
     assert "there is no pick list 99999" in capsys.readouterr().err
 
     assert main(["--db", url, "layout", "show", "--node", "WH1"]) == 0
     assert "cross aisles  3 at y = 1.5, 14.5, 27.5 m" in capsys.readouterr().out
-    assert main(["--db", url, "layout", "show", "--node", "DC1"]) == 2
+    assert main(["--db", url, "layout", "show", "--node", "DC1"]) == 1
     assert "DC1 has no layout; load one with `shipfloor layout load FILE`" in (
         capsys.readouterr().err
     )
@@ -552,7 +552,7 @@ def test_commands_end_to_end(
 def test_layout_load_creates_and_moves_locations(
     sqlite_store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from app.cli import main
+    from tests.cli import main
     from tests.factories import add_reference
 
     url = sqlite_store.url.render_as_string(hide_password=False)
@@ -571,7 +571,7 @@ def test_layout_load_creates_and_moves_locations(
         xs = set(uow.session.scalars(select(Location.x_mm)))
     assert xs == {0, 6000, 12000}
     path.write_text(json.dumps({**_layout_dict(), "node": "NOPE"}))
-    assert main(["--db", url, "layout", "load", str(path)]) == 2
+    assert main(["--db", url, "layout", "load", str(path)]) == 1
     assert "node 'NOPE' does not exist; nodes: S001, S002, WH1" in capsys.readouterr().err
 
 
