@@ -127,6 +127,14 @@ def lost_connection(exc: BaseException) -> str | None:
     return reason or "the connection was closed"
 
 
+def permission_denied(exc: BaseException) -> str | None:
+    """The database's words, when the role the store is reached as may not do what was
+    asked (a station's role running an office command); None for any other error."""
+    if not isinstance(exc, DBAPIError) or getattr(exc.orig, "sqlstate", None) != "42501":
+        return None
+    return str(exc.orig).strip().splitlines()[0]
+
+
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
 

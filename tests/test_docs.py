@@ -57,6 +57,19 @@ def test_every_command_in_the_docs_parses(
         pytest.fail(f"`shipfloor {arguments}` does not parse: {capsys.readouterr().err}")
 
 
+@pytest.mark.parametrize("arguments", [c[1] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
+def test_every_command_in_the_docs_that_changes_the_floor_says_who_runs_it(
+    arguments: str,
+) -> None:
+    from app.cli.common import acts
+
+    args = build_parser().parse_args(shlex.split(arguments, comments=True))
+    if acts(args):
+        assert args.user is not None or args.token_env is not None, (
+            f"`shipfloor {arguments}` would be refused: show --user BADGE or --token-env VAR"
+        )
+
+
 def walk(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
     yield path
     for action in parser._actions:
@@ -99,7 +112,7 @@ def test_the_command_reference_has_every_command_and_option() -> None:
     assert "- `--node CODE` — " in wave_plan
     assert "- `--json` — print one JSON object on stdout" in wave_plan
     assert "- `FILE`" in sections["shipfloor orders import"]
-    assert "(required)" in sections["shipfloor picklist take-back"]
+    assert "(required)" in sections["shipfloor print deliver"]  # its --station
     assert "[`shipfloor wave release`](#shipfloor-wave-release)" in sections["shipfloor wave"]
 
 
@@ -120,3 +133,20 @@ def test_the_docs_site_builds_strictly(tmp_path: Path) -> None:
     assert "Scan your badge (or key its id and Enter)" in pick  # the login snapshot
     reference = (site / "reference" / "commands" / "index.html").read_text(encoding="utf-8")
     assert "usage: shipfloor wave release" in reference
+
+
+def test_the_security_page_shows_the_permission_table_the_program_checks() -> None:
+    from app.access import PERMISSIONS
+    from data.models import Role
+
+    page = (ROOT / "docs" / "admin" / "security.md").read_text(encoding="utf-8")
+    header = next(line for line in page.splitlines() if line.startswith("| command |"))
+    roles = [Role(cell.strip()) for cell in header.strip("|").split("|")[1:]]
+    shown: dict[str, frozenset[Role]] = {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == len(roles) + 1:
+            shown[cells[0].strip("`")] = frozenset(
+                r for r, cell in zip(roles, cells[1:], strict=True) if cell == "yes"
+            )
+    assert shown == {a.value: roles_ for a, roles_ in PERMISSIONS.items()}

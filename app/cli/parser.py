@@ -19,7 +19,7 @@ from app.cli import (
     waves,
 )
 from app.cli.common import CommandError, authorise, err, write_crash_report
-from data.store import lost_connection, masked
+from data.store import lost_connection, masked, permission_denied
 
 UNEXPECTED = "the command stopped on an error it does not know how to explain"
 """The start of the last-resort message; tests check no bad input ever reaches it."""
@@ -74,6 +74,16 @@ def _unexpected(args: argparse.Namespace, exc: Exception) -> int:
             "transaction it was in was rolled back whole, so nothing is half-written; "
             "check that the database server is running and reachable, then run the "
             "command again.",
+            markup=False,
+            emoji=False,
+        )
+        return 2
+    refused = permission_denied(exc)
+    if refused is not None:
+        err.print(
+            f"shipfloor: the database refused ({refused}): the role this store is reached "
+            "as may not do this. Nothing was written. Run the command with a database role "
+            "that may (the one `shipfloor db upgrade` uses), not a station's.",
             markup=False,
             emoji=False,
         )
