@@ -1,4 +1,5 @@
-"""The supervisor station's flow: the node's pick lists on the floor, and taking one back.
+"""The supervisor station's flow: the node's pick lists on the floor, taking one back, and
+unlocking a badge locked by wrong PINs.
 
 :data:`SUPERVISOR_STEPS` declares the steps (watching the queue, confirming a take-back);
 :class:`SupervisorFlow` moves between them on the UI thread. Its store work (reading the
@@ -19,6 +20,7 @@ from app.flows import Flow, FlowState, Level, StepSpec, StepTable
 from app.picking.station import StationError
 from app.scanning import ScanEvent
 from app.supervisor import FloorQueue, ListOnFloor
+from app.users import badge_of
 
 
 class SupervisorStep(enum.StrEnum):
@@ -28,6 +30,8 @@ class SupervisorStep(enum.StrEnum):
     """Watching the queue, a list highlighted."""
     CONFIRM = "confirm"
     """Asked to confirm taking the highlighted list back (typed Y and Enter)."""
+    UNLOCK = "unlock"
+    """Asked for the badge to unlock (scanned, or typed and Enter)."""
 
 
 SUPERVISOR_STEPS: StepTable[SupervisorStep] = StepTable(
@@ -36,8 +40,13 @@ SUPERVISOR_STEPS: StepTable[SupervisorStep] = StepTable(
             SupervisorStep.QUEUE,
             prompt="Choose a list with ↑ ↓; {key:supervisor.take_back} takes it back",
             expects=(),
-            next_steps=frozenset({SupervisorStep.CONFIRM}),
-            keys=("supervisor.refresh", "supervisor.take_back", "supervisor.attention"),
+            next_steps=frozenset({SupervisorStep.CONFIRM, SupervisorStep.UNLOCK}),
+            keys=(
+                "supervisor.refresh",
+                "supervisor.take_back",
+                "supervisor.attention",
+                "supervisor.unlock",
+            ),
         ),
         StepSpec(
             SupervisorStep.CONFIRM,
@@ -46,6 +55,13 @@ SUPERVISOR_STEPS: StepTable[SupervisorStep] = StepTable(
             expects=(),
             next_steps=frozenset({SupervisorStep.QUEUE}),
             keys=("take_back.cancel",),
+        ),
+        StepSpec(
+            SupervisorStep.UNLOCK,
+            prompt="Scan the badge to unlock, or type it and Enter · Esc to leave it",
+            expects=("badge",),
+            next_steps=frozenset({SupervisorStep.QUEUE}),
+            keys=("unlock.cancel",),
         ),
     ]
 )
@@ -58,6 +74,8 @@ class SupervisorTerminal(Protocol):
     def pick_queue(self) -> FloorQueue: ...
 
     def take_back(self, list_id: int) -> None: ...
+
+    def unlock(self, badge: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -181,9 +199,37 @@ class SupervisorFlow(Flow[SupervisorStep]):
         holder = f" from {item.picker}" if item.picker else ""
         return self.say(f"Pick list {item.id} taken back{holder}: anyone can claim it", "ok")
 
+    # --- unlocking a badge ------------------------------------------------------------
+
+    def ask_unlock(self) -> SupervisorState:
+        """Which badge? (step UNLOCK)"""
+        self.move_to(SupervisorStep.UNLOCK)
+        return self.say(SUPERVISOR_STEPS[SupervisorStep.UNLOCK].prompt)
+
+    def unlock_answered(self, text: str | None) -> str | None:
+        """The badge to unlock as scanned or typed (``BADGE-U1001`` or ``U1001``), or None
+        when the question was left."""
+        self.move_to(SupervisorStep.QUEUE)
+        if text is None or not text.strip():
+            self.say("")
+            return None
+        return badge_of(text)
+
+    def unlock(self, badge: str) -> str:
+        """Unlock it (on the terminal worker); the person's name."""
+        return self.terminal.unlock(badge)
+
+    def unlocked(self, badge: str, result: str | Exception) -> SupervisorState:
+        if isinstance(result, StationError):
+            return self.refuse(str(result))
+        if isinstance(result, Exception):
+            return self.refuse(f"the store did not answer ({result}); badge {badge} is as it was")
+        return self.say(f"Badge {badge} ({result}) is unlocked: they can log in again", "ok")
+
     def scan(self, event: ScanEvent) -> SupervisorState:
-        """Nothing is scanned at this station."""
+        """Nothing is scanned at the queue: a badge is scanned after {key:supervisor.unlock}."""
         return self.refuse(
             f"nothing is scanned here, scanned {show(event.text)}: choose a list with "
-            "↑ ↓; {key:supervisor.take_back} takes it back"
+            "↑ ↓; {key:supervisor.take_back} takes it back, {key:supervisor.unlock} unlocks "
+            "a badge"
         )

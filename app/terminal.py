@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app import supervisor
+from app import admin, supervisor
+from app.access import AccessRefused, Caller
 from app.actor import Actor
 from app.picking import station
 from app.picking.station import ItemScan, PickDone, PickListView, Pulse, ShortResult, Task
@@ -161,6 +162,16 @@ class Terminal:
 
     def take_back(self, list_id: int) -> None:
         supervisor.take_back(self._engine, self._who(), list_id)
+
+    def unlock(self, badge: str) -> str:
+        """Unlock a badge locked by wrong PINs (a supervisor's); returns the person's name.
+        Refused (StationError) with the reason: an unknown badge, or no right to."""
+        who = self._who()
+        caller = Caller(who.user_id, who.badge, who.name, who.roles)
+        try:
+            return admin.unlock_badge(self._engine, caller, badge)
+        except (admin.AdminError, AccessRefused) as exc:
+            raise station.StationError(str(exc)) from None
 
 
 StationError = station.StationError

@@ -49,6 +49,13 @@ SUPERVISOR_BINDINGS: list[BindingType] = [
         id="supervisor.attention",
         tooltip="Show only lists that need attention (quiet terminal, paused), or all",
     ),
+    Binding(
+        "f8",
+        "unlock",
+        "Unlock badge",
+        id="supervisor.unlock",
+        tooltip="Unlock a badge locked by wrong PINs: scan it, or type it and Enter",
+    ),
 ]
 
 ACTION_IDS = {
@@ -177,6 +184,25 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
 
         self.station.submit(lambda: self.flow.take_back(item), done, generation=self.generation)
 
+    def action_unlock(self) -> None:
+        self.render_state(self.flow.ask_unlock())
+
+        def chosen(text: str | None) -> None:
+            badge = self.flow.unlock_answered(text)
+            self.render_state(self.flow.state())
+            if badge is not None:
+                self._unlock(badge)
+
+        self.app.push_screen(UnlockModal(), chosen)
+
+    def _unlock(self, badge: str) -> None:
+        def done(result: str | Exception) -> None:
+            if not self.is_attached:
+                return
+            self.render_state(self.flow.unlocked(badge, result))
+
+        self.station.submit(lambda: self.flow.unlock(badge), done, generation=self.generation)
+
     def on_scanned(self, message: Scanned) -> None:
         self.render_state(self.flow.scan(message.scan))
 
@@ -250,3 +276,27 @@ class TakeBackModal(TypedQuestion[bool]):
 
     def answer(self, text: str) -> bool | None:
         return True if text.upper() == "Y" else None
+
+
+class UnlockModal(TypedQuestion[str]):
+    """Which badge to unlock? Scanned, or typed and Enter; Escape leaves it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back", id="unlock.cancel"),
+    ]
+
+    def lines(self) -> list[str]:
+        return [
+            "Unlock a badge",
+            "  For someone locked out after wrong PINs; they log in again at once.",
+            "",
+            f"  {SUPERVISOR_STEPS[SupervisorStep.UNLOCK].prompt}",
+        ]
+
+    def check_action(self, action: str, _parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return "unlock.cancel" in SUPERVISOR_STEPS[SupervisorStep.UNLOCK].keys
+        return True
+
+    def answer(self, text: str) -> str | None:
+        return text or None

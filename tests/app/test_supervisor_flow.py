@@ -52,6 +52,13 @@ class FakeTerminal:
         self.queue = QUEUE
         self.taken: list[int] = []
         self.refuse: Exception | None = None
+        self.unlocked: list[str] = []
+
+    def unlock(self, badge: str) -> str:
+        if self.refuse is not None:
+            raise self.refuse
+        self.unlocked.append(badge)
+        return "Pat Picker"
 
     def pick_queue(self) -> FloorQueue:
         return self.queue
@@ -81,10 +88,16 @@ def test_the_table() -> None:
     assert table == {
         SupervisorStep.QUEUE: (
             (),
-            {SupervisorStep.CONFIRM},
-            ("supervisor.refresh", "supervisor.take_back", "supervisor.attention"),
+            {SupervisorStep.CONFIRM, SupervisorStep.UNLOCK},
+            (
+                "supervisor.refresh",
+                "supervisor.take_back",
+                "supervisor.attention",
+                "supervisor.unlock",
+            ),
         ),
         SupervisorStep.CONFIRM: ((), {SupervisorStep.QUEUE}, ("take_back.cancel",)),
+        SupervisorStep.UNLOCK: (("badge",), {SupervisorStep.QUEUE}, ("unlock.cancel",)),
     }
     assert SUPERVISOR_STEPS[SupervisorStep.CONFIRM].prompt == (
         "Type Y and Enter to take it back · Esc to leave it"
@@ -125,7 +138,12 @@ def test_before_the_first_read() -> None:
         "",
     )
     assert state.summary == "Reading the floor…"
-    assert state.keys == {"supervisor.refresh", "supervisor.take_back", "supervisor.attention"}
+    assert state.keys == {
+        "supervisor.refresh",
+        "supervisor.take_back",
+        "supervisor.attention",
+        "supervisor.unlock",
+    }
 
 
 def test_reading_and_the_attention_filter() -> None:
@@ -248,7 +266,61 @@ def test_nothing_is_scanned_here() -> None:
     state = flow.scan(ScanEvent("TOTE-0001", "test", False, 0.0, resolve("TOTE-0001"), None))
     assert (state.message, state.level, state.alert) == (
         "nothing is scanned here, scanned 'TOTE-0001': choose a list with ↑ ↓; "
-        "{key:supervisor.take_back} takes it back",
+        "{key:supervisor.take_back} takes it back, {key:supervisor.unlock} unlocks a badge",
         "error",
         True,
     )
+
+
+# --- unlocking a badge ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entered", ["BADGE-U1001", "U1001", " u1001 "])
+def test_a_badge_scanned_or_typed_is_unlocked(entered: str) -> None:
+    flow, terminal = new_flow()
+    state = flow.ask_unlock()
+    assert state.step is SupervisorStep.UNLOCK
+    assert state.message == "Scan the badge to unlock, or type it and Enter · Esc to leave it"
+    badge = flow.unlock_answered(entered)
+    assert (badge, flow.step) == ("U1001", SupervisorStep.QUEUE)
+    assert badge is not None
+    state = flow.unlocked(badge, flow.unlock(badge))
+    assert terminal.unlocked == ["U1001"]
+    assert (state.message, state.level, state.alert) == (
+        "Badge U1001 (Pat Picker) is unlocked: they can log in again",
+        "ok",
+        False,
+    )
+
+
+@pytest.mark.parametrize("left", [None, "", "   "])
+def test_an_unlock_left_unlocks_nothing(left: str | None) -> None:
+    flow, terminal = new_flow()
+    flow.ask_unlock()
+    assert flow.unlock_answered(left) is None
+    assert (flow.step, flow.message, terminal.unlocked) == (SupervisorStep.QUEUE, "", [])
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        (
+            StationError("there is no user with badge NOPE: `shipfloor users list` shows them"),
+            "there is no user with badge NOPE: `shipfloor users list` shows them",
+        ),
+        (
+            OSError("connection refused"),
+            "the store did not answer (connection refused); badge NOPE is as it was",
+        ),
+    ],
+)
+def test_an_unlock_refused(failure: Exception, message: str) -> None:
+    flow, terminal = new_flow()
+    terminal.refuse = failure
+    flow.ask_unlock()
+    badge = flow.unlock_answered("NOPE")
+    assert badge == "NOPE"
+    with pytest.raises(type(failure)) as raised:
+        flow.unlock(badge)
+    state = flow.unlocked(badge, raised.value)
+    assert (state.message, state.level, state.alert) == (message, "error", True)

@@ -19,7 +19,7 @@ from stations.login import LoginScreen
 from stations.pick import ACTION_IDS as PICK_ACTIONS
 from stations.pick import PICK_BINDINGS
 from stations.supervisor import ACTION_IDS as SUPERVISOR_ACTIONS
-from stations.supervisor import SUPERVISOR_BINDINGS, TakeBackModal
+from stations.supervisor import SUPERVISOR_BINDINGS, TakeBackModal, UnlockModal
 
 KEY = re.compile(r"\{key:([a-z_.]+)\}")
 
@@ -31,7 +31,11 @@ def ids(bindings: list[BindingType]) -> set[str]:
 TABLES: list[tuple[str, StepTable[Any], set[str]]] = [
     ("pick", PICK_STEPS, ids(PICK_BINDINGS)),
     ("login", LOGIN_STEPS, ids(LoginScreen.BINDINGS)),
-    ("supervisor", SUPERVISOR_STEPS, ids(SUPERVISOR_BINDINGS) | ids(TakeBackModal.BINDINGS)),
+    (
+        "supervisor",
+        SUPERVISOR_STEPS,
+        ids(SUPERVISOR_BINDINGS) | ids(TakeBackModal.BINDINGS) | ids(UnlockModal.BINDINGS),
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ from app import supervisor
 from app.picking import station
 from app.picking.station import StationError
 from app.terminal import Terminal
-from app.users import LoggedIn
+from app.users import LoggedIn, LoginError
 from app.users import login as service_login
 from data.models import PickList, PickListStatus, Role
 from data.types import utcnow
@@ -26,7 +26,7 @@ from data.uow import UnitOfWork
 from stations.app import StationApp
 from stations.help import HelpScreen
 from stations.login import LoginScreen
-from stations.supervisor import SupervisorScreen, TakeBackModal
+from stations.supervisor import SupervisorScreen, TakeBackModal, UnlockModal
 from tests.stations.helpers import (
     SNAPSHOTS,
     UPDATE,
@@ -250,7 +250,56 @@ async def test_the_queue_read_under_the_question_leaves_the_keys_beneath(
         before = screen.queue
         await until(pilot, lambda: screen.queue is not before and not app.busy, "a read")
         await pilot.pause()
-        assert "F5 Refresh  F6 Take back  F7 Attention  F1 Help" in render_text(app)
+        assert "F5 Refresh  F6 Take back  F7 Attention  F8 Unlock badge  F1 Help" in render_text(
+            app
+        )
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, "the question gone")
     assert list_status(engine, lists["held"]) is PickListStatus.CLAIMED
+
+
+def _locked_out(engine: Engine, badge: str) -> None:
+    """Five wrong PINs at a pick station: the badge is locked."""
+    for _ in range(5):
+        with pytest.raises(LoginError):
+            service_login(engine, "PICK-01", "pick", f"BADGE-{badge}", "0000")
+    with pytest.raises(LoginError, match="is locked"):
+        service_login(engine, "PICK-01", "pick", f"BADGE-{badge}", "1111")
+
+
+@pytest.mark.asyncio
+async def test_a_supervisor_unlocks_a_badge_scanned_or_typed(sqlite_floor: Engine) -> None:
+    engine = sqlite_floor
+    _locked_out(engine, "U1001")
+    _locked_out(engine, "U1002")
+    app = supervisor_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await logged_in_supervisor(pilot, app)
+        assert "F8 Unlock badge" in render_text(app).replace("  ", " ")
+        # Typed, then Enter.
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, UnlockModal), "the question")
+        assert "Scan the badge to unlock, or type it and Enter" in render_text(app)
+        await pilot.press(*"U1001", "enter")
+        await until(pilot, lambda: "unlocked" in text_of(app, "#message"), "the unlock")
+        assert "Badge U1001 (Pat Picker) is unlocked: they can log in again" in text_of(
+            app, "#message"
+        )
+        # Scanned.
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, UnlockModal), "the question")
+        send_burst(app, "BADGE-U1002")
+        await until(pilot, lambda: "U1002" in text_of(app, "#message"), "the unlock")
+        assert "Badge U1002 (Quinn Picker) is unlocked" in text_of(app, "#message")
+        # A badge nobody has: said, nothing changed. Escape leaves the question.
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, UnlockModal), "the question")
+        send_burst(app, "BADGE-NOPE")
+        await until(pilot, lambda: "NOPE" in text_of(app, "#message"), "the refusal")
+        assert "there is no user with badge NOPE" in text_of(app, "#message")
+        await pilot.press("f8")
+        await until(pilot, lambda: isinstance(app.screen, UnlockModal), "the question")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SupervisorScreen), "the question gone")
+    assert service_login(engine, "PICK-01", "pick", "BADGE-U1001", "1111").badge == "U1001"
+    assert service_login(engine, "PICK-02", "pick", "BADGE-U1002", "1112").badge == "U1002"
