@@ -19,6 +19,9 @@ from app.cli.common import (
     progress,
 )
 
+WAIT_FOR_STORE = 120.0
+"""How long `shipfloor route` waits for a store lost in the middle of a run."""
+
 
 def cmd_route(args: argparse.Namespace) -> int:
     from app.dom import settings as dom_settings
@@ -50,6 +53,13 @@ def cmd_route(args: argparse.Namespace) -> int:
             limit=args.limit,
             bid_prices=bids,
             progress=lambda done, total: update("route", done, total),
+            wait_for_store=WAIT_FOR_STORE,
+            on_store_lost=lambda reason: err.print(
+                f"shipfloor: lost the store ({reason}); the order being routed was rolled "
+                f"back whole. Trying again every few seconds for up to {WAIT_FOR_STORE:.0f} s.",
+                markup=False,
+                emoji=False,
+            ),
         )
     if args.json:
         print_json(

@@ -20,9 +20,11 @@ Rules, in the order they apply:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from app.actor import Actor
@@ -45,7 +47,7 @@ from data import inventory
 from data.dom import NodeRow, OrderToRoute
 from data.inventory import Who
 from data.models import DecisionOutcome, OrderStatus, ServiceLevel
-from data.store import StoreEngine
+from data.store import StoreEngine, lost_connection
 from data.types import utcnow
 from data.uow import StoreSession, UnitOfWork, run_in_transaction
 
@@ -498,14 +500,26 @@ def route_backlog(
     bid_prices: Mapping[tuple[str, str], float] | None = None,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
+    wait_for_store: float = 0.0,
+    on_store_lost: Callable[[str], None] | None = None,
 ) -> BacklogSummary:
     """Route every verified order, oldest first, each in its own transaction (``now``,
-    default the clock, decides which carrier collections a node can still make)."""
+    default the clock, decides which carrier collections a node can still make).
+
+    With ``wait_for_store`` seconds, a store lost in the middle (server restarted,
+    connection dropped) is waited for, ``on_store_lost`` told each time, and the order it
+    was routing routed again once it is back (its transaction was rolled back whole, or
+    committed: then it is no longer waiting and is counted as taken by another router);
+    the store still gone after that long ends the run with the error."""
     with UnitOfWork(engine, read_only=True) as uow:
         waiting = store.orders_waiting(uow.session, limit)
     summary = BacklogSummary()
     for done, order_id in enumerate(waiting, start=1):
-        result = route_one(engine, order_id, actor, settings, bid_prices=bid_prices, now=now)
+        result = _route_through_outages(
+            partial(route_one, engine, order_id, actor, settings, bid_prices=bid_prices, now=now),
+            wait_for_store,
+            on_store_lost,
+        )
         if result is None:
             summary.skipped += 1
         else:
@@ -517,6 +531,31 @@ def route_backlog(
         if progress:
             progress(done, len(waiting))
     return summary
+
+
+STORE_RETRY_EVERY = 2.0
+"""Seconds between tries to reach a lost store."""
+
+
+def _route_through_outages(
+    work: Callable[[], RouteResult | None],
+    wait_for_store: float,
+    on_store_lost: Callable[[str], None] | None,
+) -> RouteResult | None:
+    deadline: float | None = None
+    while True:
+        try:
+            return work()
+        except Exception as exc:
+            reason = lost_connection(exc)
+            if reason is None:
+                raise
+            deadline = deadline if deadline is not None else time.monotonic() + wait_for_store
+            if time.monotonic() >= deadline:
+                raise
+            if on_store_lost is not None:
+                on_store_lost(reason)
+            time.sleep(STORE_RETRY_EVERY)
 
 
 def route_one(

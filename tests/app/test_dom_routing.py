@@ -21,6 +21,7 @@ from data import inventory
 from data.inventory import Who
 from data.models import (
     Channel,
+    DomDecision,
     LineAllocation,
     Location,
     LocationKind,
@@ -572,3 +573,55 @@ def test_reconcile_sees_allocations_that_disagree_with_the_ledger(
     assert [(d.check, d.node_code, d.sku, d.kept, d.from_history) for d in drifts] == [
         ("allocations-vs-ledger", "WH2", "PEN-1", 5, 2)
     ]
+
+
+@pytest.mark.parametrize(
+    "store_url", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
+)
+def test_a_router_that_loses_the_store_mid_order_goes_on_once_it_is_back(
+    store: Engine, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine, event, func, text
+
+    from app.dom import routing
+    from app.dom.routing import route_backlog
+
+    monkeypatch.setattr(routing, "STORE_RETRY_EVERY", 0.05)
+    site(store)
+    ids = place(
+        store,
+        tmp_path,
+        *[order(f"W-{i:02d}", lines=lines(("PEN-1", 1)), **chicago()) for i in range(6)],
+    )
+    # The server drops the router's connection in the middle of the third order's
+    # transaction, as a restart or a network cut would.
+    killer = create_engine(store_url, isolation_level="AUTOCOMMIT")
+    writes: list[int] = []
+
+    def drop_on_the_third_write(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith("UPDATE"):
+            return
+        writes.append(1)
+        if len(writes) == 3:
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with killer.connect() as admin:
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    event.listen(store, "before_cursor_execute", drop_on_the_third_write)
+    told: list[str] = []
+    try:
+        summary = route_backlog(store, DOM, SETTINGS, wait_for_store=30, on_store_lost=told.append)
+    finally:
+        event.remove(store, "before_cursor_execute", drop_on_the_third_write)
+        killer.dispose()
+    assert len(told) == 1
+    assert "terminat" in told[0]  # the server's words, passed on
+    assert summary.routed + summary.held == 6
+    with UnitOfWork(store, read_only=True) as uow:
+        decisions = uow.session.scalar(
+            select(func.count())
+            .select_from(DomDecision)
+            .where(DomDecision.order_id.in_(ids.values()))
+        )
+    assert decisions == 6  # each order decided once, the interrupted one included
+    assert reconcile(store) == []
