@@ -369,17 +369,20 @@ def cmd_print_deliver(args: argparse.Namespace) -> int:
         err.print(f"job {job_id}: {status.value}: {text}", markup=False, highlight=False)
 
     failures = 0
+    unrecorded: list[printqueue.Unrecorded] = []
     while True:
         try:
-            report = printqueue.deliver(engine, args.station, targets, actor, on_job=said)
+            report = printqueue.deliver(
+                engine, args.station, targets, actor, on_job=said, unrecorded=unrecorded
+            )
         except printqueue.PrintQueueError as exc:
             raise CommandError(str(exc), 1) from None
         except Exception as exc:  # noqa: BLE001 - only a lost store is handled here
             reason = lost_connection(exc)
             if args.watch is None or reason is None:
                 raise
-            # Watching: a job being sent when the store went away stays as the store
-            # last had it (sent or not, never half-recorded); go on once it is back.
+            # Watching: a job being sent when the store went away stays `sending` (never
+            # sent twice); its outcome, if the send ended, is written once it is back.
             err.print(
                 f"lost the store ({reason}); trying again in {args.watch:g} s",
                 markup=False,

@@ -19,7 +19,7 @@ from typing import Protocol
 from app.actor import Actor
 from data import printjobs as rows
 from data.models import PrintJobStatus
-from data.store import StoreEngine
+from data.store import StoreEngine, lost_connection
 from data.types import utcnow
 from data.uow import UnitOfWork
 from devices.errors import PrinterError
@@ -56,6 +56,18 @@ class DeliveryReport:
     failed: list[tuple[int, str]] = field(default_factory=list)
     unknown: list[tuple[int, str]] = field(default_factory=list)
     recovered: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A send whose outcome could not be written: the store went away just after it. The
+    deliverer keeps it and writes it first when the store is back (the job stays
+    ``sending`` meanwhile, so nothing is sent twice)."""
+
+    job_id: int
+    attempt: int
+    status: PrintJobStatus
+    text: str
 
 
 def _who(actor: Actor) -> rows.Who:
@@ -112,13 +124,21 @@ def deliver(
     actor: Actor,
     *,
     on_job: Callable[[int, PrintJobStatus, str], None] | None = None,
+    unrecorded: list[Unrecorded] | None = None,
 ) -> DeliveryReport:
     """Send every queued job of ``station`` that its printers can take now.
 
     ``targets`` maps the printer names of the station's device config to their senders.
-    A job for a printer the config does not name fails with that reason.
+    A job for a printer the config does not name fails with that reason. A deliverer that
+    goes on after losing the store passes the same ``unrecorded`` list each round: an
+    outcome the store could not take is kept there and written at the next round.
     """
     report = DeliveryReport()
+    pending = unrecorded if unrecorded is not None else []
+    while pending:
+        done = pending[0]
+        _finish(engine, done, actor, report, on_job)
+        pending.pop(0)
     with UnitOfWork(engine) as uow:
         station_id = _station(uow, station)
         report.recovered = rows.recover_stale(
@@ -127,7 +147,9 @@ def deliver(
         printers = rows.printers_with_work(uow.session, station_id)
         uow.commit()
     for printer in printers:
-        _deliver_printer(engine, station_id, printer, targets.get(printer), actor, report, on_job)
+        _deliver_printer(
+            engine, station_id, printer, targets.get(printer), actor, report, on_job, pending
+        )
     return report
 
 
@@ -139,6 +161,7 @@ def _deliver_printer(
     actor: Actor,
     report: DeliveryReport,
     on_job: Callable[[int, PrintJobStatus, str], None] | None,
+    unrecorded: list[Unrecorded],
 ) -> None:
     while True:
         with UnitOfWork(engine) as uow:
@@ -151,30 +174,54 @@ def _deliver_printer(
             uow.commit()
         assert job is not None
         status, text = _send(job, data, printer, target)
-        with UnitOfWork(engine) as uow:
-            if status is PrintJobStatus.PRINTED:
-                kept = rows.finish(uow.session, job_id, attempt, status, _who(actor), receipt=text)
-            else:
-                kept = rows.finish(uow.session, job_id, attempt, status, _who(actor), error=text)
-            uow.commit()
-        if not kept:
-            status, text = (
-                PrintJobStatus.UNKNOWN,
-                (
-                    f"the send ended ({status.value}: {text}) after a person changed the job; "
-                    "check the printer and the job's history"
-                ),
-            )
-        if status is PrintJobStatus.PRINTED:
-            report.printed.append(job_id)
-        elif status is PrintJobStatus.FAILED:
-            report.failed.append((job_id, text))
-        else:
-            report.unknown.append((job_id, text))
-        if on_job is not None:
-            on_job(job_id, status, text)
+        done = Unrecorded(job_id, attempt, status, text)
+        try:
+            status = _finish(engine, done, actor, report, on_job)
+        except Exception as exc:
+            if lost_connection(exc) is not None:
+                unrecorded.append(done)
+            raise
         if status is not PrintJobStatus.PRINTED:
             return
+
+
+def _finish(
+    engine: StoreEngine,
+    done: Unrecorded,
+    actor: Actor,
+    report: DeliveryReport,
+    on_job: Callable[[int, PrintJobStatus, str], None] | None,
+) -> PrintJobStatus:
+    """Write a send's outcome (unless a person changed the job meanwhile: then it is
+    unknown) and report it; the outcome as written."""
+    status, text = done.status, done.text
+    with UnitOfWork(engine) as uow:
+        if status is PrintJobStatus.PRINTED:
+            kept = rows.finish(
+                uow.session, done.job_id, done.attempt, status, _who(actor), receipt=text
+            )
+        else:
+            kept = rows.finish(
+                uow.session, done.job_id, done.attempt, status, _who(actor), error=text
+            )
+        uow.commit()
+    if not kept:
+        status, text = (
+            PrintJobStatus.UNKNOWN,
+            (
+                f"the send ended ({status.value}: {text}) after a person changed the job; "
+                "check the printer and the job's history"
+            ),
+        )
+    if status is PrintJobStatus.PRINTED:
+        report.printed.append(done.job_id)
+    elif status is PrintJobStatus.FAILED:
+        report.failed.append((done.job_id, text))
+    else:
+        report.unknown.append((done.job_id, text))
+    if on_job is not None:
+        on_job(done.job_id, status, text)
+    return status
 
 
 def _send(
