@@ -12,6 +12,11 @@ from sqlalchemy.orm import Session
 from data.models import ApiToken, LoginEvent, Node, Role, Station, StationRole, User, UserRole
 
 
+def roles_of(session: Session, user_id: int) -> frozenset[Role]:
+    """The roles a user holds."""
+    return frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user_id)))
+
+
 @dataclass(frozen=True)
 class UserRow:
     id: int
@@ -27,7 +32,7 @@ def by_badge(session: Session, badge: str) -> UserRow | None:
     ).one_or_none()
     if row is None:
         return None
-    roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == row.id)))
+    roles = roles_of(session, row.id)
     return UserRow(row.id, row.badge, row.name, row.active, roles)
 
 
@@ -60,7 +65,7 @@ def for_login(session: Session, badge: str) -> LoginRow | None:
     ).one_or_none()
     if row is None:
         return None
-    roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == row.id)))
+    roles = roles_of(session, row.id)
     return LoginRow(*row, roles=roles)  # type: ignore[misc]
 
 
@@ -333,7 +338,7 @@ def token_for_use(session: Session, lookup: str) -> TokenForUse | None:
     ).one_or_none()
     if row is None:
         return None
-    user_roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == row[5])))
+    user_roles = roles_of(session, row[5])
     return TokenForUse(
         row[0],
         row[1],

@@ -68,7 +68,7 @@ def _sample(action: Action, tmp: Path) -> list[str]:
     changes the floor, changes it."""
     settings = tmp / "settings.json"
     settings.write_text("{}", encoding="utf-8")
-    devices = tmp / "nodevices.toml"
+    at_pack = ["--station", "PACK-01", "--devices", str(tmp / "nodevices.toml")]
     extra: dict[Action, list[str]] = {
         Action.ORDERS_IMPORT: [str(tmp / "none.jsonl")],
         Action.ORDERS_CANCEL: ["web/W-404", "--reason", "customer called"],
@@ -81,39 +81,17 @@ def _sample(action: Action, tmp: Path) -> list[str]:
         Action.WAVE_RELEASE: ["404"],
         Action.WAVE_SETTINGS: ["--file", str(settings)],
         Action.PICKLIST_TAKE_BACK: ["404"],
-        Action.PRINT_DELIVER: ["--station", "PACK-01", "--devices", str(devices)],
+        Action.PRINT_DELIVER: at_pack,
         Action.PRINT_RETRY: ["404"],
         Action.PRINT_CANCEL: ["404"],
         Action.PRINT_REPRINT: ["404", "--reason", "smudged"],
-        Action.PRINT_TEST: [
-            "--station",
-            "PACK-01",
-            "--printer",
-            "label",
-            "--devices",
-            str(devices),
-        ],
-        Action.LABEL_PRINT: [
-            "--shipment",
-            "404",
-            "--station",
-            "PACK-01",
-            "--devices",
-            str(devices),
-        ],
+        Action.PRINT_TEST: [*at_pack, "--printer", "label"],
+        Action.LABEL_PRINT: ["--shipment", "404", *at_pack],
         Action.DOCUMENT_RENDER: ["invoice", "--shipment", "404", "-o", str(tmp / "i.pdf")],
-        Action.DOCUMENT_PRINT: [
-            "slip",
-            "--shipment",
-            "404",
-            "--station",
-            "PACK-01",
-            "--devices",
-            str(devices),
-        ],
+        Action.DOCUMENT_PRINT: ["slip", "--shipment", "404", *at_pack],
         Action.PACKAGE_ADD: ["--shipment", "404"],
         Action.MANIFEST_CLOSE: ["--carrier", "NOPE", "-o", str(tmp / "m.pdf")],
-        Action.MANIFEST_PRINT: ["404", "--station", "PACK-01", "--devices", str(devices)],
+        Action.MANIFEST_PRINT: ["404", *at_pack],
         Action.SHIPPING_SETTINGS: ["--file", str(settings)],
         Action.STATION_SETTINGS: ["--file", str(settings)],
         Action.USERS_ADD: ["NEW-1", "--name", "New Person", "--role", "picker"],
