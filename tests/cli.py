@@ -26,13 +26,11 @@ from data.uow import UnitOfWork
 
 TOKEN_ENV = "SHIPFLOOR_TEST_TOKEN"
 TEST_ADMIN = "T-ADMIN"
-_tokens: dict[str, str] = {}
 
 
 def admin_token(url: str) -> str:
-    """An API token of the store's test admin (added to the store the first time)."""
-    if url in _tokens:
-        return _tokens[url]
+    """A new API token of the store's test admin (added to the store the first time; a
+    store emptied between tests has neither)."""
     engine = make_engine(url)
     try:
         with UnitOfWork(engine) as uow:
@@ -53,7 +51,6 @@ def admin_token(url: str) -> str:
         token = issue_token(engine, admin, TEST_ADMIN, "tests", [Role.ADMIN], 30).secret
     finally:
         engine.dispose()
-    _tokens[url] = token
     return token
 
 
