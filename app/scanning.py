@@ -4,13 +4,20 @@ The station UI hands every keystroke's character to :meth:`ScanFeed.key` (keyboa
 scanners type into the terminal) and starts the serial scanners with :meth:`ScanFeed.start`;
 both come out as :class:`ScanEvent` values, each with the resolver's reading of the code or
 its reason for refusing it. The UI never sees half a scan.
+
+Every scan counts, however quickly it follows an equal one: a picker taking three of one
+item scans the same GTIN three times in a second, and each is a unit. Only a scanner's
+own report that a read repeats one physical scan could be dropped, and none of the
+scanners we drive (keyboard wedge, serial) reports that: equal text is all they send. So
+the stations run them without a debounce, whatever a device file's ``debounce_ms`` says
+(it is still read and checked, for the ``scan watch`` log and older files).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.barcodes import Barcode, BarcodeError, resolve
 from app.hardware import wiring
@@ -41,6 +48,12 @@ class ScanEvent:
         return cls(scan.text, scan.source, scan.keyed, scan.at, found, error)
 
 
+def every_scan(cfg: ScannerConfig) -> ScannerConfig:
+    """The scanner as the stations run it: no scan dropped for equalling the one before
+    (see the module's docstring: no device tells a double read from a second scan)."""
+    return replace(cfg, debounce_ms=0)
+
+
 class ScanFeed:
     """Keystrokes from the terminal and lines from serial scanners, as whole scans."""
 
@@ -54,7 +67,10 @@ class ScanFeed:
         """The station's configured scanners; a plain keyboard wedge if none are named."""
         wedge_cfg = (devices.wedge if devices else None) or DEFAULT_WEDGE
         serial = [s for s in devices.scanners if s.kind == "serial"] if devices else []
-        return cls(wiring.wedge(wedge_cfg), [wiring.serial_scanner(s) for s in serial])
+        return cls(
+            wiring.wedge(every_scan(wedge_cfg)),
+            [wiring.serial_scanner(every_scan(s)) for s in serial],
+        )
 
     @property
     def serial_names(self) -> list[str]:

@@ -69,11 +69,20 @@ class Tmux:
 
 @pytest.fixture
 def watch(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
+    yield from watching(tmp_path, "max_gap_ms = 200\ndebounce_ms = 0\n")
+
+
+@pytest.fixture
+def watch_as_configured(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
+    """A wedge with the device file's defaults (``debounce_ms`` 400)."""
+    yield from watching(tmp_path, "max_gap_ms = 200\n")
+
+
+def watching(tmp_path: Path, settings: str) -> Iterator[tuple[Tmux, Path]]:
     log = tmp_path / "scans.jsonl"
     devices = tmp_path / "devices.toml"
     devices.write_text(
-        '[stations.PICK-01.scanners.hand]\nkind = "wedge"\nterminator = "enter"\n'
-        "max_gap_ms = 200\ndebounce_ms = 0\n"
+        '[stations.PICK-01.scanners.hand]\nkind = "wedge"\nterminator = "enter"\n' + settings
     )
     tmux = Tmux(f"shipfloor-test-{uuid.uuid4().hex[:8]}")
     command = (
@@ -169,3 +178,13 @@ def test_slow_typing_is_delivered_as_keyed(watch: tuple[Tmux, Path]) -> None:
         ("TOTE-7", True, "tote"),
         ("LOC-A-01-01-1", False, "location"),
     ]
+
+
+def test_the_same_item_scanned_three_times_quickly_counts_three(
+    watch_as_configured: tuple[Tmux, Path],
+) -> None:
+    tmux, log = watch_as_configured
+    # A picker taking three of one item scans its GTIN three times, well within 400 ms.
+    tmux("send-keys", "-t", "w", "-l", "5012345658308\r" * 3 + "TOTE-0042\r")
+    got = read_log(log, 4, timeout=30)
+    assert [g["text"] for g in got] == ["5012345658308"] * 3 + ["TOTE-0042"]
