@@ -512,6 +512,12 @@ def scan_feed(args: argparse.Namespace) -> ScanFeed:
     return ScanFeed.for_station(_station_devices(args))
 
 
+def _no_device_file(args: argparse.Namespace) -> bool:
+    """No device file is named (option or environment) and the default one is not there."""
+    named = bool(args.devices or os.environ.get(config.ENV))
+    return not named and not config.config_path(args.devices).exists()
+
+
 @contextmanager
 def demo_station_devices(devices_file: str | None, station: str) -> Iterator[tuple[Path, bool]]:
     """The device file for the demo's station and whether it is simulated: the site's own
@@ -529,7 +535,7 @@ def demo_station_devices(devices_file: str | None, station: str) -> Iterator[tup
 
 
 @contextmanager
-def demo_devices() -> Iterator[Path]:
+def demo_devices(station: str = "PICK-01") -> Iterator[Path]:
     """Simulated devices for the demo station (a serial scanner, a scale and a label
     printer on 127.0.0.1) and a device file naming them, for as long as the demo runs."""
     with tempfile.TemporaryDirectory(prefix="shipfloor-demo-") as folder:
@@ -541,14 +547,27 @@ def demo_devices() -> Iterator[Path]:
             PrinterSimulator(port=0, folder=root / "printed") as printer,
         ):
             path = root / "devices.toml"
-            text = simulator_config("PICK-01", root, printer.port, "sics")
+            text = simulator_config(station, root, printer.port, "sics")
             path.write_text(text, encoding="utf-8")
             yield path
 
 
 def cmd_scan_watch(args: argparse.Namespace) -> int:
-    """`shipfloor scan watch`: the scan log UI (the station UI's scanner capture, alone)."""
-    feed = scan_feed(args)
+    """`shipfloor scan watch`: the scan log UI (the station UI's scanner capture, alone).
+    With ``--station`` and no device file at all, the station's scanners are the simulated
+    ones `shipfloor demo` runs it on, for as long as the watch runs."""
     from stations.scanwatch import run_scan_watch
 
-    return run_scan_watch(feed, Path(args.log) if args.log else None)
+    log = Path(args.log) if args.log else None
+    if not (args.station and _no_device_file(args)):
+        return run_scan_watch(scan_feed(args), log)
+    with demo_devices(args.station) as simulated:
+        err.print(
+            f"No device file names {args.station}: watching it on simulated devices, as "
+            "`shipfloor demo` runs it (the keyboard, and a serial scanner). Type a code "
+            "and Enter to scan it.",
+            markup=False,
+            highlight=False,
+        )
+        devices = config.load(simulated).station(args.station)
+        return run_scan_watch(ScanFeed.for_station(devices), log)
