@@ -44,6 +44,7 @@ from data.models import (
     InventoryPosition,
     LineAllocation,
     Location,
+    LoginEvent,
     MovementReason,
     Node,
     Order,
@@ -79,6 +80,45 @@ from data.uow import StaleRead
 from data.waves import ORDER_REF
 
 
+def _last_claimer() -> Any:
+    """The user who claimed the pick list last (a correlated subquery on ``PickList``)."""
+    return (
+        select(PickEvent.user_id)
+        .where(PickEvent.pick_list_id == PickList.id, PickEvent.kind == "claim")
+        .order_by(PickEvent.id.desc())
+        .limit(1)
+        .correlate(PickList)
+        .scalar_subquery()
+    )
+
+
+def _takeable(user_id: int, station_id: int, stale_before: datetime) -> ColumnElement[bool]:
+    """Free for this picker: released, paused, claimed but gone stale, or claimed by this
+    very picker at this station before they last logged in there (the station stopped, or
+    restarted, under them: the list is still on their cart)."""
+    logged_in = (
+        select(func.max(LoginEvent.at))
+        .where(
+            LoginEvent.user_id == user_id,
+            LoginEvent.station_id == station_id,
+            LoginEvent.outcome == "ok",
+        )
+        .scalar_subquery()
+    )
+    return or_(
+        PickList.status.in_((PickListStatus.RELEASED, PickListStatus.PAUSED)),
+        (PickList.status == PickListStatus.CLAIMED)
+        & (
+            (PickList.heartbeat_at < stale_before)
+            | (
+                (PickList.claimed_by == user_id)
+                & (PickList.claimed_station_id == station_id)
+                & (PickList.claimed_at < logged_in)
+            )
+        ),
+    )
+
+
 def claim_next(
     session: Session,
     node_id: int,
@@ -88,19 +128,21 @@ def claim_next(
     at: datetime,
     stale_before: datetime,
 ) -> int | None:
-    """Claim the first pick list this picker may take: a paused one or one whose claim went
-    stale (its terminal stopped sending heartbeats) first, then the next released one by
-    wave priority and cut-off. ``FOR UPDATE SKIP LOCKED`` on PostgreSQL: two pickers never
-    wait on, or get, the same list; on SQLite the write transaction holds the store."""
-    takeable = or_(
-        PickList.status.in_((PickListStatus.RELEASED, PickListStatus.PAUSED)),
-        (PickList.status == PickListStatus.CLAIMED) & (PickList.heartbeat_at < stale_before),
+    """Claim the first pick list this picker may take: their own first (one they still
+    hold after a restart, or the last to claim a paused or stale one), then a paused one or
+    one whose claim went stale (its terminal stopped sending heartbeats), then the next
+    released one by wave priority and cut-off. ``FOR UPDATE SKIP LOCKED`` on PostgreSQL:
+    two pickers never wait on, or get, the same list; on SQLite the write transaction
+    holds the store."""
+    own = (PickList.claimed_by == user_id) | (
+        (PickList.status != PickListStatus.RELEASED) & (_last_claimer() == user_id)
     )
     stmt = (
         select(PickList.id)
         .join(Wave, Wave.id == PickList.wave_id)
-        .where(PickList.node_id == node_id, takeable)
+        .where(PickList.node_id == node_id, _takeable(user_id, station_id, stale_before))
         .order_by(
+            case((own, 0), else_=1),
             (PickList.status == PickListStatus.RELEASED).asc(),
             Wave.priority,
             Wave.cutoff_at,
@@ -126,17 +168,11 @@ def claim(
     at: datetime,
     stale_before: datetime,
 ) -> bool:
-    """Take one pick list if it is free (released, paused, or claimed but gone stale)."""
+    """Take one pick list if it is free for this picker (released, paused, claimed but gone
+    stale, or still theirs at this station)."""
     moved = session.execute(
         update(PickList)
-        .where(
-            PickList.id == list_id,
-            or_(
-                PickList.status.in_((PickListStatus.RELEASED, PickListStatus.PAUSED)),
-                (PickList.status == PickListStatus.CLAIMED)
-                & (PickList.heartbeat_at < stale_before),
-            ),
-        )
+        .where(PickList.id == list_id, _takeable(user_id, station_id, stale_before))
         .values(
             status=PickListStatus.CLAIMED,
             claimed_by=user_id,
@@ -147,6 +183,34 @@ def claim(
         .execution_options(synchronize_session=False)
     )
     return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def last_hands(session: Session, list_id: int) -> tuple[str, int | None] | None:
+    """The list's last claim or take-back, as (kind, user id); None if it had neither."""
+    row = session.execute(
+        select(PickEvent.kind, PickEvent.user_id)
+        .where(PickEvent.pick_list_id == list_id, PickEvent.kind.in_(("claim", "take_back")))
+        .order_by(PickEvent.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
+def unbind_totes(session: Session, list_id: int) -> int:
+    """Take the totes off the list's shipments still being picked (the cart they were on is
+    not the next picker's); the units already picked stay recorded against their totes in
+    the pick history. The number of shipments whose tote was taken off."""
+    moved = session.execute(
+        update(Shipment)
+        .where(
+            Shipment.pick_list_id == list_id,
+            Shipment.status == ShipmentStatus.PICKING,
+            Shipment.tote.is_not(None),
+        )
+        .values(tote=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(moved.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -165,6 +229,8 @@ class ListHead:
     claimed_station_id: int | None
     claimed_at: datetime | None
     heartbeat_at: datetime | None
+    started_at: datetime | None
+    """When the list was first claimed (its elapsed time runs from there)."""
 
 
 def head(session: Session, list_id: int, *, lock: bool = False) -> ListHead | None:
@@ -184,6 +250,10 @@ def head(session: Session, list_id: int, *, lock: bool = False) -> ListHead | No
             PickList.claimed_station_id,
             PickList.claimed_at,
             PickList.heartbeat_at,
+            select(func.min(PickEvent.at))
+            .where(PickEvent.pick_list_id == PickList.id, PickEvent.kind.in_(("claim", "pick")))
+            .correlate(PickList)
+            .scalar_subquery(),
         )
         .join(Node, Node.id == PickList.node_id)
         .where(PickList.id == list_id)
@@ -274,6 +344,9 @@ class ToteSlot:
     status: ShipmentStatus
     order_id: int
     order_ref: str
+    earlier: tuple[str, ...] = ()
+    """Other totes units of this shipment were picked into (before the list changed
+    hands): they stay there, recorded against those totes, for the packer."""
 
 
 def tote_slots(session: Session, list_id: int) -> list[ToteSlot]:
@@ -291,14 +364,65 @@ def tote_slots(session: Session, list_id: int) -> list[ToteSlot]:
         .where(Shipment.pick_list_id == list_id)
         .order_by(Shipment.tote_slot)
     )
-    return [ToteSlot(*row) for row in rows]
+    slots = [ToteSlot(*row) for row in rows]
+    picked_into: dict[int, list[str]] = {}
+    for shipment_id, tote in session.execute(
+        select(PickTask.shipment_id, PickEvent.tote)
+        .join(PickTask, PickTask.id == PickEvent.task_id)
+        .where(PickEvent.pick_list_id == list_id, PickEvent.kind == "pick", PickEvent.tote != "")
+        .group_by(PickTask.shipment_id, PickEvent.tote)
+        .order_by(PickTask.shipment_id, func.min(PickEvent.id))
+    ):
+        picked_into.setdefault(shipment_id, []).append(tote)
+    return [
+        ToteSlot(
+            *(s.shipment_id, s.slot, s.tote, s.status, s.order_id, s.order_ref),
+            earlier=tuple(t for t in picked_into.get(s.shipment_id, ()) if t != s.tote),
+        )
+        for s in slots
+    ]
 
 
-def tote_holder(session: Session, tote: str) -> int | None:
-    """The active shipment (picking or picked) already in this tote, if any."""
-    return session.scalar(
-        select(Shipment.id).where(Shipment.tote == tote, Shipment.status.in_(ACTIVE_SHIPMENTS))
+@dataclass(frozen=True)
+class ToteInUse:
+    """An active shipment (picking or picked) whose units are in a tote."""
+
+    shipment_id: int
+    order_ref: str
+
+
+def tote_holder(session: Session, tote: str, *, beside: int | None = None) -> ToteInUse | None:
+    """The active shipment (picking or picked) other than ``beside`` already in this tote:
+    bound to it now, or with units picked into it before its list changed hands."""
+    bound = (
+        select(Shipment.id, ORDER_REF)
+        .join(Order, Order.id == Shipment.order_id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .where(Shipment.tote == tote, Shipment.status.in_(ACTIVE_SHIPMENTS))
     )
+    earlier = (
+        select(Shipment.id, ORDER_REF)
+        .join(PickTask, PickTask.shipment_id == Shipment.id)
+        .join(
+            PickEvent,
+            (PickEvent.pick_list_id == Shipment.pick_list_id) & (PickEvent.task_id == PickTask.id),
+        )
+        .join(Order, Order.id == Shipment.order_id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .where(
+            PickEvent.kind == "pick",
+            PickEvent.tote == tote,
+            Shipment.status.in_(ACTIVE_SHIPMENTS),
+        )
+    )
+    if beside is not None:
+        bound = bound.where(Shipment.id != beside)
+        earlier = earlier.where(Shipment.id != beside)
+    for stmt in (bound, earlier):
+        row = session.execute(stmt.limit(1)).one_or_none()
+        if row is not None:
+            return ToteInUse(row[0], row[1])
+    return None
 
 
 def set_tote(session: Session, shipment_id: int, tote: str) -> bool:

@@ -27,7 +27,9 @@ from typing import Any, ClassVar, TypeVar
 
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from app.scanning import ScanEvent, ScanFeed
@@ -37,6 +39,7 @@ from stations import STYLES
 from stations.capture import ScanCaptureApp
 from stations.help import HelpRow, HelpScreen
 from stations.login import LoginScreen
+from stations.messages import show_message, with_keys
 from stations.pick import PickScreen
 from stations.supervisor import SupervisorScreen
 
@@ -90,9 +93,19 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
             "quit",
             "Quit",
             id="app.quit",
-            show=False,
             priority=True,
             tooltip="Log out and close the station app",
+        ),
+        # Ctrl+C is what people press to get out of a terminal program: say how instead
+        # of ignoring it (closing at once would lose a half-typed scan or PIN).
+        Binding(
+            "ctrl+c",
+            "how_to_leave",
+            "How to leave",
+            id="app.how_to_leave",
+            show=False,
+            priority=True,
+            tooltip="Say how to log out or close the station app",
         ),
     ]
 
@@ -312,6 +325,22 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
 
     def action_logout(self) -> None:
         self.logout()
+
+    def action_how_to_leave(self) -> None:
+        if self.user is None:
+            text = "Ctrl+C does not close the station: {key:app.quit} closes it"
+        else:
+            text = (
+                "Ctrl+C does not close the station: {key:app.logout} logs you out (a list "
+                "you hold is paused); {key:app.quit} logs out and closes the station app"
+            )
+        screen = self.screen
+        try:
+            screen.query_one("#message", Static)
+        except NoMatches:
+            self.notify(with_keys(screen, text), severity="warning")
+            return
+        show_message(screen, text, "warn")
 
     async def action_quit(self) -> None:
         if self.user is not None:

@@ -196,6 +196,11 @@ class PickScreen(Screen[None], inherit_bindings=False):
         task = self.shown.task
         if task is None:
             return
+        refusal = self.shown.short_refusal()
+        if refusal is not None:
+            # Refused before the picker is asked why: the flow's own rule, on what it showed.
+            self.render_state(self.flow_snapshot(refusal))
+            return
 
         def chosen(reason: str | None) -> None:
             if reason is not None:

@@ -163,11 +163,25 @@ class PickState(FlowState[Step]):
     notice: str = ""
     """A standing instruction (an order cancelled under the picker) until the next pick."""
     started: float | None = None
-    """The injected clock's reading when the list was claimed."""
+    """The injected clock's reading when the list was first claimed (by anyone: a list
+    resumed keeps the time already spent on it)."""
 
     @property
     def holding(self) -> bool:
         return self.step in HOLDING
+
+    def short_refusal(self) -> str | None:
+        """Why a short pick cannot be asked for now, or None: units scanned for the task
+        go into its tote first (checked before the picker is asked for a reason)."""
+        task = self.task
+        if task is None or self.view is None:
+            return "a short pick is for the task on screen: there is none"
+        if self.counted:
+            return (
+                f"{self.counted} unit(s) scanned are not in a tote yet: scan tote {task.tote} "
+                "first, then short-pick the rest"
+            )
+        return None
 
     @property
     def prompt(self) -> str:
@@ -178,7 +192,10 @@ class PickState(FlowState[Step]):
             slot = self.slot
             if slot is None:
                 return "Totes ready"
-            return PICK_STEPS[Step.TOTES].say(slot=slot.slot, order=slot.order_ref)
+            prompt = PICK_STEPS[Step.TOTES].say(slot=slot.slot, order=slot.order_ref)
+            if slot.earlier:
+                prompt += f"; its units in {', '.join(slot.earlier)} stay there"
+            return prompt
         task = self.task
         assert task is not None
         left = task.left
@@ -202,6 +219,8 @@ class PickFlow(Flow[Step]):
         self.items: list[ItemScan] = []
         self.started: float | None = None
         self.notice = ""
+        self.at_location: int | None = None
+        """The location the picker last confirmed by scanning it (they are standing there)."""
 
     # --- what the screen sees -------------------------------------------------------
 
@@ -273,14 +292,24 @@ class PickFlow(Flow[Step]):
         self.view = view
         self.items = []
         self.task_id = None
-        self.started = self.clock()
+        self.at_location = None
+        self.started = self.clock() - view.elapsed_seconds
         self.notice = ""
         self._advance()
-        return self.state(
-            f"Pick list {view.id} is yours: {len(view.tasks)} lines, "
-            f"{view.units_left} units, {len(view.totes)} tote(s)",
-            "ok",
-        )
+        lines = len(view.tasks)
+        if not view.resumed:
+            said = (
+                f"Pick list {view.id} is yours: {lines} lines, {view.units_left} units, "
+                f"{len(view.totes)} tote(s)"
+            )
+        else:
+            said = (
+                f"Pick list {view.id} resumed: {view.lines_done} of {lines} lines done, "
+                f"{view.lines_left} left ({view.units_left} units)"
+            )
+        if view.handed_over and self.now() is Step.TOTES:
+            said += ". Its totes were on another cart: put empty totes on yours"
+        return self.state(said, "ok")
 
     def _drop(self, headline: str) -> None:
         self.move_to(Step.NO_LIST)
@@ -289,6 +318,7 @@ class PickFlow(Flow[Step]):
         self.task_id = None
         self.items = []
         self.started = None
+        self.at_location = None
 
     def _advance(self) -> None:
         """The step that follows from the list as it now stands."""
@@ -315,7 +345,11 @@ class PickFlow(Flow[Step]):
         if current.id != self.task_id or self.step not in AT_TASK:
             self.task_id = current.id
             self.items = []
-            self.move_to(Step.LOCATION)
+            if current.location_id == self.at_location and self.step in AT_TASK:
+                # The picker is standing at it: no need to scan the shelf again.
+                self.move_to(Step.ITEM)
+            else:
+                self.move_to(Step.LOCATION)
 
     # --- scans ------------------------------------------------------------------------
 
@@ -351,8 +385,15 @@ class PickFlow(Flow[Step]):
         assert task is not None
         if self.step is Step.LOCATION:
             self.terminal.check_location(task, text)
+            self.at_location = task.location_id
             self.move_to(Step.ITEM)
             return self.state(f"At {task.location}: scan {task.sku}", "ok")
+        if kind == "location" and self.step is Step.ITEM and not self.items:
+            # Sent straight to the item (the line before was at this shelf): scanning the
+            # shelf label again out of habit is no mistake.
+            with contextlib.suppress(StationError):
+                self.terminal.check_location(task, text)
+                return self.state(f"At {task.location}: scan {task.sku}", "ok")
         tote_now = kind in self.table[Step.TOTE].expects and bool(self.items)
         item_step = self.step is Step.ITEM and not tote_now
         if item_step or kind in self.table[Step.ITEM].expects:
@@ -406,7 +447,7 @@ class PickFlow(Flow[Step]):
             raise
         except Exception as exc:  # noqa: BLE001 - the pick is saved; say so, then carry on
             return self._saved_unread(view, task, done, tote, exc)
-        return self.state(f"Picked {units} × {task.sku} into {tote}", "ok")
+        return self.state(f"Picked {units} × {task.sku} into {tote}{self._next()}", "ok")
 
     def _saved_unread(
         self, view: PickListView, task: Task, done: PickDone, tote: str, exc: Exception
@@ -442,22 +483,27 @@ class PickFlow(Flow[Step]):
         return self._guard(lambda: self._short(reason))
 
     def _short(self, reason: str) -> PickState:
+        refusal = self.state().short_refusal()
         task = self.task
-        if task is None or self.view is None:
-            return self.refuse("a short pick is for the task on screen: there is none")
-        if self.items:
-            return self.refuse(
-                f"{sum(i.count for i in self.items)} unit(s) scanned are not in a tote yet: "
-                f"scan tote {task.tote} first, then short-pick the rest"
-            )
+        if refusal is not None or task is None or self.view is None:
+            return self.refuse(refusal or "there is no task on screen to short-pick")
         result = self.terminal.short(self.view.id, task.id, reason)
         self.view = result.view
         self._advance()
         return self.state(
-            f"Short pick of {task.sku} at {task.location} ({reason.replace('_', ' ')}): "
-            f"{result.rerouted}",
+            f"Short pick of {task.sku} at {task.location} ({reason.replace('_', ' ')}) "
+            f"recorded: {result.rerouted}{self._next()}",
             "warn",
         )
+
+    def _next(self) -> str:
+        """What to do now, after a pick or short pick moved the picker on."""
+        task = self.task
+        if self.step is Step.NO_LIST or task is None:
+            return ""
+        if self.step is Step.ITEM:
+            return f". Next at the same location: scan {task.sku}"
+        return f". Next: go to {task.location}"
 
     def skip(self) -> PickState:
         return self._guard(self._skip)
@@ -469,6 +515,7 @@ class PickFlow(Flow[Step]):
         self.view = self.terminal.skip(self.view.id, task.id)
         back = self._put_back()
         self.task_id = None
+        self.at_location = None
         self._advance()
         return self.state(f"{task.location} skipped: it comes again at the end. {back}", "info")
 

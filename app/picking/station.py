@@ -15,6 +15,7 @@ in its own), else one on ``engine``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -29,7 +30,14 @@ from app.orders import lifecycle
 from app.users import LoggedIn
 from data import pick_station as rows
 from data.inventory import Who
-from data.models import AllocationStatus, OrderStatus, PickListStatus, PickTaskStatus, WaveStatus
+from data.models import (
+    AllocationStatus,
+    DecisionOutcome,
+    OrderStatus,
+    PickListStatus,
+    PickTaskStatus,
+    WaveStatus,
+)
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import StaleRead, UnitOfWork, run_in_transaction
@@ -82,6 +90,9 @@ class Tote:
     tote: str | None
     order_ref: str
     status: str
+    earlier: tuple[str, ...] = ()
+    """Totes this order's units were picked into before the list changed hands (they stay
+    there for the packer)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,14 @@ class PickListView:
     distance_m: float | None
     est_seconds: float
     path: tuple[tuple[float, float], ...]
+    elapsed_seconds: float = 0.0
+    """How long the list had been on the floor when read: since its first claim, through
+    pauses and changes of hands."""
+    resumed: bool = False
+    """The claim that gave it was not the list's first (it was paused, taken back or left)."""
+    handed_over: bool = False
+    """The claim gave it to a new picker and took its totes off (they were on another
+    cart): they are to be set up again."""
 
     @property
     def current(self) -> Task | None:
@@ -210,10 +229,12 @@ def _view(uow: UnitOfWork, list_id: int, *, lock: bool = False) -> PickListView 
         for t in rows.task_lines(uow.session, list_id)
     )
     totes = tuple(
-        Tote(s.shipment_id, s.slot, s.tote, s.order_ref, s.status.value)
+        Tote(s.shipment_id, s.slot, s.tote, s.order_ref, s.status.value, s.earlier)
         for s in rows.tote_slots(uow.session, list_id)
     )
     path = tuple((float(x), float(y)) for x, y in json.loads(head.path or "[]"))
+    started = head.started_at
+    elapsed = (utcnow() - started).total_seconds() if started is not None else 0.0
     return PickListView(
         id=head.id,
         wave_id=head.wave_id,
@@ -227,6 +248,7 @@ def _view(uow: UnitOfWork, list_id: int, *, lock: bool = False) -> PickListView 
         distance_m=head.distance_m,
         est_seconds=head.est_seconds,
         path=path,
+        elapsed_seconds=max(0.0, elapsed),
     )
 
 
@@ -237,8 +259,13 @@ def claim_next(
     *,
     uow: UnitOfWork | None = None,
 ) -> PickListView | None:
-    """Claim the next pick list of the station's node (and zone): paused or abandoned lists
-    first, then released ones by priority. None when there is no work."""
+    """Claim the next pick list of the station's node (and zone): the picker's own first
+    (the one they held when their station restarted, or last had), then paused or
+    abandoned lists, then released ones by priority. None when there is no work.
+
+    A list that changes hands (another picker had it, or a supervisor took it back) has
+    its totes taken off: they are on a cart this picker does not have, so the cart is set
+    up again; the units already picked stay recorded against the totes they went into."""
 
     def work(uow: UnitOfWork) -> PickListView | None:
         now = utcnow()
@@ -247,10 +274,19 @@ def claim_next(
         )
         if list_id is None:
             return None
+        hands = rows.last_hands(uow.session, list_id)
+        handed = hands is not None and (hands[0] == "take_back" or hands[1] != who.user_id)
+        unbound = rows.unbind_totes(uow.session, list_id) if handed else 0
+        if unbound:
+            rows.add_event(
+                uow.session, list_id, "totes_off", _who(who), now, detail="changed hands"
+            )
         rows.add_event(uow.session, list_id, "claim", _who(who), now)
         found = _view(uow, list_id)
         uow.commit()
-        return found
+        if found is None:
+            return None
+        return replace(found, resumed=hands is not None, handed_over=unbound > 0)
 
     return run_in_transaction(uow or engine, work)
 
@@ -293,10 +329,11 @@ def set_tote(
             raise StationError(f"this cart has no slot {slot} (slots 1 to {len(found.totes)})")
         if any(t.tote == tote and t.slot != slot for t in found.totes):
             raise StationError(f"{tote} is already on this cart; scan another tote")
-        holder = rows.tote_holder(uow.session, tote)
-        if holder is not None and tote != slot_row.tote:
+        holder = rows.tote_holder(uow.session, tote, beside=slot_row.shipment_id)
+        if holder is not None:
             raise StationError(
-                f"{tote} still holds another order's items (shipment {holder}): scan an empty tote"
+                f"expected an empty tote for slot {slot}, scanned {tote}, which still holds "
+                f"order {holder.order_ref}'s items: leave it and scan an empty tote"
             )
         if not rows.set_tote(uow.session, slot_row.shipment_id, tote):
             raise StationError(
@@ -336,10 +373,17 @@ def _site_code(scan: str, kind: str, expected: str) -> str:
     return code.site_code
 
 
+def _joined(code: str) -> str:
+    """A location code without the dash between a letter and a digit: ``LOC-A-01-01-1``
+    and ``LOC-A01-01-1`` name the same shelf (labels and documents spell it both ways)."""
+    return re.sub(r"(?<=[A-Z])-(?=[0-9])|(?<=[0-9])-(?=[A-Z])", "", code.upper())
+
+
 def check_location(task: Task, scan: str) -> None:
-    """The picker is at the task's location, or a refusal naming both."""
+    """The picker is at the task's location, or a refusal naming both. The location code
+    in the store decides; a dash between a letter and a digit may be there or not."""
     site_code = _site_code(scan, "location", f"location {task.location} ({task.location_barcode})")
-    if site_code != task.location_barcode.upper():
+    if _joined(site_code) != _joined(task.location_barcode):
         raise StationError(
             f"wrong location: expected {task.location} ({task.location_barcode}), "
             f"scanned {site_code}"
@@ -767,6 +811,7 @@ def close_if_empty(
 class ShortResult:
     view: PickListView
     rerouted: str
+    """What becomes of the missing units, for the picker (who need do nothing about it)."""
 
 
 def short_pick(
@@ -833,7 +878,12 @@ def short_pick(
             raise StationError(f"the short pick was not recorded: {exc}") from None
         finish_if_done(uow, list_id, task.wave_id, _who(who), now, list_locked=True)
         uow.commit()
-        return result.summary
+        if result.outcome is DecisionOutcome.HELD:
+            return (
+                f"order {result.reference} waits for the office, which finds the "
+                f"{missing} missing unit(s)"
+            )
+        return f"order {result.reference} gets the {missing} missing unit(s) from other stock"
 
     for _ in range(3):
         try:

@@ -6,6 +6,7 @@ splits the allocation, serial numbers leave once, and the books reconcile."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -231,7 +232,13 @@ def test_a_tote_in_use_cannot_be_given_to_a_second_order(floor: Engine) -> None:
     assert first is not None
     assert second is not None
     station.set_tote(floor, who, first.id, 1, "TOTE-SHARED")
-    with pytest.raises(StationError, match="TOTE-SHARED still holds another order's items"):
+    with pytest.raises(
+        StationError,
+        match=re.escape(
+            f"expected an empty tote for slot 1, scanned TOTE-SHARED, which still holds order "
+            f"{first.totes[0].order_ref}'s items: leave it and scan an empty tote"
+        ),
+    ):
         station.set_tote(floor, who, second.id, 1, "TOTE-SHARED")
     # Past the check (as a station racing another would be): the store refuses it too.
     shipment = second.totes[0].shipment_id

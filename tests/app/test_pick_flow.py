@@ -232,7 +232,8 @@ class FakeTerminal:
         view = self._tasks(
             lambda t: replace(t, status=PickTaskStatus.SHORT) if t.id == task_id else t
         )
-        return ShortResult(view, f"1 x SKU-{task_id} given back ({reason})")
+        assert reason in station.SHORT_REASONS
+        return ShortResult(view, f"order web/{task_id} gets the 1 missing unit(s) from other stock")
 
     def skip(self, list_id: int, task_id: int) -> PickListView:
         self._call("skip")
@@ -493,7 +494,7 @@ def test_a_whole_list_step_by_step() -> None:
 
     state = flow.scan(scanned(tote_of(1)))
     assert (state.step, state.level) == (Step.LOCATION, "ok")
-    assert state.message == "Picked 1 × SKU-1 into TOTE-00701"
+    assert state.message == "Picked 1 × SKU-1 into TOTE-00701. Next: go to A-01-02-1"
     assert state.task is not None
     assert state.task.id == 2
 
@@ -642,6 +643,13 @@ def test_a_short_pick_with_units_in_hand() -> None:
         "the rest",
         Step.ITEM,
     )
+    # The screen asks the state before it asks why: the same refusal, and no short.
+    assert flow.state().short_refusal() == (
+        "1 unit(s) scanned are not in a tote yet: scan tote TOTE-00801 first, then short-pick "
+        "the rest"
+    )
+    assert flow_at(Step.ITEM)[0].state().short_refusal() is None
+    assert flow_at(Step.NO_LIST)[0].state().short_refusal() is not None
 
 
 @pytest.mark.parametrize(
@@ -669,7 +677,8 @@ def test_a_short_pick_with_units_in_hand() -> None:
             "wrong item: expected SKU-1 (GTIN 5012345658308), scanned GTIN 05012345036670",
         ),
         (Step.ITEM, tote_of(1), "expected the product SKU-1 (Product 1), scanned a tote"),
-        (Step.ITEM, "LOC-A-01-01-1", "expected the product SKU-1 (Product 1), scanned a location"),
+        # (The task's own location again is taken: the picker is there.)
+        (Step.ITEM, "LOC-A-01-09-1", "expected the product SKU-1 (Product 1), scanned a location"),
         (Step.TOTE, PLAIN, "over-pick: 1 to pick here, 1 scanned; this scan would make 2"),
         (Step.TOTE, tote_of(2), "wrong tote: expected TOTE-00701 (slot 1), scanned TOTE-00702"),
         (Step.TOTE, "LOC-A-01-01-1", "expected tote TOTE-00701 (slot 1), scanned a location"),
@@ -708,7 +717,8 @@ def test_short_skip_and_pause() -> None:
     assert (state.step, state.level) == (Step.LOCATION, "warn")
     assert (
         state.message
-        == "Short pick of SKU-1 at A-01-01-1 (not found): 1 x SKU-1 given back (not_found)"
+        == "Short pick of SKU-1 at A-01-01-1 (not found) recorded: order web/1 gets the 1 "
+        "missing unit(s) from other stock. Next: go to A-01-02-1"
     )
     assert state.task is not None
     assert state.task.id == 2
@@ -900,3 +910,119 @@ def test_an_order_cancelled_after_a_pick_into_its_tote() -> None:
         "Order web/1 was cancelled: take its items out of tote TOTE-00701 and put them on "
         "the exceptions shelf"
     )
+
+
+# --- resuming, changing hands, one location for several lines ----------------------------
+
+
+def test_a_resumed_list_says_how_far_it_is_and_keeps_its_time() -> None:
+    done = replace(task(1, "A-01-01-1", PLAIN, 1, 1, "web/1"), picked=1, status=PickTaskStatus.DONE)
+    view = pick_list(7, done, task(2, "A-01-02-1", OTHER, 2, 1, "web/1"))
+    view = replace(
+        view,
+        totes=tuple(replace(t, tote=tote_of(t.slot)) for t in view.totes),
+        tasks=tuple(replace(t, tote=tote_of(t.tote_slot)) for t in view.tasks),
+        elapsed_seconds=95.0,
+        resumed=True,
+    )
+    flow, _ = new_flow(view)
+    state = flow.claim()
+    assert state.step is Step.LOCATION
+    assert state.message == "Pick list 7 resumed: 1 of 2 lines done, 1 left (2 units)"
+    # The clock reads 100 now: the list was first claimed 95 s ago.
+    assert state.started == 5.0
+
+
+def test_a_list_from_another_picker_sets_its_totes_up_again() -> None:
+    first = replace(
+        task(1, "A-01-01-1", PLAIN, 1, 1, "web/1"), picked=1, status=PickTaskStatus.DONE
+    )
+    view = pick_list(7, first, task(2, "A-01-02-1", OTHER, 2, 1, "web/1"))
+    view = replace(
+        view,
+        totes=tuple(replace(t, earlier=(tote_of(1),)) for t in view.totes),
+        resumed=True,
+        handed_over=True,
+    )
+    flow, _ = new_flow(view)
+    state = flow.claim()
+    assert state.step is Step.TOTES
+    assert state.message == (
+        "Pick list 7 resumed: 1 of 2 lines done, 1 left (2 units). Its totes were on another "
+        "cart: put empty totes on yours"
+    )
+    assert state.prompt == (
+        "Scan a tote for slot 1 (order web/1); its units in TOTE-00701 stay there"
+    )
+    state = flow.scan(scanned("TOTE-0099"))
+    assert state.step is Step.LOCATION
+    assert state.task is not None
+    assert state.task.tote == "TOTE-0099"
+
+
+def test_the_next_line_at_the_same_location_goes_straight_to_the_item() -> None:
+    flow, terminal = flow_at(
+        Step.LOCATION,
+        pick_list(
+            7,
+            task(1, "A-01-01-1", PLAIN, 1, 1, "web/1"),
+            replace(task(2, "A-01-01-1", OTHER, 1, 2, "web/2"), location_id=1),
+            task(3, "A-01-03-1", SERIAL, 1, 1, "web/1", serial=True),
+        ),
+    )
+    flow.scan(scanned("LOC-A-01-01-1"))
+    flow.scan(scanned(PLAIN))
+    state = flow.scan(scanned(tote_of(1)))
+    assert (state.step, state.level) == (Step.ITEM, "ok")
+    assert (
+        state.message == "Picked 1 × SKU-1 into TOTE-00701. Next at the same location: scan SKU-2"
+    )
+    assert state.prompt == "· Scan location   ▶ Scan item (1 of 1)   · Scan tote"
+    assert terminal.calls.count("check_location") == 1
+    # Scanning the shelf label again out of habit is taken, not refused.
+    state = flow.scan(scanned("LOC-A-01-01-1"))
+    assert (state.step, state.level, state.message) == (
+        Step.ITEM,
+        "ok",
+        "At A-01-01-1: scan SKU-2",
+    )
+    refused(
+        flow.scan(scanned("LOC-A-01-09-1")),
+        "expected the product SKU-2 (Product 2), scanned a location: LOC-A-01-09-1",
+        Step.ITEM,
+    )
+    # A wrong scan there is still refused, naming the item wanted.
+    refused(
+        flow.scan(scanned(PLAIN)),
+        "wrong item: expected SKU-2 (GTIN 5012345036670), scanned GTIN 05012345658308",
+        Step.ITEM,
+    )
+    flow.scan(scanned(OTHER))
+    state = flow.scan(scanned(tote_of(2)))
+    # Another location: scanned again.
+    assert state.step is Step.LOCATION
+    assert state.message == "Picked 1 × SKU-2 into TOTE-00702. Next: go to A-01-03-1"
+
+
+def test_a_short_pick_at_a_location_with_another_line_there_stays() -> None:
+    flow, _ = flow_at(
+        Step.ITEM,
+        pick_list(
+            7,
+            task(1, "A-01-01-1", PLAIN, 1, 1, "web/1"),
+            replace(task(2, "A-01-01-1", OTHER, 1, 2, "web/2"), location_id=1),
+        ),
+    )
+    state = flow.short("empty")
+    assert state.step is Step.ITEM
+    assert state.message.endswith(". Next at the same location: scan SKU-2")
+    # A skip is leaving the location: the next line there is scanned at its shelf again.
+    flow2, _ = flow_at(
+        Step.ITEM,
+        pick_list(
+            7,
+            task(1, "A-01-01-1", PLAIN, 1, 1, "web/1"),
+            replace(task(2, "A-01-01-1", OTHER, 1, 2, "web/2"), location_id=1),
+        ),
+    )
+    assert flow2.skip().step is Step.LOCATION

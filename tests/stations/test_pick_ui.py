@@ -135,7 +135,9 @@ async def pick_current(
     task = screen.shown.task
     assert task is not None
     assert task.tote is not None
-    await scan(pilot, app, task.location_barcode, typed=typed)
+    if step_of(screen) is Step.LOCATION:
+        await scan(pilot, app, task.location_barcode, typed=typed)
+    # (A line at the location just scanned starts at the item.)
     assert step_of(screen) is Step.ITEM, screen.shown.message
     for text in item_scans(engine, task):
         await scan(pilot, app, text, typed=typed)
@@ -299,8 +301,10 @@ async def test_over_pick_by_scan_and_a_list_of_tracked_units(
                 for text in units[1:]:
                     await scan(pilot, app, text)
                 assert step_of(screen) is Step.TOTE
-                # A short pick with units in hand: they go in the tote first.
-                await act(pilot, app, "f7", "1", "enter")
+                # A short pick with units in hand: they go in the tote first (said at
+                # once, before the reason is asked).
+                await act(pilot, app, "f7")
+                assert app.screen is screen
                 assert "not in a tote yet" in text_of(app, "#message")
                 await scan(pilot, app, task.tote)
                 assert "Picked" in text_of(app, "#message")
@@ -601,11 +605,18 @@ async def test_a_supervisor_takes_the_list_back(sqlite_floor: Engine, tmp_path: 
         assert f"Pick list {view.id} was taken back by a supervisor" in text_of(app, "#headline")
         assert step_of(screen) is Step.NO_LIST
         assert app.bells > bells
-        # Back to claiming: F5 claims a list (the one given back comes first).
+        # Back to claiming: F5 claims a list (the one given back comes first). Taken back,
+        # its cart may be anywhere: its totes are set up again.
         before = screen.shown
         await pilot.press("f5")
         await until(pilot, lambda: screen.shown is not before and not app.busy, "a claim")
         assert screen.shown.view is not None
+        assert screen.shown.view.id == view.id
+        assert step_of(screen) is Step.TOTES
+        assert "Its totes were on another cart: put empty totes on yours" in text_of(
+            app, "#message"
+        )
+        await set_up_totes(pilot, app)
         assert step_of(screen) is Step.LOCATION
 
 
