@@ -565,6 +565,10 @@ class PickFlow(Flow[Step]):
             if status == "cancelled":
                 self._drop(f"Pick list {old.id} was cancelled")
                 what = "take the totes to the exceptions shelf"
+            elif status in ("claimed", "paused"):
+                # This terminal went quiet and another one took the list over.
+                self._drop(f"Pick list {old.id} was taken over on another terminal")
+                what = "nothing more is recorded on it here"
             else:
                 self._drop(f"Pick list {old.id} was taken back by a supervisor")
                 what = "nothing more is recorded on it"

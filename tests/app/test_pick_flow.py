@@ -842,6 +842,12 @@ def test_a_heartbeat_with_no_news_shows_nothing() -> None:
             "{key:pick.claim}: claim a list",
         ),
         (
+            PickListStatus.CLAIMED,
+            "Pick list 8 was taken over on another terminal",
+            "Nothing more is recorded on it here. Put the 1 scanned unit(s) back. "
+            "{key:pick.claim}: claim a list",
+        ),
+        (
             None,
             "Pick list 8 was taken back by a supervisor",
             "Nothing more is recorded on it. Put the 1 scanned unit(s) back. {key:pick.claim}: "
