@@ -20,7 +20,7 @@ from app.cli.parser import build_parser
 from app.users import hash_pin
 from data import users as user_rows
 from data.models import Role
-from data.store import make_engine, resolve_url
+from data.store import make_engine, resolve_url, sqlite_path
 from data.types import utcnow
 from data.uow import UnitOfWork
 
@@ -72,8 +72,12 @@ def as_admin(argv: Sequence[str]) -> list[str]:
     args = _needs_someone(argv)
     if args is None:
         return list(argv)
+    url = resolve_url(args.db)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return list(argv)  # no store to act on (and none to be made here)
     try:
-        token = admin_token(resolve_url(args.db))
+        token = admin_token(url)
     except Exception:  # noqa: BLE001 - no store to act on: the command says why itself
         return list(argv)
     os.environ[TOKEN_ENV] = token

@@ -103,6 +103,11 @@ def test_bad_urls_and_missing_files_are_explained(
     assert "SQLite or PostgreSQL only" in capsys.readouterr().err
     assert main(["--db", f"sqlite:///{tmp_path}/no/such/dir/x.db", "db", "upgrade"]) == 2
     assert "does not exist" in capsys.readouterr().err
+    # Who runs a command that changes the floor is checked first, so on a store.
+    assert main(["--db", f"sqlite:///{tmp_path}/x.db", "orders", "import", "nope.jsonl"]) == 2
+    assert "there is no store at" in capsys.readouterr().err
+    assert not (tmp_path / "x.db").exists()
+    assert main(["--db", f"sqlite:///{tmp_path}/x.db", "db", "upgrade"]) == 0
     assert main(["--db", f"sqlite:///{tmp_path}/x.db", "orders", "import", "nope.jsonl"]) == 2
     assert "nope.jsonl is not a file" in capsys.readouterr().err
 
