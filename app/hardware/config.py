@@ -10,7 +10,6 @@ its scale and its printers by name::
     prefix = ""                # what the scanner sends before each code, if anything
     max_gap_ms = 50            # keystrokes further apart than this are typing
     min_length = 3
-    debounce_ms = 400          # the same code again within this counts once
 
     [stations.PACK-01.scanners.fixed]
     kind = "serial"
@@ -70,7 +69,8 @@ class ScannerConfig:
     prefix: str = ""
     max_gap_ms: int = 50
     min_length: int = 3
-    debounce_ms: int = 400
+    debounce_ms: int = 0
+    """Accepted from older device files and not used: every scan counts (app.scanning)."""
     port: str = ""
     baudrate: int = 9600
 
