@@ -14,6 +14,7 @@ prefix        kind         value
 ``TOTE-``     tote         the tote's number or name (``TOTE-0042``)
 ``BADGE-``    badge        the user's badge id (``BADGE-U1001``)
 ``PKG-``      package      the package's number (``PKG-000123``)
+``LIST-``     pick_list    the pick list's number (``LIST-12``): a picker claims it
 ============  ===========  ==========================================================
 
 A value is letters, digits, ``-``, ``.`` and ``/``, starting and ending with a letter or
@@ -42,7 +43,13 @@ from biip.symbology import GS1Symbology, SymbologyIdentifier
 
 GS = "\x1d"
 
-SITE_PREFIXES = {"LOC": "location", "TOTE": "tote", "BADGE": "badge", "PKG": "package"}
+SITE_PREFIXES = {
+    "LOC": "location",
+    "TOTE": "tote",
+    "BADGE": "badge",
+    "PKG": "package",
+    "LIST": "pick_list",
+}
 """Site barcode prefixes (before the ``-``) and the kind each names."""
 
 SITE_KINDS = {kind: prefix for prefix, kind in SITE_PREFIXES.items()}
@@ -199,13 +206,13 @@ def _resolve(
         raise BarcodeError(
             text,
             f"a {symbology} symbol holding {show(body)}: it carries neither GS1 data nor a "
-            "site barcode (LOC-, TOTE-, BADGE-, PKG-)",
+            "site barcode (LOC-, TOTE-, BADGE-, PKG-, LIST-)",
         )
     if not (first.isascii() and first.isdigit()):
         raise BarcodeError(
             text,
             f"it starts with {show(first)}: GS1 data starts with a digit or '(', "
-            "site barcodes with LOC-, TOTE-, BADGE- or PKG-",
+            "site barcodes with LOC-, TOTE-, BADGE-, PKG- or LIST-",
         )
     return _gs1(text, body, symbology, gs1_symbol)
 

@@ -100,6 +100,9 @@ class Terminal:
     def claim_next(self) -> PickListView | None:
         return station.claim_next(self._engine, self._who())
 
+    def claim_list(self, list_id: int) -> PickListView:
+        return station.claim_list(self._engine, self._who(), list_id)
+
     def view(self, list_id: int) -> PickListView:
         return station.view(self._engine, list_id)
 

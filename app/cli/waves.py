@@ -506,6 +506,7 @@ def cmd_picklist_show(args: argparse.Namespace) -> int:
         print_json(
             {
                 "id": p.id,
+                "barcode": f"LIST-{p.id}",
                 "wave": p.wave_id,
                 "node": p.node_code,
                 "status": str(p.status),
@@ -536,7 +537,7 @@ def cmd_picklist_show(args: argparse.Namespace) -> int:
     out.print(
         f"[bold]Pick list {p.id}[/bold] (wave {p.wave_id}, {p.node_code}): {p.status}, "
         f"{p.totes} totes, {p.units} units, route by {p.routing}: {_metres(p.distance_m)}, "
-        f"about {_minutes(p.est_seconds)}"
+        f"about {_minutes(p.est_seconds)}. A picker claims it by scanning LIST-{p.id}."
     )
     table = Table()
     for heading in ("#", "location", "sku", "lot", "qty", "tote", "order", "status"):

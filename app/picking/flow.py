@@ -52,8 +52,8 @@ PICK_STEPS: StepTable[Step] = StepTable(
     [
         StepSpec(
             Step.NO_LIST,
-            prompt="{key:pick.claim}: claim the next pick list",
-            expects=(),
+            prompt="{key:pick.claim}: claim the next pick list, or scan a list's barcode",
+            expects=("pick_list",),
             next_steps=frozenset({Step.TOTES, Step.LOCATION}),
             keys=("pick.claim",),
         ),
@@ -120,6 +120,8 @@ class PickTerminal(Protocol):
     def settings(self) -> TypedQuantities: ...
 
     def claim_next(self) -> PickListView | None: ...
+
+    def claim_list(self, list_id: int) -> PickListView: ...
 
     def view(self, list_id: int) -> PickListView: ...
 
@@ -289,6 +291,10 @@ class PickFlow(Flow[Step]):
         if view is None:
             self._drop("No work")
             return self.state("No pick list is waiting. {key:pick.claim}: look again", "warn")
+        return self._took(view)
+
+    def _took(self, view: PickListView) -> PickState:
+        """A list just claimed: set up its cart, or go to its first pick."""
         self.view = view
         self.items = []
         self.task_id = None
@@ -360,8 +366,16 @@ class PickFlow(Flow[Step]):
         text = event.text
         kind = event.barcode.kind if event.barcode is not None else None
         if self.step is Step.NO_LIST:
+            if kind == "pick_list" and event.barcode is not None:
+                if not event.barcode.value.isdigit():
+                    return self.refuse(
+                        f"expected a pick list's barcode (LIST- and its number), scanned "
+                        f"{show(text)}: scan the barcode on the list's sheet"
+                    )
+                return self._took(self.terminal.claim_list(int(event.barcode.value)))
             return self.refuse(
-                f"no pick list is open, scanned {show(text)}: {{key:pick.claim}} claims one"
+                f"no pick list is open, scanned {show(text)}: {{key:pick.claim}} claims one, "
+                "or scan a list's barcode"
             )
         if kind == "badge":
             who = self.terminal.user.badge if self.terminal.user else "someone"

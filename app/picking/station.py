@@ -274,19 +274,58 @@ def claim_next(
         )
         if list_id is None:
             return None
-        hands = rows.last_hands(uow.session, list_id)
-        handed = hands is not None and (hands[0] == "take_back" or hands[1] != who.user_id)
-        unbound = rows.unbind_totes(uow.session, list_id) if handed else 0
-        if unbound:
-            rows.add_event(
-                uow.session, list_id, "totes_off", _who(who), now, detail="changed hands"
+        return _taken(uow, who, list_id, now)
+
+    return run_in_transaction(uow or engine, work)
+
+
+def _taken(uow: UnitOfWork, who: LoggedIn, list_id: int, now: datetime) -> PickListView | None:
+    """A list this picker has just claimed, recorded; its totes taken off if it changed
+    hands (see :func:`claim_next`)."""
+    hands = rows.last_hands(uow.session, list_id)
+    handed = hands is not None and (hands[0] == "take_back" or hands[1] != who.user_id)
+    unbound = rows.unbind_totes(uow.session, list_id) if handed else 0
+    if unbound:
+        rows.add_event(uow.session, list_id, "totes_off", _who(who), now, detail="changed hands")
+    rows.add_event(uow.session, list_id, "claim", _who(who), now)
+    found = _view(uow, list_id)
+    uow.commit()
+    if found is None:
+        return None
+    return replace(found, resumed=hands is not None, handed_over=unbound > 0)
+
+
+def claim_list(
+    engine: StoreEngine, who: LoggedIn, list_id: int, *, uow: UnitOfWork | None = None
+) -> PickListView:
+    """Claim the pick list whose barcode the picker scanned (``LIST-12``, as `shipfloor
+    picklist show` gives it), if it is free for them: released, paused, gone quiet, or
+    already theirs. Refused with the reason (none such, another node's, done, being picked
+    by someone else) otherwise."""
+
+    def work(uow: UnitOfWork) -> PickListView:
+        now = utcnow()
+        head = rows.head(uow.session, list_id)
+        said = f"scanned LIST-{list_id}: "
+        if head is None:
+            raise StationError(f"{said}there is no pick list {list_id}; scan another list")
+        if head.node_id != who.node_id:
+            raise StationError(
+                f"{said}pick list {list_id} is {head.node_code}'s, this station is at "
+                f"{who.node_code}: scan one of {who.node_code}'s lists"
             )
-        rows.add_event(uow.session, list_id, "claim", _who(who), now)
-        found = _view(uow, list_id)
-        uow.commit()
-        if found is None:
-            return None
-        return replace(found, resumed=hands is not None, handed_over=unbound > 0)
+        if head.status in (PickListStatus.DONE, PickListStatus.CANCELLED):
+            raise StationError(f"{said}pick list {list_id} is {head.status}: nothing to pick")
+        if not rows.claim(
+            uow.session, list_id, who.user_id, who.station_id, now, now - STALE_AFTER
+        ):
+            raise StationError(
+                f"{said}pick list {list_id} is being picked at another station: claim "
+                "another, or ask a supervisor to take it back"
+            )
+        found = _taken(uow, who, list_id, now)
+        assert found is not None
+        return found
 
     return run_in_transaction(uow or engine, work)
 

@@ -159,6 +159,15 @@ class FakeTerminal:
         self.held = replace(self.waiting.pop(0), status=PickListStatus.CLAIMED)
         return self.held
 
+    def claim_list(self, list_id: int) -> PickListView:
+        self._call("claim_list")
+        found = next((v for v in self.waiting if v.id == list_id), None)
+        if found is None:
+            raise StationError(f"scanned LIST-{list_id}: there is no pick list {list_id}")
+        self.waiting.remove(found)
+        self.held = replace(found, status=PickListStatus.CLAIMED)
+        return self.held
+
     def view(self, list_id: int) -> PickListView:
         self._call("view")
         return self._list(list_id)
@@ -329,7 +338,7 @@ def test_the_table_declares_every_step_once_and_reaches_each() -> None:
 def test_the_table_as_data() -> None:
     table = {s.step: (s.expects, set(s.next_steps), s.keys) for s in PICK_STEPS}
     assert table == {
-        Step.NO_LIST: ((), {Step.TOTES, Step.LOCATION}, ("pick.claim",)),
+        Step.NO_LIST: (("pick_list",), {Step.TOTES, Step.LOCATION}, ("pick.claim",)),
         Step.TOTES: (("tote",), {Step.LOCATION, Step.NO_LIST}, ("pick.pause",)),
         Step.LOCATION: (
             ("location",),
@@ -462,7 +471,7 @@ def test_a_whole_list_step_by_step() -> None:
         "Looking for a pick list…",
         frozenset({"pick.claim"}),
     )
-    assert start.prompt == "{key:pick.claim}: claim the next pick list"
+    assert start.prompt == "{key:pick.claim}: claim the next pick list, or scan a list's barcode"
 
     state = flow.claim()
     assert (state.step, state.level) == (Step.TOTES, "ok")
@@ -582,7 +591,8 @@ def test_refusals_of_the_flow_itself() -> None:
     flow, _ = new_flow()
     refused(
         flow.scan(scanned("LOC-A-01-01-1")),
-        "no pick list is open, scanned 'LOC-A-01-01-1': {key:pick.claim} claims one",
+        "no pick list is open, scanned 'LOC-A-01-01-1': {key:pick.claim} claims one, or "
+        "scan a list's barcode",
         Step.NO_LIST,
     )
     refused(flow.pause(), "there is no pick list to pause", Step.NO_LIST)
@@ -1032,3 +1042,23 @@ def test_a_short_pick_at_a_location_with_another_line_there_stays() -> None:
         ),
     )
     assert flow2.skip().step is Step.LOCATION
+
+
+def test_a_list_is_claimed_by_scanning_its_barcode() -> None:
+    flow, terminal = new_flow(pick_list(7), pick_list(8))
+    refused(flow.scan(scanned("LIST-9")), "scanned LIST-9: there is no pick list 9", Step.NO_LIST)
+    refused(
+        flow.scan(scanned("LIST-X9")),
+        "expected a pick list's barcode (LIST- and its number), scanned 'LIST-X9': scan the "
+        "barcode on the list's sheet",
+        Step.NO_LIST,
+    )
+    state = flow.scan(scanned("LIST-8"))
+    assert (state.step, state.level) == (Step.TOTES, "ok")
+    assert state.message.startswith("Pick list 8 is yours")
+    assert terminal.calls.count("claim_list") == 2
+    assert "claim_next" not in terminal.calls
+    # Holding a list, a list's barcode is no claim: it is checked as the step's scan.
+    state = flow.scan(scanned("LIST-7"))
+    assert (state.step, state.level, state.alert) == (Step.TOTES, "error", True)
+    assert terminal.calls.count("claim_list") == 2

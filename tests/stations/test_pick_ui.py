@@ -829,3 +829,24 @@ async def test_the_footer_shows_the_keys_the_step_table_enables(sqlite_floor: En
         await act(pilot, app, "f9")
         check()
         assert seen == set(Step)
+
+
+@pytest.mark.asyncio
+async def test_a_list_is_claimed_by_scanning_its_barcode(
+    sqlite_floor: Engine, tmp_path: Path
+) -> None:
+    engine = sqlite_floor
+    app = make_app(engine, scanner(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await logged_in_with_list(pilot, app, "U1001", "1111")
+        screen = pick_screen(app)
+        first = screen.shown.view
+        assert first is not None
+        await act(pilot, app, "f9")
+        assert step_of(screen) is Step.NO_LIST
+        await scan(pilot, app, "LIST-99999")
+        assert "scanned LIST-99999: there is no pick list 99999" in text_of(app, "#message")
+        await scan(pilot, app, f"LIST-{first.id}")
+        assert step_of(screen) is Step.TOTES
+        assert f"Pick list {first.id} resumed" in text_of(app, "#message")
+        assert list_status(engine, first.id) is PickListStatus.CLAIMED
