@@ -131,7 +131,8 @@ def check_pin(
                 f"{int(LOCK_FOR.total_seconds() // 60)} minutes: see a supervisor",
             )
         left = MAX_FAILURES - failures
-        raise LoginError("wrong_pin", f"wrong PIN for {badge}: {left} tries left before it locks")
+        tries = "1 try" if left == 1 else f"{left} tries"
+        raise LoginError("wrong_pin", f"wrong PIN for {badge}: {tries} left before it locks")
     # The right PIN proves who it is, whatever is decided next.
     if user.failed_logins or user.locked_until is not None:
         user_rows.set_failures(session, user.id, 0, None)
