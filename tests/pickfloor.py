@@ -8,13 +8,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from app.actor import Actor
 from app.demo import seed
 from app.dom.routing import RoutingSettings, route_backlog
 from app.picking import station
-from app.picking.station import ItemScan
+from app.picking.station import ItemScan, PickDone
 from app.users import LoggedIn, login
 from app.waves import planning as waves
 from app.waves.settings import WaveSettings
@@ -150,3 +150,18 @@ def books(engine: Engine) -> dict[str, Any]:
             ).all(),
             "orders": s.execute(select(Order.id, Order.status).order_by(Order.id)).all(),
         }
+
+
+def pick_whole(engine: Engine, who: LoggedIn, list_id: int, task: station.Task) -> PickDone:
+    """Confirm all that is left of a task (not serial-tracked) into its tote."""
+    assert task.tote is not None
+    units = [ItemScan(task.lot, "", expiry_at(engine, task), task.left)]
+    return station.confirm_pick(engine, who, list_id, task.id, units, task.tote)
+
+
+def waiting_locks(engine: Engine) -> int:
+    """Lock requests waiting on PostgreSQL: another transaction is being waited for."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one()
+        )

@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -29,17 +28,15 @@ from app.cli import main as shipfloor
 from app.cli.parser import build_parser
 from app.users import hash_pin
 from data import users as user_rows
-from data.models import Base, Role, User
+from data.models import Role, User
 from data.types import utcnow
 from data.uow import UnitOfWork
-from tests.factories import add_reference
+from tests.factories import add_reference, snapshot
 
 PIN = "2468"
 PIN_ENV = "ACCESS_TEST_PIN"
 NEW_PIN_ENV = "ACCESS_TEST_NEW_PIN"
 TOKEN_ENV = "ACCESS_TEST_TOKEN"
-UNRECORDED = {"login_events"}
-"""The security history: a refused try is recorded there on purpose."""
 
 
 def _commands(
@@ -105,18 +102,6 @@ def _sample(action: Action, tmp: Path) -> list[str]:
         Action.TOKENS_LIST: [],
     }
     return [*_declared()[action], *extra[action]]
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but the login history."""
-    seen: dict[str, list[tuple[Any, ...]]] = {}
-    with UnitOfWork(engine, read_only=True) as uow:
-        for table in Base.metadata.sorted_tables:
-            if table.name in UNRECORDED:
-                continue
-            rows = uow.session.execute(select(table)).all()
-            seen[table.name] = sorted((tuple(r) for r in rows), key=repr)
-    return seen
 
 
 def _person(engine: Engine, badge: str, roles: frozenset[Role]) -> int:

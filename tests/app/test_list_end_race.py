@@ -16,29 +16,15 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from app.picking import station
-from app.picking.station import ItemScan
 from data import pick_station as pick_rows
 from data.models import Order, OrderEvent, OrderStatus, PickListStatus
 from data.uow import UnitOfWork
-from tests.pickfloor import expiry_at, load_totes, picker
+from tests.pickfloor import load_totes, pick_whole, picker, waiting_locks
 from tests.waiting import wait_until
 
 ON_POSTGRESQL = pytest.mark.parametrize(
     "store_url", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
 )
-
-
-def _pick_whole(engine: Engine, who: Any, list_id: int, task: station.Task) -> Any:
-    assert task.tote is not None
-    units = [ItemScan(task.lot, "", expiry_at(engine, task), task.left)]
-    return station.confirm_pick(engine, who, list_id, task.id, units, task.tote)
-
-
-def _waiting(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one()
-        )
 
 
 @ON_POSTGRESQL
@@ -55,7 +41,7 @@ def test_an_order_whose_other_list_ends_meanwhile_is_picked_once(
     last = view.tasks[-1]
     x_task = next(t for t in view.tasks if t.order_ref != last.order_ref)
     for task in view.tasks[:-1]:
-        _pick_whole(floor, who, view.id, task)
+        pick_whole(floor, who, view.id, task)
     with UnitOfWork(floor, read_only=True) as uow:
         x_shipment, x_id = uow.session.execute(
             text(
@@ -97,13 +83,13 @@ def test_an_order_whose_other_list_ends_meanwhile_is_picked_once(
 
     def last_pick() -> None:
         try:
-            out["done"] = _pick_whole(floor, who, view.id, last)
+            out["done"] = pick_whole(floor, who, view.id, last)
         except Exception as exc:  # noqa: BLE001 - the assertions say what it was
             out["done"] = exc
 
     picking = threading.Thread(target=last_pick)
     picking.start()
-    wait_until(lambda: _waiting(floor) >= 1, timeout=10, what="the last pick to wait for X")
+    wait_until(lambda: waiting_locks(floor) >= 1, timeout=10, what="the last pick to wait for X")
     holder.commit()
     holder.close()
     picking.join(60)

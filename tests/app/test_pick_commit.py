@@ -43,7 +43,17 @@ from data.store import make_engine
 from data.types import utcnow
 from data.uow import UnitOfWork
 from tests.cli import main
-from tests.pickfloor import ACTOR, books, claim_with, expiry_at, load_totes, picker, product_of
+from tests.pickfloor import (
+    ACTOR,
+    books,
+    claim_with,
+    expiry_at,
+    load_totes,
+    pick_whole,
+    picker,
+    product_of,
+    waiting_locks,
+)
 
 
 def test_every_refusal_at_the_commit_names_both_sides_and_writes_nothing(floor: Engine) -> None:
@@ -313,19 +323,6 @@ def two_order_list(engine: Engine, who: LoggedIn) -> tuple[station.PickListView,
             a = next(o for o in orders if o != b)
             return view, a, b
     raise AssertionError("the demo floor has no list with two orders")
-
-
-def pick_whole(engine: Engine, who: LoggedIn, list_id: int, task: station.Task) -> Any:
-    assert task.tote is not None
-    units = [ItemScan(task.lot, "", expiry_at(engine, task), task.left)]
-    return station.confirm_pick(engine, who, list_id, task.id, units, task.tote)
-
-
-def waiting_locks(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one()
-        )
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:

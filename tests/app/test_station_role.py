@@ -25,7 +25,7 @@ from app.users import LoginError
 from data.models import Role
 from data.store import make_engine
 from data.uow import UnitOfWork
-from tests.app.test_access import snapshot
+from tests.factories import snapshot
 from tests.pickfloor import load_totes, pick_task, picker
 
 GRANTS = Path(__file__).resolve().parents[2] / "docs" / "admin" / "station-role.sql"

@@ -26,12 +26,15 @@ from app.actor import Actor
 from app.demo import seed
 from app.dom.routing import RoutingSettings, route_backlog
 from app.hardware.config import load
+from app.picking.flow import Step
+from app.picking.station import PickListView, Task
 from app.scanning import ScanFeed
 from app.terminal import Terminal
 from app.waves import planning as waves
 from app.waves.settings import WaveSettings
 from data import pick_station as pick_rows
-from data.models import PickList, PickListStatus
+from data.models import PickList, PickListStatus, Stock
+from data.types import utcnow
 from data.uow import UnitOfWork
 from devices.scanner import WedgeDecoder
 from stations.app import StationApp
@@ -167,3 +170,89 @@ def list_status(engine: Engine, list_id: int) -> PickListStatus:
         found = uow.session.scalar(select(PickList.status).where(PickList.id == list_id))
     assert found is not None
     return found
+
+
+# --- the pick station, scan by scan ------------------------------------------------------
+
+
+def keys(text: str) -> list[str]:
+    return ["ctrl+right_square_bracket" if c == "\x1d" else c for c in text]
+
+
+def step_of(screen: PickScreen) -> Step:
+    return screen.shown.step
+
+
+async def scan(pilot: Pilot[Any], app: StationApp, text: str, *, typed: bool = False) -> None:
+    """Scan ``text`` (a burst, or key by key with ``pilot.press`` when ``typed``) and wait
+    for the pick screen to show the worker's answer."""
+    screen = pick_screen(app)
+    before = screen.shown
+    if typed:
+        await pilot.press(*keys(text), "enter")
+    else:
+        send_burst(app, text)
+    await until(pilot, lambda: screen.shown is not before and not app.busy, f"scan {text!r}")
+
+
+async def act(pilot: Pilot[Any], app: StationApp, *presses: str) -> None:
+    """Press keys (a binding, and a choice in its dialog) and wait for the worker's answer."""
+    screen = pick_screen(app)
+    before = screen.shown
+    await pilot.press(*presses)
+    await until(pilot, lambda: screen.shown is not before and not app.busy, f"keys {presses}")
+
+
+def tote_for(view: PickListView, slot: int) -> str:
+    return f"TOTE-{view.id:03d}{slot:02d}"
+
+
+async def set_up_totes(pilot: Pilot[Any], app: StationApp, *, typed: bool = False) -> None:
+    screen = pick_screen(app)
+    while step_of(screen) is Step.TOTES:
+        slot = screen.shown.slot
+        view = screen.shown.view
+        assert slot is not None
+        assert view is not None
+        assert f"Scan a tote for slot {slot.slot} (order {slot.order_ref})" in text_of(app, "#step")
+        await scan(pilot, app, tote_for(view, slot.slot), typed=typed)
+
+
+def item_scans(engine: Engine, task: Task) -> list[str]:
+    """The barcodes on ``task.left`` units of the task's product, as a scanner reads them."""
+    assert task.gtin is not None
+    if not (task.track_lot or task.track_expiry or task.track_serial):
+        return [task.gtin] * task.left
+    with UnitOfWork(engine, read_only=True) as uow:
+        expiry = uow.session.scalar(
+            select(Stock.expiry).where(Stock.location_id == task.location_id, Stock.lot == task.lot)
+        )
+    out = []
+    for n in range(task.left):
+        text = f"01{task.gtin.zfill(14)}"
+        if expiry is not None:
+            text += f"17{expiry:%y%m%d}"
+        if task.track_serial:
+            text += f"21SN{task.id}X{n}T{utcnow().timestamp():.0f}\x1d"
+        if task.lot:
+            text += f"10{task.lot}"
+        out.append(text)
+    return out
+
+
+async def pick_current(
+    pilot: Pilot[Any], app: StationApp, engine: Engine, *, typed: bool = False
+) -> None:
+    screen = pick_screen(app)
+    task = screen.shown.task
+    assert task is not None
+    assert task.tote is not None
+    if step_of(screen) is Step.LOCATION:
+        await scan(pilot, app, task.location_barcode, typed=typed)
+    # (A line at the location just scanned starts at the item.)
+    assert step_of(screen) is Step.ITEM, screen.shown.message
+    for text in item_scans(engine, task):
+        await scan(pilot, app, text, typed=typed)
+    assert step_of(screen) is Step.TOTE, screen.shown.message
+    await scan(pilot, app, task.tote, typed=typed)
+    assert "Picked" in screen.shown.message, screen.shown.message

@@ -14,16 +14,21 @@ from app.picking.flow import Step
 from app.users import login as service_login
 from stations.login import LoginScreen
 from tests.stations.helpers import (
+    act,
+    item_scans,
     list_events,
     logged_in_with_list,
     make_app,
+    pick_current,
     pick_screen,
     render_text,
+    scan,
     scanner,
+    set_up_totes,
+    step_of,
     text_of,
     until,
 )
-from tests.stations.test_pick_ui import act, item_scans, pick_current, scan, set_up_totes, step_of
 
 
 @pytest.mark.asyncio
