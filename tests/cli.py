@@ -72,11 +72,11 @@ def as_admin(argv: Sequence[str]) -> list[str]:
     args = _needs_someone(argv)
     if args is None:
         return list(argv)
-    url = resolve_url(args.db)
-    path = sqlite_path(url)
-    if path is not None and not path.exists():
-        return list(argv)  # no store to act on (and none to be made here)
     try:
+        url = resolve_url(args.db)
+        path = sqlite_path(url)
+        if path is not None and not path.exists():
+            return list(argv)  # no store to act on (and none to be made here)
         token = admin_token(url)
     except Exception:  # noqa: BLE001 - no store to act on: the command says why itself
         return list(argv)
