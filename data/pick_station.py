@@ -530,7 +530,37 @@ def _units_in(shipment: Any) -> Any:
     )
 
 
-_OTHER_SHIPMENT = aliased(Shipment)
+def _picking_elsewhere(this_list: Any) -> Any:
+    """Whether the order (``Order``, correlated) has a shipment being picked on a list
+    other than ``this_list``."""
+    other = aliased(Shipment)
+    return (
+        select(other.id)
+        .where(
+            other.order_id == Order.id,
+            other.pick_list_id != this_list,
+            other.status == ShipmentStatus.PICKING,
+        )
+        .correlate_except(other)
+        .exists()
+    )
+
+
+def _still_reserved(*, leaving: Any = None) -> Any:
+    """Whether units of the order (``Order``, correlated) are still reserved, the allocation
+    ``leaving`` (all of it about to be picked) not counted."""
+    wanted = [OrderLine.order_id == Order.id, LineAllocation.status == AllocationStatus.RESERVED]
+    if leaving is not None:
+        wanted.append(LineAllocation.id != leaving)
+    return (
+        select(LineAllocation.id)
+        .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
+        .where(*wanted)
+        .correlate_except(LineAllocation, OrderLine)
+        .exists()
+    )
+
+
 _ORDERS_OF_LIST = (
     select(
         Shipment.id,
@@ -546,23 +576,8 @@ _ORDERS_OF_LIST = (
         .correlate(Wave, Shipment)
         .scalar_subquery(),
         Order.status,
-        select(_OTHER_SHIPMENT.id)
-        .where(
-            _OTHER_SHIPMENT.order_id == Order.id,
-            _OTHER_SHIPMENT.pick_list_id != Shipment.pick_list_id,
-            _OTHER_SHIPMENT.status == ShipmentStatus.PICKING,
-        )
-        .correlate(Order, Shipment)
-        .exists(),
-        select(LineAllocation.id)
-        .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
-        .where(
-            OrderLine.order_id == Order.id,
-            LineAllocation.status == AllocationStatus.RESERVED,
-            LineAllocation.id != bindparam("b_leaving"),
-        )
-        .correlate(Order)
-        .exists(),
+        _picking_elsewhere(Shipment.pick_list_id),
+        _still_reserved(leaving=bindparam("b_leaving")),
     )
     .join(Order, Order.id == Shipment.order_id)
     .join(Wave, Wave.id == bindparam("b_wave"))
@@ -1547,20 +1562,8 @@ def _progress_statement(orders: ColumnElement[bool]) -> Select[Any]:
             .scalar_subquery(),
             Order.id,
             Order.status,
-            select(Shipment.id)
-            .where(
-                Shipment.order_id == Order.id,
-                Shipment.pick_list_id != beside,
-                Shipment.status == ShipmentStatus.PICKING,
-            )
-            .exists(),
-            select(LineAllocation.id)
-            .join(OrderLine, OrderLine.id == LineAllocation.order_line_id)
-            .where(
-                OrderLine.order_id == Order.id,
-                LineAllocation.status == AllocationStatus.RESERVED,
-            )
-            .exists(),
+            _picking_elsewhere(beside),
+            _still_reserved(),
         )
         .select_from(Wave)
         .outerjoin(Order, orders)
