@@ -15,6 +15,7 @@ prefix        kind         value
 ``BADGE-``    badge        the user's badge id (``BADGE-U1001``)
 ``PKG-``      package      the package's number (``PKG-000123``)
 ``LIST-``     pick_list    the pick list's number (``LIST-12``): a picker claims it
+``BOX-``      box          a packaging box size (``BOX-M``), on the box stack at packing
 ============  ===========  ==========================================================
 
 A value is letters, digits, ``-``, ``.`` and ``/``, starting and ending with a letter or
@@ -49,6 +50,7 @@ SITE_PREFIXES = {
     "BADGE": "badge",
     "PKG": "package",
     "LIST": "pick_list",
+    "BOX": "box",
 }
 """Site barcode prefixes (before the ``-``) and the kind each names."""
 

@@ -22,6 +22,8 @@ from typing import Any
 from app import admin, supervisor
 from app.access import AccessRefused, Caller
 from app.actor import Actor
+from app.hardware.config import StationDevices
+from app.packing.desk import PackDesk
 from app.picking import station
 from app.picking.station import ItemScan, PickDone, PickListView, Pulse, ShortResult, Task
 from app.supervisor import FloorQueue
@@ -65,12 +67,21 @@ class StationSettings:
 class Terminal:
     """One station PC's connection to the store, logged in or not."""
 
-    def __init__(self, engine: StoreEngine, station_code: str, role: str) -> None:
+    def __init__(
+        self,
+        engine: StoreEngine,
+        station_code: str,
+        role: str,
+        devices: StationDevices | None = None,
+    ) -> None:
         self._engine = engine
         self.station_code = station_code
         self.role = role
+        self.devices = devices
+        """The station's scanners, scale and printers from the device file, if it has any."""
         self.user: LoggedIn | None = None
         self.settings = self._load_settings()
+        self._desk: PackDesk | None = None
 
     def _load_settings(self) -> StationSettings:
         return load_settings(self._engine)
@@ -157,6 +168,14 @@ class Terminal:
 
     def heartbeat(self, list_id: int) -> Pulse:
         return station.heartbeat(self._engine, self._who(), list_id)
+
+    # --- packing ---------------------------------------------------------------------
+
+    def pack_desk(self) -> PackDesk:
+        """The pack bench of this station (its scale and printers), made once."""
+        if self._desk is None:
+            self._desk = PackDesk(self._engine, self._who, self.devices)
+        return self._desk
 
     # --- supervising ----------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from data.models import (
     Node,
     NodeKind,
     Order,
+    PackingMaterial,
     PostalArea,
     Product,
     PromoCode,
@@ -258,6 +259,25 @@ BOXES = (
     ("CRATE", "Reinforced crate", 800, 600, 500, 40_000, 1_800, "6.50"),
 )
 
+# How the demo's products are packed (the rest have no special needs).
+PACKING: dict[str, dict[str, object]] = {
+    "LED bulb": {"fragile": True, "max_stack_g": 500},
+    "hand cream": {"liquid": True, "upright": True},
+    "toothpaste": {"liquid": True},
+    "water filter": {"upright": True},
+}
+
+WALL_MM = 6
+"""Corrugated board: the outer size of a demo box is its inner size plus two walls."""
+
+MATERIALS = (
+    # code, name, kind, cost per unit, grams per unit
+    ("AIR", "Air pillows (litre)", "void_fill", "0.02", 2),
+    ("BUBBLE", "Bubble wrap sleeve", "bubble_wrap", "0.12", 12),
+    ("BAG", "Sealed liquid bag", "bag", "0.05", 6),
+    ("DIVIDER", "Cardboard divider", "divider", "0.08", 25),
+)
+
 # badge, name, PIN, roles — documented in the README for the demo.
 USERS = (
     ("U1001", "Pat Picker", "1111", (Role.PICKER,)),
@@ -405,8 +425,26 @@ def seed_site(
                 "tare_g": t,
                 "cost": Decimal(cost),
                 "active": True,
+                "outer_length_mm": length + WALL_MM,
+                "outer_width_mm": w + WALL_MM,
+                "outer_height_mm": h + WALL_MM,
+                "barcode": c if c.startswith("BOX-") else f"BOX-{c}",
             }
             for c, n, length, w, h, mw, t, cost in BOXES
+        ],
+    )
+    session.execute(
+        insert(PackingMaterial),
+        [
+            {
+                "code": c,
+                "name": n,
+                "kind": kind,
+                "unit_cost": Decimal(cost),
+                "unit_weight_g": grams,
+                "active": True,
+            }
+            for c, n, kind, cost, grams in MATERIALS
         ],
     )
     for badge, name, pin, roles in USERS:
@@ -600,6 +638,7 @@ def _seed_products(session: Session, scale: Scale, rng: random.Random) -> list[_
                 "track_serial": noun in ("mouse",),
                 "track_expiry": noun in ("toothpaste", "hand cream", "chocolate bar"),
                 "active": rng.random() > 0.002,
+                **PACKING.get(noun, {}),
             }
         )
     insert_rows(session, Product, rows)
@@ -639,6 +678,26 @@ def _seed_stock(
         if code != WAREHOUSE_CODE
     ]
     session.execute(insert(Location), other)
+    # The shelf by the pack benches where an order waits when a unit is missing or damaged.
+    session.execute(
+        insert(Location),
+        [
+            {
+                "node_id": warehouse,
+                "code": "PROBLEM",
+                "barcode": "LOC-PROBLEM",
+                "kind": LocationKind.STAGING,
+                "zone": "",
+                "block": 0,
+                "aisle": 0,
+                "side": "",
+                "bay": 0,
+                "level": 0,
+                "x_mm": 0,
+                "y_mm": 0,
+            }
+        ],
+    )
     location_ids: dict[tuple[int, str], int] = {
         (n, c): i
         for i, n, c in session.execute(select(Location.id, Location.node_id, Location.code))

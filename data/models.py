@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -266,6 +267,17 @@ class Product(Base):
     track_serial: Mapped[bool] = mapped_column(Boolean, default=False)
     track_expiry: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How it is packed (the pack station's packaging suggestion reads these).
+    fragile: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    liquid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    upright: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Keep this side up: it may only be turned about the vertical axis."""
+    own_container: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Ships in its own packaging: a package of its own, no box."""
+    hazmat_class: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    """The UN dangerous-goods class ("3", "9"); empty: not hazardous."""
+    max_stack_g: Mapped[int | None] = mapped_column(Integer)
+    """The weight that may rest on it; None: no limit."""
 
 
 class PromoCode(Base):
@@ -634,6 +646,35 @@ class Box(Base):
     tare_g: Mapped[int] = mapped_column(Integer)
     cost: Mapped[Amount]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    outer_length_mm: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outer_width_mm: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outer_height_mm: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Outer dimensions (the carrier bills on these); 0: inner plus the wall."""
+    carriers: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """Carrier codes this box may go with, space-separated; empty: any carrier."""
+    hazmat_ok: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    barcode: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """What is printed on the box stack (scanned at packing); None: ``BOX-`` and its code."""
+
+
+class PackingMaterial(Base):
+    """Void fill, bubble wrap, bags, dividers: what goes into a box besides the items."""
+
+    __tablename__ = "packing_materials"
+    __table_args__ = (
+        CheckConstraint("unit_cost >= 0", name="unit_cost_non_negative"),
+        CheckConstraint("unit_weight_g >= 0", name="unit_weight_non_negative"),
+    )
+
+    id: Mapped[IntPK]
+    code: Mapped[Code] = mapped_column(unique=True)
+    name: Mapped[Name]
+    kind: Mapped[str] = mapped_column(String(20))
+    """``void_fill`` (per litre of space left), ``bubble_wrap`` (per fragile unit), ``bag``
+    (per liquid unit), ``divider`` (per fragile unit sharing a box)."""
+    unit_cost: Mapped[Amount]
+    unit_weight_g: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class AllocationStatus(enum.StrEnum):
@@ -889,6 +930,17 @@ class Shipment(Base):
     carrier: Mapped[str] = mapped_column(String(40))
     service: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    packed_with: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
+    """The order's shipment whose packages carry this one's units (an order that came to
+    the pack bench in several totes is packed together)."""
+    packing_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """The packer who has its tote on their bench, if anyone."""
+    packing_station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    packing_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The packing station's last sign of life (a claim older than a while can be taken)."""
+    problem: Mapped[str | None] = mapped_column(Text)
+    """Why it waits on the problem shelf (a unit missing or damaged at packing)."""
+    problem_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
 
 
 class PickTask(Base):
@@ -1028,6 +1080,48 @@ class Package(Base):
     manifest_id: Mapped[int | None] = mapped_column(ForeignKey("manifests.id"), index=True)
     created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))
+    suggested_box: Mapped[str | None] = mapped_column(String(40))
+    """The box the packaging suggestion named for it (the packer may take another)."""
+    expected_weight_g: Mapped[int | None] = mapped_column(Integer)
+    weight_override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """The supervisor who let it go out of the weight tolerance."""
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+
+
+class PackageItem(Base):
+    """Units the packer scanned into a package."""
+
+    __tablename__ = "package_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[IntPK]
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    lot: Mapped[str] = mapped_column(String(40), default="")
+    serial: Mapped[str] = mapped_column(String(64), default="")
+
+
+class PackEvent(Base):
+    """What happened at a pack bench, append-only: totes opened, boxes closed, weights
+    out of tolerance and their overrides, units missing or damaged, totes released."""
+
+    __tablename__ = "pack_events"
+    __table_args__ = (Index("ix_pack_events_shipment", "shipment_id", "id"),)
+
+    id: Mapped[IntPK]
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"))
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    sku: Mapped[str] = mapped_column(String(64), default="")
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
 
 
 class LoginEvent(Base):

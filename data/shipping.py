@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from data.models import (
@@ -241,7 +241,12 @@ def shipment_doc(session: Session, shipment_id: int) -> ShipmentDoc | None:
         .join(OrderLine, OrderLine.id == PickTask.order_line_id)
         .join(Product, Product.id == PickTask.product_id)
         .where(
-            PickTask.shipment_id == shipment_id,
+            # Its own units, and those of the order's other totes packed with it.
+            PickTask.shipment_id.in_(
+                select(Shipment.id).where(
+                    or_(Shipment.id == shipment_id, Shipment.packed_with == shipment_id)
+                )
+            ),
             PickTask.status != PickTaskStatus.CANCELLED,
         )
         .group_by(

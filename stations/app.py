@@ -1,7 +1,7 @@
 """The station app: one Textual app, a mode per station role, one terminal worker.
 
-The app starts at the login screen; a login opens the mode of the station's role (``pick`` and
-``supervisor`` are built so far). Every call to the :class:`~app.terminal.Terminal` (a store
+The app starts at the login screen; a login opens the mode of the station's role (``pick``, ``pack``
+and ``supervisor`` are built so far). Every call to the :class:`~app.terminal.Terminal` (a store
 transaction) goes through :meth:`StationApp.submit`: a ``queue.Queue`` read by a single
 long-running thread worker that runs the jobs one by one, in the order they were
 submitted, and hands each result back to the UI thread with ``call_from_thread``. A scan
@@ -40,6 +40,7 @@ from stations.capture import ScanCaptureApp
 from stations.help import HelpRow, HelpScreen
 from stations.login import LoginScreen
 from stations.messages import show_message, with_keys
+from stations.pack import PackScreen
 from stations.pick import PickScreen
 from stations.supervisor import SupervisorScreen
 
@@ -47,6 +48,7 @@ T = TypeVar("T")
 
 ROLE_SCREENS: dict[str, Callable[[], Screen[Any]]] = {
     "pick": PickScreen,
+    "pack": PackScreen,
     "supervisor": SupervisorScreen,
 }
 """The station roles built so far, each a mode of the app."""
@@ -75,6 +77,7 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
         STYLES / "app.tcss",
         STYLES / "login.tcss",
         STYLES / "pick.tcss",
+        STYLES / "pack.tcss",
         STYLES / "supervisor.tcss",
         STYLES / "help.tcss",
     ]

@@ -20,7 +20,7 @@ from app.cli.common import (
 from data.store import StoreEngine
 
 STATION_ROLES = ("pick", "pack", "ship", "returns", "supervisor")
-BUILT_ROLES = ("pick", "supervisor")
+BUILT_ROLES = ("pick", "pack", "supervisor")
 
 
 def cmd_station(args: argparse.Namespace) -> int:
@@ -55,7 +55,7 @@ def run_station(engine: StoreEngine, role: str, station: str, devices_file: str 
             raise CommandError(str(exc)) from None
         devices = loaded.stations.get(station)
     try:
-        terminal = Terminal(engine, station, role)
+        terminal = Terminal(engine, station, role, devices)
     except StationSettingsError as exc:
         raise CommandError(f"the stored station settings are wrong: {exc}") from None
     feed = ScanFeed.for_station(devices)
@@ -95,7 +95,9 @@ def cmd_station_settings(args: argparse.Namespace) -> int:
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add this group's commands to the `shipfloor` parser."""
     station_cmd = commands.add_parser(
-        "station", parents=[common], help="the station UI: pick (pack, ship, … come later)"
+        "station",
+        parents=[common],
+        help="the station UI: pick, pack, supervisor (ship and returns come later)",
     )
     station_cmd.add_argument(
         "role", choices=STATION_ROLES, metavar="ROLE", help=", ".join(STATION_ROLES)

@@ -20,7 +20,7 @@ from data import waves as wave_rows
 from data.models import ShipmentStatus
 from data.store import StoreEngine
 from data.types import utcnow
-from data.uow import UnitOfWork
+from data.uow import StoreSession, UnitOfWork
 from printing import documents, label, money
 from printing.money import round_money
 
@@ -289,34 +289,46 @@ def issue_invoice(
     with UnitOfWork(engine) as uow:
         if not rows.lock_shipment(uow.session, shipment_id):
             raise ShippingError(f"there is no shipment {shipment_id}")
-        found = rows.invoice(uow.session, shipment_id)
-        if found is not None:
-            return found.number, found.content
-        try:
-            doc = rows.shipment_doc(uow.session, shipment_id)
-        except LookupError as exc:
-            raise ShippingError(str(exc)) from None
-        assert doc is not None
-        if doc.status is ShipmentStatus.CANCELLED:
-            raise ShippingError(f"shipment {shipment_id} is cancelled: there is nothing to invoice")
-        lines = document_lines(doc, settings)
-        if not lines:
-            raise ShippingError(f"shipment {shipment_id} holds nothing to invoice")
-        number = f"{settings.invoice_prefix}{rows.take_numbers(uow.session, 'invoice'):06d}"
-        model = invoice(doc, settings, number, today, lines)
-        pdf = documents.invoice_pdf(model)
-        rows.add_invoice(
-            uow.session,
-            shipment_id=shipment_id,
-            number=number,
-            issued=today,
-            currency=doc.currency,
-            total=money.totals(line.amounts for line in lines).total,
-            content=pdf,
-            actor=actor.name,
-            at=utcnow(),
-        )
+        number, pdf = issue_invoice_in(uow.session, settings, shipment_id, actor, today)
         uow.commit()
+    return number, pdf
+
+
+def issue_invoice_in(
+    session: StoreSession,
+    settings: ShippingSettings,
+    shipment_id: int,
+    actor: Actor,
+    today: date,
+) -> tuple[str, bytes]:
+    """:func:`issue_invoice` in the caller's transaction, which holds the shipment's lock."""
+    found = rows.invoice(session, shipment_id)
+    if found is not None:
+        return found.number, found.content
+    try:
+        doc = rows.shipment_doc(session, shipment_id)
+    except LookupError as exc:
+        raise ShippingError(str(exc)) from None
+    assert doc is not None
+    if doc.status is ShipmentStatus.CANCELLED:
+        raise ShippingError(f"shipment {shipment_id} is cancelled: there is nothing to invoice")
+    lines = document_lines(doc, settings)
+    if not lines:
+        raise ShippingError(f"shipment {shipment_id} holds nothing to invoice")
+    number = f"{settings.invoice_prefix}{rows.take_numbers(session, 'invoice'):06d}"
+    model = invoice(doc, settings, number, today, lines)
+    pdf = documents.invoice_pdf(model)
+    rows.add_invoice(
+        session,
+        shipment_id=shipment_id,
+        number=number,
+        issued=today,
+        currency=doc.currency,
+        total=money.totals(line.amounts for line in lines).total,
+        content=pdf,
+        actor=actor.name,
+        at=utcnow(),
+    )
     return number, pdf
 
 

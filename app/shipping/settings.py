@@ -48,9 +48,9 @@ from data.uow import UnitOfWork
 
 KEY = "shipping"
 DEFAULT_CARRIERS = {
-    "GROUND": ("Ground Parcel", "GP"),
-    "EXPRESS": ("Express Courier", "EX"),
-    "PICKUP": ("Store Pickup", "PU"),
+    "GROUND": ("Ground Parcel", "GP", Decimal("4.20"), Decimal("0.85")),
+    "EXPRESS": ("Express Courier", "EX", Decimal("8.90"), Decimal("1.60")),
+    "PICKUP": ("Store Pickup", "PU", Decimal("0"), Decimal("0")),
 }
 _PREFIX = re.compile(r"[A-Z0-9]{1,10}")
 PARTY_KEYS = ("name", "company", "lines", "city", "region", "postal_code", "country")
@@ -74,6 +74,13 @@ class Carrier:
     account: str = ""
     max_weight_g: int | None = None
     """The heaviest package this carrier takes; None: the site's max_package_weight_g."""
+    dim_divisor: int = 5000
+    """Dimensional weight: a package's outer volume in mm³ over this is its weight in grams
+    for billing (5,000 cm³/kg is 5000; 139 in³/lb is about 5016)."""
+    base_charge: Decimal = Decimal("0")
+    """What the carrier charges per package, before weight."""
+    per_kg: Decimal = Decimal("0")
+    """What the carrier charges per started kilogram of billable weight."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,8 @@ class ShippingSettings:
     sscc_extension_digit: int = 0
     carriers: Mapping[str, Carrier] = field(
         default_factory=lambda: {
-            code: Carrier(code, name, prefix) for code, (name, prefix) in DEFAULT_CARRIERS.items()
+            code: Carrier(code, name, prefix, base_charge=base, per_kg=per_kg)
+            for code, (name, prefix, base, per_kg) in DEFAULT_CARRIERS.items()
         }
     )
     seller: Mapping[str, Any] = field(default_factory=dict)
@@ -145,7 +153,22 @@ def _carrier_dict(carrier: Carrier) -> dict[str, Any]:
     }
     if carrier.max_weight_g is not None:
         out["max_weight_g"] = carrier.max_weight_g
+    out["dim_divisor"] = carrier.dim_divisor
+    out["base_charge"] = str(carrier.base_charge)
+    out["per_kg"] = str(carrier.per_kg)
     return out
+
+
+def _charge(where: str, value: object) -> Decimal:
+    try:
+        amount = Decimal(str(value)) if isinstance(value, str | int) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0 or isinstance(value, bool):
+        raise ShippingSettingsError(
+            f'{where}: expected an amount of money of 0 or more as a string ("4.50"), got {value!r}'
+        )
+    return amount
 
 
 def _weight_bound(where: str, value: object) -> int:
@@ -221,11 +244,19 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
         where = f"carriers.{code}"
         if not isinstance(body, dict):
             raise ShippingSettingsError(f"{where}: expected an object, got {body!r}")
-        unknown = sorted(set(body) - {"name", "tracking_prefix", "account", "max_weight_g"})
+        known = {
+            "name",
+            "tracking_prefix",
+            "account",
+            "max_weight_g",
+            "dim_divisor",
+            "base_charge",
+            "per_kg",
+        }
+        unknown = sorted(set(body) - known)
         if unknown:
             raise ShippingSettingsError(
-                f"{where}: unknown field(s) {', '.join(unknown)}; known: account, max_weight_g, "
-                "name, tracking_prefix"
+                f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         current = out.get(code, Carrier(code, code, ""))
         name = body.get("name", current.name)
@@ -242,7 +273,26 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
         max_weight = body.get("max_weight_g", current.max_weight_g)
         if max_weight is not None:
             max_weight = _weight_bound(f"{where}.max_weight_g", max_weight)
-        out[code] = Carrier(code, name.strip(), prefix, account, max_weight)
+        divisor = body.get("dim_divisor", current.dim_divisor)
+        if (
+            not isinstance(divisor, int)
+            or isinstance(divisor, bool)
+            or not 1000 <= divisor <= 20000
+        ):
+            raise ShippingSettingsError(
+                f"{where}.dim_divisor: expected mm³ per gram from 1000 to 20000 (5,000 cm³/kg "
+                f"is 5000), got {divisor!r}"
+            )
+        out[code] = Carrier(
+            code,
+            name.strip(),
+            prefix,
+            account,
+            max_weight,
+            divisor,
+            _charge(f"{where}.base_charge", body.get("base_charge", str(current.base_charge))),
+            _charge(f"{where}.per_kg", body.get("per_kg", str(current.per_kg))),
+        )
     return out
 
 

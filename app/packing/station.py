@@ -1,0 +1,944 @@
+"""The pack station's work: open a tote, check every unit into a box, close the box with
+its weight, and print its label, packing slip and invoice.
+
+The flow checks each scan with the pure ``check_*`` functions (a refusal says what was
+expected and what was scanned, and nothing is written). Closing a box is one transaction:
+the package with its SSCC and tracking number, what went into it, the packer's record,
+and, when it was the order's last box, the order packed, its totes freed, and its label,
+packing slip and invoice queued for the station's printers. Nothing is printed from
+inside the transaction: the station sends the queued jobs afterwards, and a job a
+printer did not take stays in the queue.
+
+Settings, stored under the site setting ``packing`` (JSON)::
+
+    {"weight_tolerance_g": 50, "weight_tolerance_pct": "5", "problem_location": "PROBLEM"}
+
+A box's weight on the scale may differ from what its items, box and materials should
+weigh by the larger of the two tolerances; more asks for a re-weigh, then a supervisor's
+override. ``problem_location`` is the shelf (a location code at the node) where a tote
+goes when a unit is missing or damaged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.access import AccessRefused, authenticate_pin
+from app.actor import Actor
+from app.barcodes import BarcodeError, gtin14, resolve, show
+from app.orders import lifecycle
+from app.packing import cartonize
+from app.shipping import service as shipping
+from app.shipping.settings import ShippingSettings, ShippingSettingsError
+from app.users import LoggedIn
+from data import pack_station as rows
+from data import printjobs
+from data import settings as site_settings
+from data import shipping as ship_rows
+from data.inventory import Who
+from data.models import OrderStatus, Role, ShipmentStatus
+from data.store import StoreEngine
+from data.types import utcnow
+from data.uow import UnitOfWork, run_in_transaction
+from printing import documents, label
+
+KEY = "packing"
+STALE_AFTER = timedelta(minutes=2)
+"""A bench whose station has not been heard from for this long can be taken over."""
+
+
+class PackError(ValueError):
+    """A refusal for the packer: what was expected and what was scanned or asked."""
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackSettings:
+    weight_tolerance_g: int = 50
+    weight_tolerance_pct: Decimal = Decimal("5")
+    problem_location: str = "PROBLEM"
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> PackSettings:
+        known = {"weight_tolerance_g", "weight_tolerance_pct", "problem_location"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise PackError(
+                f"packing settings: unknown field(s) {', '.join(unknown)}; known: "
+                f"{', '.join(sorted(known))}"
+            )
+        grams = raw.get("weight_tolerance_g", cls.weight_tolerance_g)
+        if not isinstance(grams, int) or isinstance(grams, bool) or not 0 <= grams <= 10_000:
+            raise PackError(
+                f"weight_tolerance_g: expected whole grams from 0 to 10000, got {grams!r}"
+            )
+        pct_raw = raw.get("weight_tolerance_pct", str(cls.weight_tolerance_pct))
+        try:
+            pct = Decimal(str(pct_raw))
+        except InvalidOperation:
+            pct = Decimal(-1)
+        if isinstance(pct_raw, bool) or not pct.is_finite() or not 0 <= pct <= 50:
+            raise PackError(
+                f'weight_tolerance_pct: expected a percentage from 0 to 50 ("5"), got {pct_raw!r}'
+            )
+        shelf = raw.get("problem_location", cls.problem_location)
+        if not isinstance(shelf, str) or not shelf.strip():
+            raise PackError(f"problem_location: expected a location code, got {shelf!r}")
+        return cls(grams, pct, shelf.strip())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "weight_tolerance_g": self.weight_tolerance_g,
+            "weight_tolerance_pct": str(self.weight_tolerance_pct),
+            "problem_location": self.problem_location,
+        }
+
+    def tolerance(self, expected_g: int) -> int:
+        """How far a box's weight may be from ``expected_g``."""
+        share = int(Decimal(expected_g) * self.weight_tolerance_pct / 100)
+        return max(self.weight_tolerance_g, share)
+
+
+def load_settings(engine: StoreEngine) -> PackSettings:
+    with UnitOfWork(engine, read_only=True) as uow:
+        text = site_settings.get(uow.session, KEY)
+    return PackSettings.from_dict(json.loads(text)) if text else PackSettings()
+
+
+def save_settings(engine: StoreEngine, changes: Mapping[str, Any], actor: Actor) -> PackSettings:
+    merged = PackSettings.from_dict({**load_settings(engine).to_dict(), **changes})
+
+    def work(uow: UnitOfWork) -> None:
+        site_settings.put(
+            uow.session, KEY, json.dumps(merged.to_dict()), actor=actor.name, at=utcnow()
+        )
+        uow.commit()
+
+    run_in_transaction(engine, work)
+    return merged
+
+
+# --- the catalogue ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The site's boxes and packing materials, as the packer and the station use them."""
+
+    boxes: tuple[cartonize.BoxType, ...]
+    materials: tuple[cartonize.Material, ...]
+    barcodes: Mapping[str, str] = field(default_factory=dict)
+    """Box barcode (upper case) to box code."""
+
+    def box(self, code: str) -> cartonize.BoxType | None:
+        return next((b for b in self.boxes if b.code == code), None)
+
+
+WALL_MM = 6
+"""What a corrugated wall adds to each side when a box's outer size is not on file."""
+
+
+def catalogue(engine: StoreEngine) -> Catalogue:
+    with UnitOfWork(engine, read_only=True) as uow:
+        boxes = rows.boxes(uow.session)
+        materials = rows.materials(uow.session)
+    types = []
+    codes: dict[str, str] = {}
+    for b in boxes:
+        types.append(
+            cartonize.BoxType(
+                code=b.code,
+                name=b.name,
+                inner_length=b.inner_length_mm,
+                inner_width=b.inner_width_mm,
+                inner_height=b.inner_height_mm,
+                outer_length=b.outer_length_mm or b.inner_length_mm + WALL_MM,
+                outer_width=b.outer_width_mm or b.inner_width_mm + WALL_MM,
+                outer_height=b.outer_height_mm or b.inner_height_mm + WALL_MM,
+                tare=b.tare_g,
+                max_weight=b.max_weight_g,
+                cost=b.cost,
+                carriers=frozenset(b.carriers.split()),
+                hazmat_ok=b.hazmat_ok,
+            )
+        )
+        codes[(b.barcode or f"BOX-{b.code}").upper()] = b.code
+    return Catalogue(
+        tuple(types),
+        tuple(
+            cartonize.Material(m.code, m.name, m.kind, m.unit_cost, m.unit_weight_g)
+            for m in materials
+        ),
+        codes,
+    )
+
+
+def carrier_rate(settings: ShippingSettings, carrier: str) -> cartonize.CarrierRate:
+    try:
+        found = settings.carrier(carrier)
+    except ShippingSettingsError as exc:
+        raise PackError(str(exc)) from None
+    limit, _ = settings.max_weight_g(carrier)
+    return cartonize.CarrierRate(
+        carrier=carrier,
+        dim_divisor=found.dim_divisor,
+        base=found.base_charge,
+        per_kg=found.per_kg,
+        max_weight=limit,
+    )
+
+
+# --- what is on the bench ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackLine:
+    """One order line's units on the bench."""
+
+    line_id: int
+    line_no: int
+    product_id: int
+    sku: str
+    name: str
+    gtin: str | None
+    track_lot: bool
+    track_serial: bool
+    track_expiry: bool
+    quantity: int
+    """Units picked into the totes."""
+    packed: int
+    """Units already in closed boxes."""
+    lots: tuple[str, ...]
+    serials: tuple[str, ...]
+    """Serials picked (a serial-tracked unit must be one of them)."""
+    packed_serials: tuple[str, ...]
+    unit: cartonize.Item
+    """One unit, as the packer's suggestion sees it."""
+
+    @property
+    def left(self) -> int:
+        return self.quantity - self.packed
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit (or a case of ``count``) scanned into the open box."""
+
+    line_id: int
+    product_id: int
+    sku: str
+    lot: str
+    serial: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Bench:
+    """An order on the packer's bench: its totes, what is left to pack, the boxes closed."""
+
+    lead: int
+    """The shipment whose packages carry the order's units from every tote."""
+    shipment_ids: tuple[int, ...]
+    order_id: int
+    order_ref: str
+    carrier: str
+    service: str
+    totes: tuple[str, ...]
+    """Every tote holding the order's units here (all must be on the bench)."""
+    lines: tuple[PackLine, ...]
+    closed: tuple[rows.ClosedBox, ...]
+    suggestion: cartonize.Suggestion | None
+    """The boxes suggested for what is left; None if nothing is."""
+    suggestion_note: str = ""
+    """Why there is no suggestion (an item fits no box), for the packer."""
+
+    @property
+    def units_left(self) -> int:
+        return sum(line.left for line in self.lines)
+
+    def line(self, line_id: int) -> PackLine:
+        return next(line for line in self.lines if line.line_id == line_id)
+
+    def instructions(self) -> list[str]:
+        """Handling notes for what is left: fragile, keep upright, liquids, hazmat."""
+        notes = []
+        for line in self.lines:
+            if line.left <= 0:
+                continue
+            unit = line.unit
+            said = [
+                what
+                for what, on in (
+                    ("fragile: wrap it", unit.fragile),
+                    ("this side up", unit.upright),
+                    ("liquid: bag it", unit.liquid),
+                    ("ships in its own box", unit.own_container),
+                    (f"hazmat class {unit.hazmat}: its own box", bool(unit.hazmat)),
+                )
+                if on
+            ]
+            if said:
+                notes.append(f"{line.sku}: {'; '.join(said)}")
+        return notes
+
+
+def _who(who: LoggedIn) -> Who:
+    return Who(who.badge, who.user_id, who.station_id)
+
+
+def _actor(who: LoggedIn) -> Actor:
+    return Actor(name=who.badge, user_id=who.user_id, station_id=who.station_id)
+
+
+def _tote_code(scan: str) -> tuple[str, str]:
+    """(kind, site code) of a scan at the tote step: a tote or a pick list."""
+    try:
+        code = resolve(scan)
+    except BarcodeError as exc:
+        raise PackError(f"expected a tote (TOTE-…) or a pick list (LIST-…): {exc}") from None
+    if code.kind not in ("tote", "pick_list"):
+        raise PackError(
+            f"expected a tote (TOTE-…) or a pick list's barcode (LIST-…), scanned a "
+            f"{code.kind}: {show(scan)}"
+        )
+    return code.kind, code.site_code if code.kind == "tote" else code.value
+
+
+def _out_line(s: rows.ShipmentAtBench, list_status: str | None) -> str:
+    if s.problem:
+        return f"tote {s.tote or '(none)'} is on the problem shelf ({s.problem})"
+    state = "being picked" if list_status == "claimed" else f"not picked yet ({list_status})"
+    return f"tote {s.tote or '(not set up yet)'} on pick list {s.pick_list_id}, {state}"
+
+
+def open_tote(
+    engine: StoreEngine,
+    who: LoggedIn,
+    scan: str,
+    cat: Catalogue,
+    ship: ShippingSettings,
+) -> Bench:
+    """Put the order in the scanned tote on this packer's bench; refused with the reason
+    when another packer has it, when it is not picked yet, or when another of the order's
+    totes is still out (which one, and where)."""
+    kind, code = _tote_code(scan)
+    me = _who(who)
+
+    def work(uow: UnitOfWork) -> list[int]:
+        session = uow.session
+        if kind == "tote":
+            hit = rows.tote_shipment(session, who.node_id, code)
+            if hit is None:
+                raise PackError(
+                    f"expected a tote with picked items, scanned {code}: no order is in it "
+                    "(an empty tote goes back to picking)"
+                )
+            order_id = hit.order_id
+        else:
+            orders = rows.list_orders(session, int(code)) if code.isdigit() else []
+            if len(orders) != 1:
+                raise PackError(
+                    f"expected a single-order pick list, scanned LIST-{code}, which holds "
+                    f"{len(orders)} orders: scan each tote instead"
+                )
+            order_id = orders[0]
+        shipments = [
+            s
+            for s in rows.order_shipments(session, order_id, who.node_id)
+            if s.status in (ShipmentStatus.PICKING, ShipmentStatus.PICKED)
+        ]
+        if not shipments:
+            raise PackError(f"scanned {code}: its order has nothing left to pack here")
+        ref = shipments[0].order_ref
+        problems = [s for s in shipments if s.problem]
+        if problems:
+            raise PackError(
+                f"order {ref} is on the problem shelf: {problems[0].problem}. A supervisor "
+                "clears it first"
+            )
+        out = [s for s in shipments if s.status is ShipmentStatus.PICKING]
+        if out:
+            said = "; ".join(
+                _out_line(s, rows.pick_list_status(session, s.pick_list_id)) for s in out
+            )
+            raise PackError(
+                f"order {ref} waits for its other tote(s): {said}. Put {code} on the waiting "
+                "shelf and scan it again when they arrive"
+            )
+        ids = [s.id for s in shipments]
+        now = utcnow()
+        taken = rows.claim(session, ids, me, now, now - STALE_AFTER)
+        if taken != len(ids):
+            other = next(
+                (s for s in shipments if s.packing_by not in (None, who.user_id)), shipments[0]
+            )
+            raise PackError(
+                f"order {ref} is being packed by {other.packing_by_name or 'another packer'}"
+                f" at {other.packing_station or 'another bench'}: leave tote {code} there"
+            )
+        rows.add_event(session, ids[0], "open", me, now, detail=f"scanned {code}")
+        uow.commit()
+        return ids
+
+    ids = run_in_transaction(engine, work)
+    return read_bench(engine, ids, cat, ship)
+
+
+def read_bench(
+    engine: StoreEngine, shipment_ids: Sequence[int], cat: Catalogue, ship: ShippingSettings
+) -> Bench:
+    """The order on the bench as the store has it now, with a suggestion for what is left."""
+    ids = sorted(shipment_ids)
+    with UnitOfWork(engine, read_only=True) as uow:
+        session = uow.session
+        shipments = [s for s in rows.order_shipments_by_id(session, ids)]
+        if not shipments:
+            raise PackError("the order on this bench is gone from the store")
+        lead = ids[0]
+        lines = rows.lines_in_totes(session, ids)
+        packed = {p.order_line_id: p for p in rows.packed_units(session, lead)}
+        closed = rows.closed_boxes(session, lead)
+        earlier = rows.earlier_totes(session, ids)
+    totes = [s.tote for s in shipments if s.tote]
+    totes += [t for _, t in earlier if t not in totes]
+    pack_lines = tuple(
+        PackLine(
+            line_id=ln.order_line_id,
+            line_no=ln.line_no,
+            product_id=ln.product_id,
+            sku=ln.sku,
+            name=ln.name,
+            gtin=ln.gtin,
+            track_lot=ln.track_lot,
+            track_serial=ln.track_serial,
+            track_expiry=ln.track_expiry,
+            quantity=ln.picked,
+            packed=packed[ln.order_line_id].quantity if ln.order_line_id in packed else 0,
+            lots=ln.lots,
+            serials=ln.serials,
+            packed_serials=packed[ln.order_line_id].serials if ln.order_line_id in packed else (),
+            unit=cartonize.Item(
+                sku=ln.sku,
+                length=ln.length_mm,
+                width=ln.width_mm,
+                height=ln.height_mm,
+                weight=ln.weight_g,
+                upright=ln.upright,
+                fragile=ln.fragile,
+                liquid=ln.liquid,
+                own_container=ln.own_container,
+                hazmat=ln.hazmat_class,
+                max_stack_weight=ln.max_stack_g,
+            ),
+        )
+        for ln in lines
+    )
+    head = shipments[0]
+    suggestion, note = _suggest(pack_lines, cat, ship, head.carrier)
+    return Bench(
+        lead=lead,
+        shipment_ids=tuple(ids),
+        order_id=head.order_id,
+        order_ref=head.order_ref,
+        carrier=head.carrier,
+        service=head.service,
+        totes=tuple(totes),
+        lines=pack_lines,
+        closed=tuple(closed),
+        suggestion=suggestion,
+        suggestion_note=note,
+    )
+
+
+def _suggest(
+    lines: Sequence[PackLine], cat: Catalogue, ship: ShippingSettings, carrier: str
+) -> tuple[cartonize.Suggestion | None, str]:
+    items = [line.unit for line in lines for _ in range(max(0, line.left))]
+    if not items:
+        return None, ""
+    if not cat.boxes:
+        return None, "no boxes are in the catalogue: any box will do, scan it"
+    try:
+        return cartonize.suggest(items, cat.boxes, cat.materials, carrier_rate(ship, carrier)), ""
+    except cartonize.CartonizeError as exc:
+        return None, str(exc)
+
+
+# --- scans ------------------------------------------------------------------------------
+
+
+def check_box(cat: Catalogue, scan: str) -> cartonize.BoxType:
+    """The box a scan names (``BOX-`` and its code, or the barcode on file)."""
+    text = scan.strip().upper()
+    code = cat.barcodes.get(text)
+    if code is None:
+        known = ", ".join(sorted(cat.barcodes)[:6]) or "none in the catalogue"
+        raise PackError(f"expected a box's barcode ({known}…), scanned {show(scan)}")
+    found = cat.box(code)
+    assert found is not None
+    return found
+
+
+def check_unit(bench: Bench, scan: str, today: date, in_box: Sequence[Unit]) -> Unit:
+    """One unit of the order (lot and serial checked against what was picked), or a
+    refusal naming what was expected and what was scanned."""
+    left = [line for line in bench.lines if line.left - _counted(in_box, line.line_id) > 0]
+    expected = ", ".join(line.sku for line in left) or "nothing (close the box)"
+    try:
+        code = resolve(scan)
+    except BarcodeError as exc:
+        raise PackError(f"expected an item of {bench.order_ref} ({expected}): {exc}") from None
+    if code.kind not in ("gtin", "gs1") or code.gtin is None:
+        raise PackError(
+            f"expected an item of {bench.order_ref} ({expected}), scanned a {code.kind}: "
+            f"{show(scan)}"
+        )
+    matching = [ln for ln in bench.lines if ln.gtin and gtin14(ln.gtin) == code.gtin]
+    if not matching:
+        raise PackError(
+            f"wrong item: GTIN {code.gtin} is not in order {bench.order_ref}; expected "
+            f"{expected}. Put it aside for the supervisor"
+        )
+    line = next((ln for ln in matching if ln.left - _counted(in_box, ln.line_id) > 0), None)
+    if line is None:
+        first = matching[0]
+        raise PackError(
+            f"too many: order {bench.order_ref} has {first.quantity} × {first.sku}, and all "
+            f"are packed or in this box; this one is extra. Put it aside for the supervisor"
+        )
+    count = code.count or 1
+    if code.expiry is not None and code.expiry < today:
+        raise PackError(
+            f"expired: {line.sku} expired on {code.expiry.isoformat()}; expected a unit in "
+            "date. Report it damaged with {key:pack.problem}"
+        )
+    lot = code.lot or ""
+    if line.track_lot:
+        if not lot:
+            raise PackError(
+                f"{line.sku} is lot-tracked: expected the GS1 barcode with its lot (10), "
+                f"scanned {show(scan)}"
+            )
+        if line.lots and lot not in line.lots:
+            raise PackError(
+                f"wrong lot: expected lot {', '.join(line.lots)} (as picked), scanned lot {lot}"
+            )
+    serial = code.serial or ""
+    if line.track_serial:
+        if not serial:
+            raise PackError(
+                f"{line.sku} is serial-tracked: expected the barcode with its serial (21), "
+                f"scanned {show(scan)}"
+            )
+        if line.serials and serial not in line.serials:
+            raise PackError(
+                f"wrong unit: serial {serial} was not picked for {bench.order_ref}; expected "
+                f"{', '.join(s for s in line.serials if s not in line.packed_serials)}"
+            )
+        if serial in line.packed_serials or any(u.serial == serial for u in in_box):
+            raise PackError(f"serial {serial} is already packed: scan the next unit")
+        if count != 1:
+            raise PackError(f"{line.sku} is serial-tracked: scan each unit, not a case")
+    room = line.left - _counted(in_box, line.line_id)
+    if count > room:
+        raise PackError(
+            f"too many: {room} × {line.sku} left to pack, scanned a case of {count}: open it "
+            "and scan each unit"
+        )
+    return Unit(line.line_id, line.product_id, line.sku, lot, serial, count)
+
+
+def _counted(in_box: Sequence[Unit], line_id: int) -> int:
+    return sum(u.count for u in in_box if u.line_id == line_id)
+
+
+# --- weight -----------------------------------------------------------------------------
+
+
+def expected_weight(
+    bench: Bench, box: cartonize.BoxType | None, in_box: Sequence[Unit], cat: Catalogue
+) -> int:
+    """What the box should weigh: its units, the box, and the materials the suggestion
+    puts in it (the suggestion's own figure when the packer took its box with its units)."""
+    items = [bench.line(u.line_id).unit for u in in_box for _ in range(u.count)]
+    contents = sum(i.weight for i in items)
+    if box is None:
+        return contents
+    try:
+        one = cartonize.suggest(
+            items,
+            [box],
+            cat.materials,
+            cartonize.CarrierRate(carrier="", dim_divisor=5000, base=Decimal(0), per_kg=Decimal(0)),
+        )
+    except cartonize.CartonizeError:
+        return contents + box.tare
+    if len(one.boxes) == 1:
+        return one.boxes[0].gross_weight
+    return contents + box.tare
+
+
+@dataclass(frozen=True)
+class WeightCheck:
+    measured_g: int
+    expected_g: int
+    tolerance_g: int
+
+    @property
+    def ok(self) -> bool:
+        return abs(self.measured_g - self.expected_g) <= self.tolerance_g
+
+    def say(self) -> str:
+        diff = self.measured_g - self.expected_g
+        return (
+            f"the scale reads {self.measured_g:,} g, expected {self.expected_g:,} g "
+            f"± {self.tolerance_g:,} g ({'+' if diff > 0 else ''}{diff:,} g)"
+        )
+
+
+def check_weight(settings: PackSettings, measured_g: int, expected_g: int) -> WeightCheck:
+    return WeightCheck(measured_g, expected_g, settings.tolerance(expected_g))
+
+
+def supervisor_override(engine: StoreEngine, badge: str, pin: str) -> tuple[int, str]:
+    """A supervisor lets a box go out of tolerance: their badge and PIN; (user id, name)."""
+    try:
+        caller = authenticate_pin(engine, badge, pin)
+    except AccessRefused as exc:
+        raise PackError(str(exc)) from None
+    if not ({Role.SUPERVISOR, Role.ADMIN} & set(caller.roles)):
+        raise PackError(
+            f"{caller.name} ({caller.badge}) is not a supervisor: a supervisor's badge and PIN "
+            "let a box go out of tolerance"
+        )
+    return caller.user_id, caller.name
+
+
+# --- closing a box ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrinterSpec:
+    """A station printer the pack station queues to: its name and language."""
+
+    name: str
+    language: str
+    """``zpl`` or ``pdf``."""
+    dpi: int = 203
+
+
+@dataclass(frozen=True)
+class Printers:
+    label: PrinterSpec
+    documents: PrinterSpec
+
+    @classmethod
+    def default(cls) -> Printers:
+        return cls(PrinterSpec("label", "zpl"), PrinterSpec("documents", "pdf"))
+
+
+@dataclass(frozen=True)
+class Queued:
+    job_id: int
+    printer: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Closed:
+    package_number: int
+    sscc: str
+    tracking_number: str
+    carrier: str
+    weight_g: int
+    last: bool
+    """The order's last box: it is packed, its totes are free, its documents are queued."""
+    queued: tuple[Queued, ...]
+    totes_freed: tuple[str, ...]
+
+
+CONTENT_TYPES = {"zpl": "application/zpl", "pdf": "application/pdf"}
+
+
+def close_box(
+    engine: StoreEngine,
+    who: LoggedIn,
+    bench: Bench,
+    box: cartonize.BoxType | None,
+    in_box: Sequence[Unit],
+    weight_g: int,
+    expected_g: int,
+    *,
+    override_by: int | None,
+    printers: Printers,
+    ship: ShippingSettings,
+    today: Callable[[], date],
+) -> Closed:
+    """Close the box: one transaction writes the package and everything that goes with it
+    (see the module's docstring)."""
+    if not in_box:
+        raise PackError("the box is empty: scan the items into it first")
+    if weight_g <= 0:
+        raise PackError(
+            f"the scale reads {weight_g} g: put the closed box on the scale and weigh it again"
+        )
+    me = _who(who)
+    suggested = (
+        bench.suggestion.boxes[0].box.code
+        if bench.suggestion and bench.suggestion.boxes and bench.suggestion.boxes[0].box
+        else None
+    )
+
+    def work(uow: UnitOfWork) -> Closed:
+        session = uow.session
+        ids = list(bench.shipment_ids)
+        rows.lock_shipments(session, ids)
+        now = utcnow()
+        if rows.held_by(session, ids, me, now) != len(ids):
+            raise PackError(
+                f"order {bench.order_ref} is no longer on your bench (a supervisor took it, or "
+                "it was cancelled): nothing was recorded; scan the tote again"
+            )
+        lines = {ln.order_line_id: ln for ln in rows.lines_in_totes(session, ids)}
+        packed = {p.order_line_id: p for p in rows.packed_units(session, bench.lead)}
+        for unit in in_box:
+            line = lines.get(unit.line_id)
+            have = packed[unit.line_id].quantity if unit.line_id in packed else 0
+            if line is None or have + _counted(in_box, unit.line_id) > line.picked:
+                raise PackError(
+                    f"{unit.sku}: more units in this box than are left to pack (the order "
+                    "changed); nothing was recorded, scan the tote again"
+                )
+            if (
+                unit.serial
+                and unit.line_id in packed
+                and unit.serial in packed[unit.line_id].serials
+            ):
+                raise PackError(f"serial {unit.serial} is already packed; nothing was recorded")
+        if not ship_rows.lock_shipment(session, bench.lead):
+            raise PackError(f"shipment {bench.lead} is gone from the store")
+        try:
+            carrier = ship.carrier(bench.carrier)
+            sscc = shipping.sscc(ship, ship_rows.take_numbers(session, "sscc"))
+        except ShippingSettingsError as exc:
+            raise PackError(str(exc)) from None
+        limit, setting = ship.max_weight_g(carrier.code)
+        if weight_g > limit:
+            raise PackError(
+                f"the box weighs {weight_g:,} g, more than the {limit:,} g a {carrier.code} "
+                f"package may weigh ({setting}): split it into two boxes"
+            )
+        tracking = shipping.tracking_number(
+            carrier.tracking_prefix, ship_rows.take_numbers(session, f"tracking:{carrier.code}")
+        )
+        package = ship_rows.add_package(
+            session,
+            shipment_id=bench.lead,
+            sscc=sscc,
+            carrier=carrier.code,
+            tracking_number=tracking,
+            weight_g=weight_g,
+            box=box.code if box else None,
+            actor=me.actor,
+            at=now,
+        )
+        rows.record_package(
+            session,
+            package.id,
+            suggested_box=suggested,
+            expected_weight_g=expected_g,
+            override_by=override_by,
+            who=me,
+        )
+        rows.add_items(
+            session,
+            package.id,
+            [rows.ItemIn(u.line_id, u.product_id, u.count, u.lot, u.serial) for u in in_box],
+        )
+        took = box.code if box else "its own container"
+        was = "the suggested box" if box and box.code == suggested else f"suggested {suggested}"
+        rows.add_event(
+            session,
+            bench.lead,
+            "box",
+            me,
+            now,
+            package_id=package.id,
+            quantity=sum(u.count for u in in_box),
+            detail=f"{took} ({was}); {weight_g} g, expected {expected_g} g",
+        )
+        if override_by is not None:
+            rows.add_event(
+                session,
+                bench.lead,
+                "override",
+                me,
+                now,
+                package_id=package.id,
+                detail=f"weight {weight_g} g let go by user {override_by}, expected {expected_g} g",
+            )
+        left = (
+            sum(ln.picked for ln in lines.values())
+            - sum(p.quantity for p in packed.values())
+            - sum(u.count for u in in_box)
+        )
+        queued: list[Queued] = []
+        freed: tuple[str, ...] = ()
+        if left == 0:
+            rows.set_packed(session, ids, bench.lead)
+            freed = bench.totes
+            if rows.unpacked_shipments(session, bench.order_id) == 0:
+                try:
+                    lifecycle.transition(
+                        session, bench.order_id, OrderStatus.PACKED, _actor(who), note="packed"
+                    )
+                except lifecycle.TransitionRefused as exc:
+                    raise PackError(f"the order cannot be packed: {exc}") from None
+            rows.add_event(session, bench.lead, "packed", me, now, detail=", ".join(freed))
+            queued = _queue_documents(session, who, bench, printers, ship, today(), me)
+        uow.commit()
+        return Closed(
+            package.number,
+            sscc,
+            tracking,
+            carrier.code,
+            weight_g,
+            left == 0,
+            tuple(queued),
+            freed,
+        )
+
+    return run_in_transaction(engine, work)
+
+
+def _queue_documents(
+    session: Any,
+    who: LoggedIn,
+    bench: Bench,
+    printers: Printers,
+    ship: ShippingSettings,
+    today: date,
+    me: Who,
+) -> list[Queued]:
+    """The order's labels (one per box), packing slip and invoice, queued in the caller's
+    transaction for this station's printers."""
+    doc = ship_rows.shipment_doc(session, bench.lead)
+    assert doc is not None
+    ref = f"shipment {bench.lead}"
+    jobs: list[tuple[PrinterSpec, str, str, bytes]] = []
+    lab = printers.label
+    try:
+        made = shipping.labels(doc, ship)
+    except shipping.ShippingError as exc:
+        raise PackError(f"the label cannot be made: {exc}") from None
+    for one in made:
+        try:
+            content = label.to_pdf(one) if lab.language == "pdf" else label.to_zpl(one, lab.dpi)
+        except label.LabelError as exc:
+            raise PackError(f"the label cannot be made: {exc}") from None
+        title = f"Label {one.shipment_ref} box {one.package_number} of {one.package_count}"
+        jobs.append((lab, "label", title, content))
+    slip = documents.packing_slip_pdf(shipping.packing_slip(doc, ship, today))
+    jobs.append((printers.documents, "packing_slip", f"Packing slip {ship_ref(bench)}", slip))
+    try:
+        number, pdf = shipping.issue_invoice_in(session, ship, bench.lead, _actor(who), today)
+    except shipping.ShippingError as exc:
+        raise PackError(f"the invoice cannot be made: {exc}") from None
+    jobs.append((printers.documents, "invoice", f"Invoice {number}", pdf))
+    out = []
+    stamp = printjobs.Who(me.actor, me.user_id, me.station_id, utcnow())
+    for printer, kind, title, content in jobs:
+        job_id = printjobs.add_job(
+            session,
+            station_id=who.station_id,
+            printer=printer.name,
+            document=kind,
+            title=title,
+            content_type=CONTENT_TYPES[printer.language],
+            content=content,
+            reference=ref,
+            who=stamp,
+        )
+        out.append(Queued(job_id, printer.name, title))
+    return out
+
+
+def ship_ref(bench: Bench) -> str:
+    return shipping.shipment_ref(bench.lead)
+
+
+# --- leaving and problems ---------------------------------------------------------------
+
+
+def release(engine: StoreEngine, who: LoggedIn, bench: Bench, why: str) -> None:
+    """Take the order off this bench (logging out, or setting the totes aside): anyone can
+    scan its tote again; boxes already closed stay closed."""
+    me = _who(who)
+
+    def work(uow: UnitOfWork) -> None:
+        ids = list(bench.shipment_ids)
+        rows.lock_shipments(uow.session, ids)
+        if rows.held_by(uow.session, ids, me, None):
+            rows.release(uow.session, ids)
+            rows.add_event(uow.session, bench.lead, "release", me, utcnow(), detail=why)
+        uow.commit()
+
+    run_in_transaction(engine, work)
+
+
+PROBLEMS = {"missing": "a unit is missing from the tote", "damaged": "a unit is damaged"}
+
+
+def problem(
+    engine: StoreEngine,
+    who: LoggedIn,
+    bench: Bench,
+    kind: str,
+    line_id: int,
+    settings: PackSettings,
+) -> str:
+    """A unit missing from the totes or damaged: the order goes to the problem shelf for a
+    supervisor (the pack history says which unit and who found it); returns the shelf."""
+    if kind not in PROBLEMS:
+        raise PackError(f"a problem is {' or '.join(PROBLEMS)}, not {kind!r}")
+    line = bench.line(line_id)
+    me = _who(who)
+
+    def work(uow: UnitOfWork) -> str:
+        session = uow.session
+        ids = list(bench.shipment_ids)
+        rows.lock_shipments(session, ids)
+        now = utcnow()
+        if rows.held_by(session, ids, me, now) != len(ids):
+            raise PackError(
+                f"order {bench.order_ref} is no longer on your bench: nothing was recorded"
+            )
+        shelf = rows.location_id(session, who.node_id, settings.problem_location)
+        where = settings.problem_location if shelf is not None else "the problem shelf"
+        text = f"{PROBLEMS[kind]}: {line.sku} (line {line.line_no}), found by {who.badge}"
+        rows.set_problem(session, ids, text, shelf)
+        rows.add_event(session, bench.lead, kind, me, now, sku=line.sku, quantity=1, detail=text)
+        uow.commit()
+        return where
+
+    return run_in_transaction(engine, work)
+
+
+def heartbeat(engine: StoreEngine, who: LoggedIn, bench: Bench) -> bool:
+    """Tell the store this bench still has the order; False if it no longer does."""
+    me = _who(who)
+
+    def work(uow: UnitOfWork) -> bool:
+        ids = list(bench.shipment_ids)
+        held = rows.held_by(uow.session, ids, me, utcnow()) == len(ids)
+        uow.commit()
+        return held
+
+    return run_in_transaction(engine, work)

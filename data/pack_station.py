@@ -1,0 +1,580 @@
+"""The pack station's queries and writes: the totes on a bench, what they hold, the
+packer's claim on them, packages and what went into each, and the pack history.
+
+No rule lives here: ``app.packing.station`` decides, this module reads and writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from data.inventory import Who
+from data.models import (
+    Box,
+    Channel,
+    Location,
+    Order,
+    OrderLine,
+    Package,
+    PackageItem,
+    PackEvent,
+    PackingMaterial,
+    PickedSerial,
+    PickEvent,
+    PickList,
+    PickTask,
+    PickTaskStatus,
+    Product,
+    Shipment,
+    ShipmentStatus,
+    Station,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class ShipmentAtBench:
+    """One of an order's shipments at a node, as the pack bench sees it."""
+
+    id: int
+    order_id: int
+    order_ref: str
+    status: ShipmentStatus
+    tote: str | None
+    pick_list_id: int
+    carrier: str
+    service: str
+    packing_by: int | None
+    packing_by_name: str | None
+    packing_station: str | None
+    packing_seen_at: datetime | None
+    problem: str | None
+    packed_with: int | None
+
+
+def _bench_query() -> Select[Any]:
+    packer = aliased(User)
+    return (
+        select(
+            Shipment.id,
+            Shipment.order_id,
+            Channel.code + "/" + Order.external_id,
+            Shipment.status,
+            Shipment.tote,
+            Shipment.pick_list_id,
+            Shipment.carrier,
+            Shipment.service,
+            Shipment.packing_by,
+            packer.name,
+            Station.code,
+            Shipment.packing_seen_at,
+            Shipment.problem,
+            Shipment.packed_with,
+        )
+        .join(Order, Order.id == Shipment.order_id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .outerjoin(packer, packer.id == Shipment.packing_by)
+        .outerjoin(Station, Station.id == Shipment.packing_station_id)
+    )
+
+
+def tote_shipment(session: Session, node_id: int, tote: str) -> ShipmentAtBench | None:
+    """The shipment whose units are in this tote now (a tote in use holds one order)."""
+    row = session.execute(
+        _bench_query()
+        .where(
+            Shipment.node_id == node_id,
+            func.upper(Shipment.tote) == tote.upper(),
+            Shipment.status.in_((ShipmentStatus.PICKING, ShipmentStatus.PICKED)),
+        )
+        .order_by(Shipment.id.desc())
+        .limit(1)
+    ).first()
+    return ShipmentAtBench(*row) if row is not None else None
+
+
+def order_shipments(session: Session, order_id: int, node_id: int) -> list[ShipmentAtBench]:
+    """Every shipment of the order at the node, cancelled ones left out."""
+    rows = session.execute(
+        _bench_query()
+        .where(
+            Shipment.order_id == order_id,
+            Shipment.node_id == node_id,
+            Shipment.status != ShipmentStatus.CANCELLED,
+        )
+        .order_by(Shipment.id)
+    )
+    return [ShipmentAtBench(*row) for row in rows]
+
+
+def order_shipments_by_id(session: Session, shipment_ids: list[int]) -> list[ShipmentAtBench]:
+    rows = session.execute(
+        _bench_query().where(Shipment.id.in_(shipment_ids)).order_by(Shipment.id)
+    )
+    return [ShipmentAtBench(*row) for row in rows]
+
+
+def order_by_reference(session: Session, reference: str) -> int | None:
+    """An order's id from ``CHANNEL/EXTERNAL-ID``, or None."""
+    channel, _, external = reference.partition("/")
+    return session.scalar(
+        select(Order.id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .where(func.upper(Channel.code) == channel.upper(), Order.external_id == external)
+    )
+
+
+def list_orders(session: Session, pick_list_id: int) -> list[int]:
+    """The orders a pick list's totes hold."""
+    return list(
+        session.scalars(
+            select(Shipment.order_id)
+            .where(
+                Shipment.pick_list_id == pick_list_id,
+                Shipment.status != ShipmentStatus.CANCELLED,
+            )
+            .distinct()
+        )
+    )
+
+
+def earlier_totes(session: Session, shipment_ids: list[int]) -> list[tuple[int, str]]:
+    """Totes other than the shipment's own that hold some of its units (picked before its
+    list changed hands), as (shipment id, tote)."""
+    rows = session.execute(
+        select(PickTask.shipment_id, PickEvent.tote)
+        .join(PickTask, PickTask.id == PickEvent.task_id)
+        .join(Shipment, Shipment.id == PickTask.shipment_id)
+        .where(
+            PickTask.shipment_id.in_(shipment_ids),
+            PickEvent.kind == "pick",
+            PickEvent.tote != "",
+            or_(Shipment.tote.is_(None), func.upper(PickEvent.tote) != func.upper(Shipment.tote)),
+        )
+        .distinct()
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def pick_list_status(session: Session, pick_list_id: int) -> str | None:
+    status = session.scalar(select(PickList.status).where(PickList.id == pick_list_id))
+    return status.value if status is not None else None
+
+
+def claim(
+    session: Session, shipment_ids: list[int], who: Who, now: datetime, stale_before: datetime
+) -> int:
+    """Put the shipments on this packer's bench where nobody else has them (or their claim
+    went quiet before ``stale_before``); how many were taken."""
+    result = session.execute(
+        update(Shipment)
+        .where(
+            Shipment.id.in_(shipment_ids),
+            Shipment.status == ShipmentStatus.PICKED,
+            or_(
+                Shipment.packing_by.is_(None),
+                and_(
+                    Shipment.packing_by == who.user_id,
+                    Shipment.packing_station_id == who.station_id,
+                ),
+                Shipment.packing_seen_at < stale_before,
+            ),
+        )
+        .values(packing_by=who.user_id, packing_station_id=who.station_id, packing_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def held_by(session: Session, shipment_ids: list[int], who: Who, now: datetime | None) -> int:
+    """How many of the shipments this packer still holds (and, with ``now``, say so)."""
+    held = (
+        Shipment.id.in_(shipment_ids),
+        Shipment.status == ShipmentStatus.PICKED,
+        Shipment.packing_by == who.user_id,
+        Shipment.packing_station_id == who.station_id,
+    )
+    if now is None:
+        return int(session.scalar(select(func.count()).where(*held)) or 0)
+    result = session.execute(
+        update(Shipment)
+        .where(*held)
+        .values(packing_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def lock_shipments(session: Session, shipment_ids: list[int]) -> None:
+    """Hold the shipments' rows, lowest id first (as every writer takes them)."""
+    session.execute(
+        select(Shipment.id)
+        .where(Shipment.id.in_(shipment_ids))
+        .order_by(Shipment.id)
+        .with_for_update()
+    ).all()
+
+
+def release(session: Session, shipment_ids: list[int]) -> None:
+    session.execute(
+        update(Shipment)
+        .where(Shipment.id.in_(shipment_ids))
+        .values(packing_by=None, packing_station_id=None, packing_seen_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_problem(
+    session: Session, shipment_ids: list[int], problem: str, location_id: int | None
+) -> None:
+    session.execute(
+        update(Shipment)
+        .where(Shipment.id.in_(shipment_ids))
+        .values(
+            problem=problem,
+            problem_location_id=location_id,
+            packing_by=None,
+            packing_station_id=None,
+            packing_seen_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_packed(session: Session, shipment_ids: list[int], lead: int) -> None:
+    """The shipments are packed (their totes are free again); the others' units went into
+    the lead's packages."""
+    session.execute(
+        update(Shipment)
+        .where(Shipment.id.in_(shipment_ids))
+        .values(
+            status=ShipmentStatus.PACKED,
+            packed_with=None,
+            packing_by=None,
+            packing_station_id=None,
+            packing_seen_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    others = [i for i in shipment_ids if i != lead]
+    if others:
+        session.execute(
+            update(Shipment)
+            .where(Shipment.id.in_(others))
+            .values(packed_with=lead)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def unpacked_shipments(session: Session, order_id: int) -> int:
+    """The order's shipments (any node) not packed yet and not cancelled."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Shipment.order_id == order_id,
+                Shipment.status.in_((ShipmentStatus.PICKING, ShipmentStatus.PICKED)),
+            )
+        )
+        or 0
+    )
+
+
+def location_id(session: Session, node_id: int, code: str) -> int | None:
+    return session.scalar(
+        select(Location.id).where(Location.node_id == node_id, Location.code == code)
+    )
+
+
+@dataclass(frozen=True)
+class LineInTotes:
+    """One order line's units in the totes on the bench."""
+
+    order_line_id: int
+    line_no: int
+    product_id: int
+    sku: str
+    name: str
+    gtin: str | None
+    track_lot: bool
+    track_serial: bool
+    track_expiry: bool
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    weight_g: int
+    fragile: bool
+    liquid: bool
+    upright: bool
+    own_container: bool
+    hazmat_class: str
+    max_stack_g: int | None
+    picked: int
+    lots: tuple[str, ...]
+    serials: tuple[str, ...]
+
+
+def lines_in_totes(session: Session, shipment_ids: list[int]) -> list[LineInTotes]:
+    rows = session.execute(
+        select(
+            OrderLine.id,
+            OrderLine.line_no,
+            Product.id,
+            Product.sku,
+            Product.name,
+            Product.gtin,
+            Product.track_lot,
+            Product.track_serial,
+            Product.track_expiry,
+            Product.length_mm,
+            Product.width_mm,
+            Product.height_mm,
+            Product.weight_g,
+            Product.fragile,
+            Product.liquid,
+            Product.upright,
+            Product.own_container,
+            Product.hazmat_class,
+            Product.max_stack_g,
+            func.sum(PickTask.picked),
+        )
+        .join(OrderLine, OrderLine.id == PickTask.order_line_id)
+        .join(Product, Product.id == PickTask.product_id)
+        .where(
+            PickTask.shipment_id.in_(shipment_ids),
+            PickTask.status != PickTaskStatus.CANCELLED,
+            PickTask.picked > 0,
+        )
+        .group_by(OrderLine.id, OrderLine.line_no, Product.id)
+        .order_by(OrderLine.line_no)
+    ).all()
+    lots: dict[int, set[str]] = {}
+    for line_id, lot in session.execute(
+        select(PickTask.order_line_id, PickTask.lot).where(
+            PickTask.shipment_id.in_(shipment_ids), PickTask.picked > 0
+        )
+    ):
+        lots.setdefault(line_id, set()).add(lot)
+    serials: dict[int, list[str]] = {}
+    for line_id, serial in session.execute(
+        select(PickTask.order_line_id, PickedSerial.serial)
+        .join(PickTask, PickTask.id == PickedSerial.task_id)
+        .where(PickTask.shipment_id.in_(shipment_ids))
+        .order_by(PickedSerial.id)
+    ):
+        serials.setdefault(line_id, []).append(serial)
+    found = []
+    for row in rows:
+        values: list[Any] = [*row[:19], int(row[19])]
+        values.append(tuple(sorted(lots.get(row[0], ()))))
+        values.append(tuple(serials.get(row[0], ())))
+        found.append(LineInTotes(*values))
+    return found
+
+
+@dataclass(frozen=True)
+class PackedUnits:
+    order_line_id: int
+    quantity: int
+    serials: tuple[str, ...]
+
+
+def packed_units(session: Session, lead: int) -> list[PackedUnits]:
+    """What the lead shipment's closed packages already hold, per order line."""
+    found: dict[int, tuple[int, list[str]]] = {}
+    for line_id, quantity, serial in session.execute(
+        select(PackageItem.order_line_id, PackageItem.quantity, PackageItem.serial)
+        .join(Package, Package.id == PackageItem.package_id)
+        .where(Package.shipment_id == lead)
+        .order_by(PackageItem.id)
+    ):
+        total, serials = found.get(line_id, (0, []))
+        if serial:
+            serials.append(serial)
+        found[line_id] = (total + quantity, serials)
+    return [PackedUnits(k, v[0], tuple(v[1])) for k, v in found.items()]
+
+
+@dataclass(frozen=True)
+class ClosedBox:
+    id: int
+    number: int
+    box: str | None
+    weight_g: int | None
+    sscc: str
+    tracking_number: str
+
+
+def closed_boxes(session: Session, lead: int) -> list[ClosedBox]:
+    rows = session.execute(
+        select(
+            Package.id,
+            Package.number,
+            Package.box,
+            Package.weight_g,
+            Package.sscc,
+            Package.tracking_number,
+        )
+        .where(Package.shipment_id == lead)
+        .order_by(Package.number)
+    )
+    return [ClosedBox(*row) for row in rows]
+
+
+def record_package(
+    session: Session,
+    package_id: int,
+    *,
+    suggested_box: str | None,
+    expected_weight_g: int | None,
+    override_by: int | None,
+    who: Who,
+) -> None:
+    session.execute(
+        update(Package)
+        .where(Package.id == package_id)
+        .values(
+            suggested_box=suggested_box,
+            expected_weight_g=expected_weight_g,
+            weight_override_by=override_by,
+            user_id=who.user_id,
+            station_id=who.station_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class ItemIn:
+    order_line_id: int
+    product_id: int
+    quantity: int
+    lot: str = ""
+    serial: str = ""
+
+
+def add_items(session: Session, package_id: int, items: list[ItemIn]) -> None:
+    if items:
+        session.execute(
+            insert(PackageItem),
+            [
+                {
+                    "package_id": package_id,
+                    "order_line_id": i.order_line_id,
+                    "product_id": i.product_id,
+                    "quantity": i.quantity,
+                    "lot": i.lot,
+                    "serial": i.serial,
+                }
+                for i in items
+            ],
+        )
+
+
+def add_event(
+    session: Session,
+    shipment_id: int,
+    kind: str,
+    who: Who,
+    at: datetime,
+    *,
+    package_id: int | None = None,
+    sku: str = "",
+    quantity: int = 0,
+    detail: str = "",
+) -> None:
+    session.execute(
+        insert(PackEvent).values(
+            shipment_id=shipment_id,
+            package_id=package_id,
+            kind=kind,
+            sku=sku,
+            quantity=quantity,
+            detail=detail,
+            at=at,
+            actor=who.actor,
+            user_id=who.user_id,
+            station_id=who.station_id,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class BoxRow:
+    code: str
+    name: str
+    barcode: str | None
+    inner_length_mm: int
+    inner_width_mm: int
+    inner_height_mm: int
+    outer_length_mm: int
+    outer_width_mm: int
+    outer_height_mm: int
+    tare_g: int
+    max_weight_g: int
+    cost: Decimal
+    carriers: str
+    hazmat_ok: bool
+
+
+def boxes(session: Session) -> list[BoxRow]:
+    rows = session.execute(
+        select(
+            Box.code,
+            Box.name,
+            Box.barcode,
+            Box.inner_length_mm,
+            Box.inner_width_mm,
+            Box.inner_height_mm,
+            Box.outer_length_mm,
+            Box.outer_width_mm,
+            Box.outer_height_mm,
+            Box.tare_g,
+            Box.max_weight_g,
+            Box.cost,
+            Box.carriers,
+            Box.hazmat_ok,
+        )
+        .where(Box.active)
+        .order_by(Box.code)
+    )
+    return [BoxRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class MaterialRow:
+    code: str
+    name: str
+    kind: str
+    unit_cost: Decimal
+    unit_weight_g: int
+
+
+def materials(session: Session) -> list[MaterialRow]:
+    rows = session.execute(
+        select(
+            PackingMaterial.code,
+            PackingMaterial.name,
+            PackingMaterial.kind,
+            PackingMaterial.unit_cost,
+            PackingMaterial.unit_weight_g,
+        )
+        .where(PackingMaterial.active)
+        .order_by(PackingMaterial.code)
+    )
+    return [MaterialRow(*row) for row in rows]
+
+
+def events(session: Session, shipment_id: int) -> list[tuple[str, str, int, str, str]]:
+    """The shipment's pack history: (kind, sku, quantity, detail, actor), oldest first."""
+    rows = session.execute(
+        select(PackEvent.kind, PackEvent.sku, PackEvent.quantity, PackEvent.detail, PackEvent.actor)
+        .where(PackEvent.shipment_id == shipment_id)
+        .order_by(PackEvent.id)
+    )
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]

@@ -1,0 +1,404 @@
+"""The pack station's screen: hands scans and keys to the pack flow and shows what it
+answers.
+
+The flow (:class:`app.packing.flow.PackFlow`) is what the packer is doing and every call to
+the bench; :class:`PackScreen` submits its methods to the app's job queue (one by one, on
+the terminal worker) and shows each :class:`~app.packing.flow.PackState` it gets back.
+Which keys are enabled, and the step line, come from :data:`app.packing.flow.PACK_STEPS`.
+Keyboard and scanner alone; every binding has an id (see :data:`PACK_BINDINGS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
+
+from app.barcodes import show
+from app.packing.flow import PackFlow, PackState, Step, suggested_box
+from app.packing.station import PROBLEMS, Bench, PackLine
+from stations.capture import EntryChanged, Scanned, ScannerStatus
+from stations.messages import Level, show_message, with_keys
+from stations.questions import TypedQuestion, forward
+
+if TYPE_CHECKING:
+    from stations.app import StationApp
+
+
+PACK_BINDINGS: list[BindingType] = [
+    Binding("f2", "print_again", "Print", id="pack.print", tooltip="Send failed print jobs again"),
+    Binding(
+        "f3", "aside", "Aside", id="pack.aside", tooltip="Set the order aside (anyone goes on)"
+    ),
+    Binding("f4", "problem", "Problem", id="pack.problem", tooltip="A unit missing or damaged"),
+    Binding("f5", "close_box", "Close box", id="pack.close", tooltip="Close the box and weigh it"),
+    Binding("f6", "weigh", "Weigh", id="pack.weigh", tooltip="Read the scale"),
+    Binding("f7", "key_weight", "Key g", id="pack.keyweight", tooltip="Key the weight (no scale)"),
+    Binding(
+        "f8", "override", "Override", id="pack.override", tooltip="A supervisor lets the weight go"
+    ),
+    Binding("f9", "back", "Reopen", id="pack.back", tooltip="Open the box again to change it"),
+]
+
+ACTION_IDS = {
+    binding.action: binding.id for binding in PACK_BINDINGS if isinstance(binding, Binding)
+}
+"""Each pack action's binding id: the step table enables bindings by id."""
+
+
+class PackScreen(Screen[None], inherit_bindings=False):
+    """The pack station's one screen; usable at 80x24 from the keyboard and scanner alone."""
+
+    AUTO_FOCUS = ""
+    BINDINGS: ClassVar[list[BindingType]] = PACK_BINDINGS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flow = PackFlow(self.station.terminal.pack_desk())
+        self.shown = self.flow.state()
+        self.generation = self.station.generation
+        self._beating = False
+        self._flash_timer: Any = None
+
+    @property
+    def station(self) -> StationApp:
+        return cast("StationApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        user = self.station.terminal.user
+        who = f"{user.name} ({user.badge}) · {user.node_code}" if user else ""
+        yield Static(f"Shipfloor pack · {self.station.terminal.station_code} · {who}", id="top")
+        yield Static("", id="order")
+        yield Static("", id="step")
+        with Vertical(id="work"):
+            yield Static("", id="headline")
+            yield Static("", id="lines")
+            yield Static("", id="suggestion")
+            yield Static("", id="notes")
+        yield Static("", id="weight")
+        yield Static("", id="prints")
+        yield Static("", id="message")
+        yield Static("> ", id="entry")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.render_state(self.shown)
+        self.set_interval(self.station.heartbeat_every, self._beat)
+
+    # --- jobs -------------------------------------------------------------------------
+
+    def _submit(self, work: Callable[[], PackState | None]) -> None:
+        self.station.submit(work, self._result, generation=self.generation)
+
+    def _result(self, result: PackState | None | Exception) -> None:
+        if not self.is_attached:
+            return
+        if isinstance(result, Exception):
+            self.render_state(
+                replace(
+                    self.shown,
+                    message=f"the store did not answer ({result}); nothing was recorded: try again",
+                    level="error",
+                    alert=True,
+                )
+            )
+            return
+        if result is not None:
+            self.render_state(result)
+
+    def _beat(self) -> None:
+        if self._beating or not self.shown.holding:
+            return
+        self._beating = True
+
+        def done(result: PackState | None | Exception) -> None:
+            self._beating = False
+            if not isinstance(result, Exception):
+                self._result(result)
+
+        self.station.submit(self.flow.heartbeat, done, generation=self.generation)
+
+    def leaving(self) -> None:
+        """Run on the worker before the terminal logs out."""
+        self.flow.leave()
+
+    # --- input ------------------------------------------------------------------------
+
+    def on_scanned(self, message: Scanned) -> None:
+        scan = message.scan
+        self._submit(lambda: self.flow.scan(scan))
+
+    def on_entry_changed(self, message: EntryChanged) -> None:
+        pending = show(message.pending)[1:-1] if message.pending else ""
+        self.query_one("#entry", Static).update(Content(f"> {pending}"))
+
+    def on_scanner_status(self, message: ScannerStatus) -> None:
+        self.query_one("#message", Static).update(
+            Content(f"scanner {message.name}: {message.status}")
+        )
+
+    def check_action(self, action: str, _parameters: tuple[object, ...]) -> bool | None:
+        """Only the keys the step table enables in this step, as the flow last said."""
+        binding_id = ACTION_IDS.get(action)
+        if binding_id is None:
+            return True
+        return binding_id in self.shown.keys
+
+    def action_print_again(self) -> None:
+        self.render_message("Sending the print jobs again…", "info")
+        self._submit(self.flow.print_again)
+
+    def action_aside(self) -> None:
+        self._submit(self.flow.set_aside)
+
+    def action_close_box(self) -> None:
+        self._submit(self.flow.close)
+
+    def action_weigh(self) -> None:
+        self.render_message("Reading the scale…", "info")
+        self._submit(self.flow.weigh)
+
+    def action_back(self) -> None:
+        self._submit(self.flow.back)
+
+    def action_key_weight(self) -> None:
+        def typed(grams: int | None) -> None:
+            if grams is not None:
+                self._submit(lambda: self.flow.keyed_weight(grams))
+
+        self.app.push_screen(WeightModal(), typed)
+
+    def action_override(self) -> None:
+        def given(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                badge, pin = answer
+                self._submit(lambda: self.flow.override(badge, pin))
+
+        self.app.push_screen(OverrideModal(), given)
+
+    def action_problem(self) -> None:
+        bench = self.shown.bench
+        if bench is None:
+            return
+        open_lines = [line for line in bench.lines if line.left > 0]
+
+        def kind_chosen(kind: str | None) -> None:
+            if kind is None:
+                return
+            if len(open_lines) == 1:
+                line_id = open_lines[0].line_id
+                self._submit(lambda: self.flow.problem(kind, line_id))
+                return
+
+            def line_chosen(line_id: int | None) -> None:
+                if line_id is not None:
+                    self._submit(lambda: self.flow.problem(kind, line_id))
+
+            self.app.push_screen(LineModal(kind, open_lines), line_chosen)
+
+        self.app.push_screen(ProblemModal(), kind_chosen)
+
+    # --- showing ----------------------------------------------------------------------
+
+    def render_message(self, text: str, level: Level) -> None:
+        show_message(self, text, level)
+
+    def render_state(self, state: PackState) -> None:
+        self.shown = state
+        self.refresh_bindings()
+        bench = state.bench
+        self.query_one("#order", Static).update(Content(self._order_line(state)))
+        self.query_one("#step", Static).update(Content(with_keys(self, state.prompt)))
+        headline = self.query_one("#headline", Static)
+        headline.display = bench is None
+        headline.update(Content(state.headline))
+        for part in ("#lines", "#suggestion", "#notes"):
+            self.query_one(part).display = bench is not None
+        if bench is not None:
+            self._show_bench(bench, state)
+        weight = self.query_one("#weight", Static)
+        weight.display = state.step is Step.WEIGH
+        if state.step is Step.WEIGH:
+            check = state.weight
+            said = (
+                f"Box {state.box_name}: {state.counted} unit(s) · expected {state.expected_g:,} g"
+            )
+            if check is not None:
+                said += f" ± {check.tolerance_g:,} g · scale {check.measured_g:,} g"
+            weight.update(Content(said))
+        prints = self.query_one("#prints", Static)
+        prints.display = bool(state.prints)
+        prints.set_classes("ok" if all(level == "ok" for level, _ in state.prints) else "warn")
+        prints.update(Content(with_keys(self, "\n".join(text for _, text in state.prints[-3:]))))
+        self.render_message(state.message, state.level)
+        if state.alert:
+            self.station.bell()
+            self.add_class("refused")
+            if self._flash_timer is not None:
+                self._flash_timer.stop()
+            self._flash_timer = self.set_timer(
+                self.station.flash_seconds, lambda: self.remove_class("refused")
+            )
+
+    def _order_line(self, state: PackState) -> str:
+        bench = state.bench
+        if bench is None:
+            return ""
+        boxes = f" · {len(bench.closed)} box(es) closed" if bench.closed else ""
+        return (
+            f"Order {bench.order_ref} · {bench.carrier} {bench.service} · "
+            f"tote(s) {', '.join(bench.totes)}{boxes}"
+        )
+
+    def _show_bench(self, bench: Bench, state: PackState) -> None:
+        in_box = {u.line_id: 0 for u in state.in_box}
+        for unit in state.in_box:
+            in_box[unit.line_id] += unit.count
+        rows = [f"{'SKU':<14} {'item':<32} {'to pack':>7} {'in box':>6}"]
+        for line in bench.lines:
+            rows.append(_line_row(line, in_box.get(line.line_id, 0)))
+        self.query_one("#lines", Static).update(Content("\n".join(rows)))
+        self.query_one("#suggestion", Static).update(Content(_suggestion(bench)))
+        notes = bench.instructions()
+        widget = self.query_one("#notes", Static)
+        widget.display = bool(notes)
+        widget.update(Content(" · ".join(notes)))
+
+
+def _line_row(line: PackLine, in_box: int) -> str:
+    left = line.left - in_box
+    mark = "✓" if left == 0 else " "
+    return f"{mark}{line.sku[:13]:<13} {line.name[:32]:<32} {left:>7} {in_box:>6}"
+
+
+def _suggestion(bench: Bench) -> str:
+    suggestion = bench.suggestion
+    if suggestion is None or not suggestion.boxes:
+        return f"No suggestion: {bench.suggestion_note}" if bench.suggestion_note else ""
+    first = suggestion.boxes[0]
+    box = suggested_box(bench)
+    units = len(first.placements)
+    materials = ", ".join(f"{m.name} {m.quantity}" for m in first.materials) or "no fill"
+    more = f" (+{len(suggestion.boxes) - 1} more box(es))" if len(suggestion.boxes) > 1 else ""
+    return f"Suggested: {box} for {units} unit(s){more} · {materials}\n{first.reason}"
+
+
+class ProblemModal(TypedQuestion[str]):
+    """Missing or damaged? 1 or 2 and Enter; Escape goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back", id="problem.cancel"),
+    ]
+    CHOICES: ClassVar[dict[str, str]] = {str(n): kind for n, kind in enumerate(PROBLEMS, 1)}
+
+    def lines(self) -> list[str]:
+        return [
+            "A unit is…",
+            "",
+            *(f"  {n}  {kind} ({PROBLEMS[kind]})" for n, kind in self.CHOICES.items()),
+            "",
+            "  The order goes to the problem shelf for the supervisor.",
+            "  Type 1 or 2 and Enter · Esc back",
+        ]
+
+    def answer(self, text: str) -> str | None:
+        return self.CHOICES.get(text)
+
+
+class LineModal(TypedQuestion[int]):
+    """Which item is missing or damaged? Its number and Enter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back", id="problemline.cancel"),
+    ]
+
+    def __init__(self, kind: str, lines: list[PackLine]) -> None:
+        super().__init__()
+        self.kind = kind
+        self.choices = {str(n): line for n, line in enumerate(lines[:9], 1)}
+
+    def lines(self) -> list[str]:
+        return [
+            f"Which item is {self.kind}?",
+            "",
+            *(f"  {n}  {line.sku} {line.name[:40]}" for n, line in self.choices.items()),
+            "",
+            "  Type its number and Enter · Esc back",
+        ]
+
+    def answer(self, text: str) -> int | None:
+        line = self.choices.get(text)
+        return line.line_id if line is not None else None
+
+
+class WeightModal(ModalScreen[int | None]):
+    """Key the box's weight in grams (a station without a scale)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back", id="weight.cancel"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content("The box's weight in grams, then Enter (Esc back)"))
+            yield Input(type="integer", max_length=6, id="grams")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        self.dismiss(int(text) if text.isdigit() else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_scanned(self, message: Scanned) -> None:
+        forward(self, message)
+
+
+class OverrideModal(ModalScreen[tuple[str, str] | None]):
+    """A supervisor lets a box go out of tolerance: scan (or type) their badge, then PIN."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Back", id="override.cancel"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content("Supervisor: scan your badge (or type it), then your PIN"))
+            yield Input(placeholder="badge", max_length=40, id="badge")
+            yield Input(password=True, placeholder="PIN, then Enter", max_length=12, id="pin")
+            yield Static(Content("Esc back: the box stays on the scale"))
+
+    def on_mount(self) -> None:
+        self.query_one("#badge", Input).focus()
+
+    def on_scanned(self, message: Scanned) -> None:
+        if message.scan.barcode is not None and message.scan.barcode.kind == "badge":
+            self.query_one("#badge", Input).value = message.scan.text.strip()
+            self.query_one("#pin", Input).focus()
+            return
+        forward(self, message)
+
+    @on(Input.Submitted, "#badge")
+    def badge_given(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    def pin_given(self, event: Input.Submitted) -> None:
+        badge = self.query_one("#badge", Input).value.strip()
+        if badge and event.value:
+            self.dismiss((badge, event.value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
