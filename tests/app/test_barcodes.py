@@ -84,9 +84,11 @@ def test_site_barcodes() -> None:
     assert resolve("tote-0042").site_code == "TOTE-0042"
     assert resolve("BADGE-U1001").value == "U1001"
     assert resolve("PKG-000123").kind == "package"
+    assert resolve("BOX-M").kind == "box"
     assert site_barcode("tote", "0042") == "TOTE-0042"
-    with pytest.raises(ValueError, match="no site barcode kind 'box'"):
-        site_barcode("box", "1")
+    assert site_barcode("box", "XL") == "BOX-XL"
+    with pytest.raises(ValueError, match="no site barcode kind 'pallet'"):
+        site_barcode("pallet", "1")
     with pytest.raises(BarcodeError, match="not a valid tote"):
         site_barcode("tote", "a b")
 
