@@ -13,6 +13,7 @@ from app.cli import (
     devices,
     inventory,
     orders,
+    pack,
     route,
     shipping,
     station,
@@ -25,7 +26,7 @@ UNEXPECTED = "the command stopped on an error it does not know how to explain"
 """The start of the last-resort message; tests check no bad input ever reaches it."""
 
 # The order `shipfloor --help` lists the groups in.
-GROUPS = (station, demo, db, orders, inventory, route, waves, devices, shipping, admin, bench)
+GROUPS = (station, demo, db, orders, inventory, route, waves, devices, pack, shipping, admin, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,205 @@
+"""`shipfloor pack`: the packaging suggestion for an order, and the box catalogue it uses.
+
+Neither command touches the store: they read files and print, so they need no one to
+say who they are."""
+
+from __future__ import annotations
+
+import argparse
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from app.cli.common import CommandError, out, print_json
+from app.packing.cartonize import CartonizeError, PackedBox, Suggestion, suggest
+from app.packing.files import (
+    DEFAULT_CATALOGUE,
+    Catalogue,
+    PackFileError,
+    catalogue_json,
+    read_catalogue,
+    read_items,
+)
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """Add this group's commands to the `shipfloor` parser."""
+    boxes = argparse.ArgumentParser(add_help=False)
+    boxes.add_argument(
+        "--boxes",
+        metavar="FILE",
+        default=None,
+        help="the box, material and carrier catalogue as JSON (default: the built-in one)",
+    )
+    pack_cmd = commands.add_parser(
+        "pack", parents=[common], help="packaging suggestions: boxes, materials, placements"
+    )
+    pack_sub = pack_cmd.add_subparsers(
+        dest="pack_command", required=True, metavar="suggest|catalogue"
+    )
+    suggest_cmd = pack_sub.add_parser(
+        "suggest",
+        parents=[common, boxes],
+        help="the boxes, materials and item placements for an order",
+    )
+    suggest_cmd.add_argument(
+        "--items",
+        metavar="FILE",
+        required=True,
+        help="the order's items as JSON: sizes in mm, weights in g (see the Packing page)",
+    )
+    suggest_cmd.add_argument(
+        "--carrier",
+        metavar="CODE",
+        default=None,
+        help="the carrier whose rates count (default: the catalogue's first)",
+    )
+    suggest_cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    suggest_cmd.set_defaults(run=cmd_suggest)
+    catalogue_cmd = pack_sub.add_parser(
+        "catalogue",
+        parents=[common, boxes],
+        help="the boxes, materials and carrier rates suggestions are made from",
+    )
+    catalogue_cmd.add_argument(
+        "--json",
+        action="store_true",
+        help="print it as a catalogue file (a start for a site's own)",
+    )
+    catalogue_cmd.set_defaults(run=cmd_catalogue)
+
+
+def _catalogue(args: argparse.Namespace) -> Catalogue:
+    if args.boxes is None:
+        return DEFAULT_CATALOGUE
+    return read_catalogue(Path(args.boxes))
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    try:
+        items = read_items(Path(args.items))
+        catalogue = _catalogue(args)
+        rate = catalogue.rate(args.carrier)
+        found = suggest(items, catalogue.boxes, catalogue.materials, rate)
+    except (PackFileError, CartonizeError) as exc:
+        raise CommandError(str(exc), 1) from None
+    if args.json:
+        print_json(suggestion_json(found))
+        return 0
+    _show(found)
+    return 0
+
+
+def _number(amount: Decimal) -> float:
+    """Money as a JSON number: cents, which a float's shortest form keeps exactly."""
+    return float(amount)
+
+
+def package_json(packed: PackedBox) -> dict[str, Any]:
+    return {
+        "box": packed.box.code if packed.box else None,
+        "name": packed.box.name if packed.box else "own container",
+        "cost": _number(packed.cost),
+        "box_cost": _number(packed.box_cost),
+        "materials_cost": _number(packed.materials_cost),
+        "carrier_charge": _number(packed.carrier_charge),
+        "billable_kg": packed.billable_kg,
+        "gross_weight_g": packed.gross_weight,
+        "items": [
+            {"sku": p.sku, "x": p.x, "y": p.y, "z": p.z, "dx": p.dx, "dy": p.dy, "dz": p.dz}
+            for p in packed.placements
+        ],
+        "materials": [
+            {
+                "code": m.code,
+                "name": m.name,
+                "quantity": m.quantity,
+                "cost": _number(m.cost),
+                "reason": m.reason,
+            }
+            for m in packed.materials
+        ],
+        "reason": packed.reason,
+    }
+
+
+def suggestion_json(found: Suggestion) -> dict[str, Any]:
+    """The suggestion as `pack suggest --json` prints it."""
+    return {
+        "carrier": found.carrier,
+        "boxes": [package_json(packed) for packed in found.boxes],
+        "total_cost": _number(found.total_cost),
+    }
+
+
+def _show(found: Suggestion) -> None:
+    table = Table(
+        "#",
+        "box",
+        "items (x, y, z mm in loading order)",
+        "materials",
+        "weight g",
+        "cost",
+        title=f"Packaging with {found.carrier}",
+    )
+    for n, packed in enumerate(found.boxes, 1):
+        box = f"{packed.box.code}\n{packed.box.inner_size}" if packed.box else "own container"
+        items = "\n".join(
+            f"{p.sku} at {p.x}, {p.y}, {p.z} ({p.dx}×{p.dy}×{p.dz})" for p in packed.placements
+        )
+        materials = "\n".join(f"{m.quantity} × {m.name}" for m in packed.materials) or "-"
+        table.add_row(
+            str(n), box, items, materials, f"{packed.gross_weight:,}", f"{packed.cost:.2f}"
+        )
+    out.print(table)
+    for n, packed in enumerate(found.boxes, 1):
+        out.print(f"{n}. {packed.reason}", markup=False)
+    out.print(f"Total {found.total_cost:.2f}", markup=False)
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    try:
+        catalogue = _catalogue(args)
+    except PackFileError as exc:
+        raise CommandError(str(exc), 1) from None
+    if args.json:
+        print_json(catalogue_json(catalogue))
+        return 0
+    boxes = Table(
+        "code",
+        "name",
+        "inside mm",
+        "outside mm",
+        "tare g",
+        "max g",
+        "cost",
+        "carriers",
+        title="Boxes",
+    )
+    for b in catalogue.boxes:
+        carriers = ", ".join(sorted(b.carriers)) or "any"
+        if b.hazmat_ok:
+            carriers += " (dangerous goods)"
+        boxes.add_row(
+            b.code,
+            b.name,
+            f"{b.inner_length}×{b.inner_width}×{b.inner_height}",
+            f"{b.outer_length}×{b.outer_width}×{b.outer_height}",
+            f"{b.tare:,}",
+            f"{b.max_weight:,}",
+            str(b.cost),
+            carriers,
+        )
+    out.print(boxes)
+    materials = Table("code", "name", "kind", "unit cost", "g per unit", title="Materials")
+    for m in catalogue.materials:
+        materials.add_row(m.code, m.name, m.kind, str(m.unit_cost), str(m.weight_per_unit))
+    out.print(materials)
+    rates = Table("carrier", "dim divisor", "base", "per kg", "max g", title="Carriers")
+    for r in catalogue.rates:
+        limit = f"{r.max_weight:,}" if r.max_weight is not None else "-"
+        rates.add_row(r.carrier, str(r.dim_divisor), str(r.base), str(r.per_kg), limit)
+    out.print(rates)
+    return 0
