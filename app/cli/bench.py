@@ -61,8 +61,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 table.add_row(name.removesuffix("_ms").replace("_", " "), f"{ms:.3f}")
             out.print(table)
         return 0
+    if args.name == "pack":
+        return bench_pack(args)
     if args.name != "dom":
-        raise CommandError(f"unknown benchmark {args.name!r}; available: dom, labels, picking")
+        raise CommandError(
+            f"unknown benchmark {args.name!r}; available: dom, labels, pack, picking, scan"
+        )
     from app.dom import bench
 
     with progress(not args.json and err.is_terminal) as update:
@@ -111,14 +115,46 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_pack(args: argparse.Namespace) -> int:
+    from app.packing import bench as bench_packing
+
+    with progress(not args.json and err.is_terminal) as update:
+        report = bench_packing.run(
+            pairs=args.pack_pairs, orders=args.pack_orders, seed=args.pack_seed, progress=update
+        )
+    if args.json:
+        print_json(report)
+        return 0
+    two, mixed = report["two_item"], report["mixed"]
+    table = Table("orders", "figure", "ours", "py3dbp", "p95 ms", title="Packaging suggestion")
+    table.add_row(
+        f"{two['orders']:,} two-unit",
+        "cost = the exact optimum",
+        f"{two['best_box_rate']:.2%}",
+        "",
+        f"{two['ms_p95']:.2f}",
+    )
+    table.add_row(
+        f"{mixed['orders']:,} mixed",
+        "total cost",
+        f"{mixed['ours_cost']:,.2f}",
+        f"{mixed['py3dbp_cost']:,.2f}",
+        f"{mixed['ms_p95']:.2f}",
+    )
+    table.add_row("", "packages", f"{mixed['ours_boxes']:,}", f"{mixed['py3dbp_boxes']:,}", "")
+    out.print(table)
+    out.print(f"Valid packings: {report['valid_packings']:.2%}")
+    return 0
+
+
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add this group's commands to the `shipfloor` parser."""
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument(
         "name",
         metavar="NAME",
-        choices=["dom", "labels", "picking", "scan"],
-        help="dom, labels, picking, scan",
+        choices=["dom", "labels", "pack", "picking", "scan"],
+        help="dom, labels, pack, picking, scan",
     )
     bench_cmd.add_argument(
         "--postgresql",
@@ -139,5 +175,14 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     bench_cmd.add_argument(
         "--wave-orders", type=positive, default=5000, help="picking: orders in the wave (5000)"
+    )
+    bench_cmd.add_argument(
+        "--pack-pairs", type=positive, default=5000, help="pack: random two-unit orders (5000)"
+    )
+    bench_cmd.add_argument(
+        "--pack-orders", type=positive, default=1000, help="pack: mixed orders of 1-20 units (1000)"
+    )
+    bench_cmd.add_argument(
+        "--pack-seed", type=int, default=1, help="pack: the seed both sets of orders come from (1)"
     )
     bench_cmd.set_defaults(run=cmd_bench)
