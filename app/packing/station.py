@@ -33,6 +33,7 @@ from app.actor import Actor
 from app.barcodes import BarcodeError, gtin14, resolve, show
 from app.orders import lifecycle
 from app.packing import cartonize
+from app.shipping import labelcheck
 from app.shipping import service as shipping
 from app.shipping.settings import ShippingSettings, ShippingSettingsError
 from app.users import LoggedIn
@@ -838,10 +839,13 @@ def _queue_documents(
         made = shipping.labels(doc, ship)
     except shipping.ShippingError as exc:
         raise PackError(f"the label cannot be made: {exc}") from None
+    output: label.Output = "pdf" if lab.language == "pdf" else "zpl"
     for one in made:
         try:
-            content = label.to_pdf(one) if lab.language == "pdf" else label.to_zpl(one, lab.dpi)
-        except label.LabelError as exc:
+            # A name the printer's font cannot print (Łukasz on ZPL) is transliterated.
+            ready = labelcheck.check(one, ship, output).label
+            content = label.to_pdf(ready) if output == "pdf" else label.to_zpl(ready, lab.dpi)
+        except (label.LabelError, labelcheck.LabelRefused) as exc:
             raise PackError(f"the label cannot be made: {exc}") from None
         title = f"Label {one.shipment_ref} box {one.package_number} of {one.package_count}"
         jobs.append((lab, "label", title, content))
