@@ -259,6 +259,14 @@ BOXES = (
     ("CRATE", "Reinforced crate", 800, 600, 500, 40_000, 1_800, "6.50"),
 )
 
+PLAIN_PACKING: dict[str, object] = {
+    "fragile": False,
+    "liquid": False,
+    "upright": False,
+    "own_container": False,
+    "hazmat_class": "",
+    "max_stack_g": None,
+}
 # How the demo's products are packed (the rest have no special needs).
 PACKING: dict[str, dict[str, object]] = {
     "LED bulb": {"fragile": True, "max_stack_g": 500},
@@ -638,6 +646,7 @@ def _seed_products(session: Session, scale: Scale, rng: random.Random) -> list[_
                 "track_serial": noun in ("mouse",),
                 "track_expiry": noun in ("toothpaste", "hand cream", "chocolate bar"),
                 "active": rng.random() > 0.002,
+                **PLAIN_PACKING,
                 **PACKING.get(noun, {}),
             }
         )

@@ -17,6 +17,7 @@ from data.migrate import upgrade
 from data.models import (
     Box,
     Location,
+    LocationKind,
     Node,
     NodeKind,
     Order,
@@ -114,6 +115,10 @@ def test_small_site_is_complete_and_valid(store: Engine) -> None:
             )
         )
         assert len({loc.barcode for loc in warehouse_locations}) == len(warehouse_locations)
+        # Every location is a shelf of the layout, but the problem shelf by the pack benches.
+        shelf = [loc for loc in warehouse_locations if loc.kind is LocationKind.STAGING]
+        assert [loc.code for loc in shelf] == ["PROBLEM"]
+        warehouse_locations = [loc for loc in warehouse_locations if loc not in shelf]
         assert {loc.block for loc in warehouse_locations} == {1, 2}
         assert {loc.side for loc in warehouse_locations} == {"L", "R"}
         # Locations in one aisle share its x; bays run along y; blocks are apart.
