@@ -34,6 +34,14 @@ def check_station(engine: StoreEngine, code: str) -> None:
     raise UnknownStation(f"{what}; the active stations are: {known}")
 
 
+def station_role(engine: StoreEngine, code: str) -> str:
+    """The role of an active station (``pick``, ``pack``…); UnknownStation if there is none."""
+    check_station(engine, code)
+    with UnitOfWork(engine, read_only=True) as uow:
+        listed = admin_rows.stations(uow.session)
+    return next(str(s.role) for s in listed if s.code == code)
+
+
 # --- people and stations ----------------------------------------------------------------
 
 

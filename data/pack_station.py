@@ -19,6 +19,7 @@ from data.models import (
     Box,
     Channel,
     Location,
+    Node,
     Order,
     OrderLine,
     Package,
@@ -118,6 +119,23 @@ def order_shipments_by_id(session: Session, shipment_ids: list[int]) -> list[Shi
         _bench_query().where(Shipment.id.in_(shipment_ids)).order_by(Shipment.id)
     )
     return [ShipmentAtBench(*row) for row in rows]
+
+
+def totes_to_pack(session: Session, node_code: str) -> int:
+    """Totes at the node holding picked units not packed yet."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Shipment)
+            .join(Node, Node.id == Shipment.node_id)
+            .where(
+                Node.code == node_code,
+                Shipment.status == ShipmentStatus.PICKED,
+                Shipment.tote.is_not(None),
+            )
+        )
+        or 0
+    )
 
 
 def order_by_reference(session: Session, reference: str) -> int | None:

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from app import demo
+from app.admin import UnknownStation, station_role
 from app.cli.common import (
     CommandError,
     err,
@@ -61,24 +62,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{released} pick list(s) at the warehouse to pick."
         )
     _print_site(engine)
+    code = args.station
+    try:
+        role = station_role(engine, code)
+    except UnknownStation as exc:
+        raise CommandError(str(exc)) from None
+    if role == "pack" and demo.totes_waiting(engine) == 0:
+        filled = demo.fill_demo_totes(engine)
+        out.print(f"The demo's picker filled {filled} tote(s): they wait at packing.")
+    login = DEMO_LOGINS.get(role, "")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         out.print(
-            "\nNot a terminal, so the station UI is not started: run "
-            "`shipfloor station pick --station PICK-01` in one (log in as U1001, PIN 1111)."
+            f"\nNot a terminal, so the station UI is not started: run "
+            f"`shipfloor station {role} --station {code}` in one{login}."
         )
         return 0
     from app.cli.devices import demo_station_devices
     from app.hardware.config import DeviceConfigError
 
     try:
-        with demo_station_devices(args.devices, "PICK-01") as (devices_file, simulated):
+        with demo_station_devices(args.devices, code, scale=role != "pack") as (
+            devices_file,
+            simulated,
+        ):
             if simulated:
-                out.print("No devices are configured for PICK-01: using simulated ones.")
+                out.print(f"No devices are configured for {code}: using simulated ones.")
             else:
-                out.print(f"Using the devices of PICK-01 in {devices_file}.")
-            return run_station(engine, "pick", "PICK-01", str(devices_file))
+                out.print(f"Using the devices of {code} in {devices_file}.")
+            return run_station(engine, role, code, str(devices_file))
     except DeviceConfigError as exc:
         raise CommandError(str(exc)) from None
+
+
+DEMO_LOGINS = {
+    "pick": " (log in as U1001, PIN 1111)",
+    "pack": " (log in as U2001, PIN 2222)",
+    "supervisor": " (log in as U5001, PIN 5555)",
+}
 
 
 def _print_site(engine: StoreEngine) -> None:
@@ -111,6 +131,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         metavar="FILE",
         default=None,
         help="the device file; its PICK-01 devices are used (else simulated ones)",
+    )
+    demo_cmd.add_argument(
+        "--station",
+        metavar="ID",
+        default="PICK-01",
+        help="the demo station to start (PICK-01, PACK-01, SUP-01…); a pack station gets "
+        "totes the demo's picker filled",
     )
     demo_cmd.set_defaults(run=cmd_demo)
     demo_sub = demo_cmd.add_subparsers(dest="demo_command", metavar="seed")

@@ -490,14 +490,20 @@ def prepare_simulator_folder(folder: Path) -> None:
     (folder / "documents").mkdir(parents=True, exist_ok=True)
 
 
-def simulator_config(station: str, folder: Path, printer_port: int, scale_kind: str) -> str:
-    """A device file for ``station`` pointing at the simulators in ``folder``."""
+def simulator_config(station: str, folder: Path, printer_port: int, scale_kind: str | None) -> str:
+    """A device file for ``station`` pointing at the simulators in ``folder`` (no scale
+    when ``scale_kind`` is None)."""
     root = folder.resolve()
+    scale = (
+        f'[stations.{station}.scale]\nkind = "{scale_kind}"\nport = "{root / "scale"}"\n\n'
+        if scale_kind is not None
+        else ""
+    )
     return (
         f"# Written by `shipfloor devices simulate`: {station} on simulated devices.\n"
         f'[stations.{station}.scanners.hand]\nkind = "wedge"\n\n'
         f'[stations.{station}.scanners.serial]\nkind = "serial"\nport = "{root / "scanner"}"\n\n'
-        f'[stations.{station}.scale]\nkind = "{scale_kind}"\nport = "{root / "scale"}"\n\n'
+        f"{scale}"
         f'[stations.{station}.printers.label]\nkind = "tcp"\nhost = "127.0.0.1"\n'
         f'port = {printer_port}\nlanguage = "zpl"\n\n'
         f'[stations.{station}.printers.documents]\nkind = "folder"\n'
@@ -519,10 +525,12 @@ def _no_device_file(args: argparse.Namespace) -> bool:
 
 
 @contextmanager
-def demo_station_devices(devices_file: str | None, station: str) -> Iterator[tuple[Path, bool]]:
+def demo_station_devices(
+    devices_file: str | None, station: str, *, scale: bool = True
+) -> Iterator[tuple[Path, bool]]:
     """The device file for the demo's station and whether it is simulated: the site's own
     file when it names the station (real scanners, scale and printers), else simulated
-    devices for as long as the demo runs."""
+    devices for as long as the demo runs (with a simulated scale if ``scale``)."""
     path = config.config_path(devices_file)
     named = bool(devices_file or os.environ.get(config.ENV))
     # A file named on the command line or in the environment must be there; the default
@@ -530,14 +538,15 @@ def demo_station_devices(devices_file: str | None, station: str) -> Iterator[tup
     if (named or path.exists()) and station in config.load(path).stations:
         yield path, False
         return
-    with demo_devices() as simulated:
+    with demo_devices(station, scale=scale) as simulated:
         yield simulated, True
 
 
 @contextmanager
-def demo_devices(station: str = "PICK-01") -> Iterator[Path]:
-    """Simulated devices for the demo station (a serial scanner, a scale and a label
-    printer on 127.0.0.1) and a device file naming them, for as long as the demo runs."""
+def demo_devices(station: str = "PICK-01", *, scale: bool = True) -> Iterator[Path]:
+    """Simulated devices for the demo station (a serial scanner, a scale unless told not
+    to, a label printer on 127.0.0.1 and a documents folder) and a device file naming
+    them, for as long as the demo runs."""
     with tempfile.TemporaryDirectory(prefix="shipfloor-demo-") as folder:
         root = Path(folder)
         prepare_simulator_folder(root)
@@ -547,7 +556,7 @@ def demo_devices(station: str = "PICK-01") -> Iterator[Path]:
             PrinterSimulator(port=0, folder=root / "printed") as printer,
         ):
             path = root / "devices.toml"
-            text = simulator_config(station, root, printer.port, "sics")
+            text = simulator_config(station, root, printer.port, "sics" if scale else None)
             path.write_text(text, encoding="utf-8")
             yield path
 

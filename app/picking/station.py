@@ -506,6 +506,12 @@ def check_tote(task: Task, scan: str) -> str:
     return site_code
 
 
+def lot_expiry(engine: StoreEngine, task: Task) -> date | None:
+    """The expiry date of the task's lot at its location (None when it has none)."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        return rows.stock_expiry(uow.session, task.location_id, task.lot)
+
+
 def local_today(node_timezone: str) -> date:
     try:
         return utcnow().astimezone(ZoneInfo(node_timezone)).date()
