@@ -164,7 +164,7 @@ class PackDesk:
         def said(job_id: int, status: PrintJobStatus, text: str) -> None:
             title = titles.get(job_id, f"job {job_id}")
             if status is PrintJobStatus.PRINTED:
-                lines.append(("ok", f"{title}: printed ({text})"))
+                lines.append(("ok", f"{title}: printed"))
             elif status is PrintJobStatus.FAILED:
                 lines.append(
                     (
