@@ -135,28 +135,24 @@ def suggestion_json(found: Suggestion) -> dict[str, Any]:
 
 
 def _show(found: Suggestion) -> None:
-    table = Table(
-        "#",
-        "box",
-        "items (x, y, z mm in loading order)",
-        "materials",
-        "weight g",
-        "cost",
-        title=f"Packaging with {found.carrier}",
-    )
+    count = len(found.boxes)
     for n, packed in enumerate(found.boxes, 1):
-        box = f"{packed.box.code}\n{packed.box.inner_size}" if packed.box else "own container"
-        items = "\n".join(
-            f"{p.sku} at {p.x}, {p.y}, {p.z} ({p.dx}×{p.dy}×{p.dz})" for p in packed.placements
+        what = packed.box.code if packed.box else "its own container"
+        out.print(
+            f"Package {n} of {count}: {what}, {packed.gross_weight:,} g, cost {packed.cost:.2f}",
+            markup=False,
+            style="bold",
         )
-        materials = "\n".join(f"{m.quantity} × {m.name}" for m in packed.materials) or "-"
-        table.add_row(
-            str(n), box, items, materials, f"{packed.gross_weight:,}", f"{packed.cost:.2f}"
-        )
-    out.print(table)
-    for n, packed in enumerate(found.boxes, 1):
-        out.print(f"{n}. {packed.reason}", markup=False)
-    out.print(f"Total {found.total_cost:.2f}", markup=False)
+        out.print(packed.reason, markup=False)
+        table = Table("#", "sku", "at x, y, z mm", "size mm", title=None)
+        for k, p in enumerate(packed.placements, 1):
+            table.add_row(str(k), p.sku, f"{p.x}, {p.y}, {p.z}", f"{p.dx}×{p.dy}×{p.dz}")
+        out.print(table)
+        if packed.materials:
+            used = ", ".join(f"{m.quantity} × {m.name} ({m.cost:.2f})" for m in packed.materials)
+            out.print(f"Materials: {used}", markup=False)
+        out.print()
+    out.print(f"Total {found.total_cost:.2f} with {found.carrier}", markup=False, style="bold")
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:

@@ -865,7 +865,7 @@ def _outer(box: BoxType | None) -> tuple[int, int, int]:
 def _box_words(plan: _Plan) -> str:
     box = plan.box
     assert box is not None
-    return f"{box.name} ({box.code}, {box.inner_size} inside)"
+    return f"{box.code} ({box.name}, {box.inner_size} inside)"
 
 
 def _sentence(text: str, extra: str) -> str:

@@ -168,10 +168,12 @@ def _flag(value: object) -> bool | None:
 
 
 def _money(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         return None
     try:
-        amount = Decimal(value)
+        # A float's shortest text is the number as written (the files are read with
+        # Decimal for them anyway).
+        amount = Decimal(str(value) if isinstance(value, float) else value)
     except InvalidOperation:
         return None
     if not amount.is_finite() or amount < 0:
