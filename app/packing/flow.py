@@ -58,19 +58,20 @@ PACK_STEPS: StepTable[Step] = StepTable(
             Step.BOX,
             prompt="Scan a box: $box suggested",
             expects=("box", "gtin", "gs1"),
-            next_steps=frozenset({Step.ITEMS, Step.NO_TOTE}),
+            # An item that ships in its own container goes straight to the scale.
+            next_steps=frozenset({Step.ITEMS, Step.WEIGH, Step.NO_TOTE}),
             keys=("pack.problem", "pack.aside"),
         ),
         StepSpec(
             Step.ITEMS,
             prompt="Scan each unit into $box ($count in it, $left left)",
             expects=("gtin", "gs1"),
-            next_steps=frozenset({Step.WEIGH, Step.BOX, Step.NO_TOTE}),
+            next_steps=frozenset({Step.WEIGH, Step.NO_TOTE}),
             keys=("pack.close", "pack.problem", "pack.aside"),
         ),
         StepSpec(
             Step.WEIGH,
-            prompt="Close $box and put it on the scale: {key:pack.weigh} weighs it",
+            prompt="Close $box and put it on the scale: $how",
             expects=(),
             next_steps=frozenset({Step.BOX, Step.ITEMS, Step.NO_TOTE}),
             keys=("pack.weigh", "pack.keyweight", "pack.override", "pack.back", "pack.problem"),
@@ -183,7 +184,12 @@ class PackState(FlowState[Step]):
             return spec.say(
                 box=self.box_name, count=self.counted, left=bench.units_left - self.counted
             )
-        return spec.say(box=self.box_name)
+        how = (
+            "{key:pack.weigh} weighs it"
+            if "pack.keyweight" not in self.keys
+            else "{key:pack.keyweight} keys its weight"
+        )
+        return spec.say(box=self.box_name, how=how)
 
 
 def suggested_box(bench: Bench) -> str | None:
@@ -305,8 +311,9 @@ class PackFlow(Flow[Step]):
             return self.state(f"Box {self.box.code}{note}: scan each unit into it", "ok")
         if self.step is Step.ITEMS:
             return self._unit(bench, text)
+        weigh = "pack.weigh" if self.terminal.has_scale else "pack.keyweight"
         return self.refuse(
-            f"the box is being weighed, scanned {show(text)}: {{key:pack.weigh}} weighs it, "
+            f"the box is being weighed, scanned {show(text)}: {{key:{weigh}}} weighs it, "
             "{key:pack.back} opens it again"
         )
 
@@ -452,16 +459,18 @@ class PackFlow(Flow[Step]):
                 f"the scale reads {grams} g: put the box on the scale (and zero it when empty)"
             )
         check = self.terminal.check_weight(grams, self.expected_g)
+        out_before = self.weight is not None and not self.weight.ok
         self.weight = check
         if not check.ok and override is None:
-            if self.rechecked:
+            if self.rechecked or out_before:
+                # Weighed again and still out: now a supervisor may let it go.
+                self.rechecked = True
                 return self.state(
                     f"Still out of tolerance: {check.say()}. Check the contents; a supervisor "
                     "may let it go with {key:pack.override}",
                     "error",
                     alert=True,
                 )
-            self.rechecked = True
             return self.state(
                 f"Out of tolerance: {check.say()}. Check the box holds what the screen lists, "
                 "then weigh it again",
@@ -485,9 +494,12 @@ class PackFlow(Flow[Step]):
         if not closed.last:
             try:
                 self.bench = self.terminal.read_bench(bench)
-            except PackError as exc:
+            except Exception as exc:  # noqa: BLE001 - the box is saved: never close it twice
                 self._drop(f"Order {bench.order_ref}: box {closed.package_number} closed")
-                return self.state(f"{said}. The order could not be read again: {exc}", "warn")
+                return self.state(
+                    f"{said}. The order could not be read again ({exc}): scan its tote to go on",
+                    "warn",
+                )
             self._new_box()
             self.move_to(Step.BOX)
             return self.state(
@@ -495,7 +507,16 @@ class PackFlow(Flow[Step]):
                 "print with the last box",
                 "ok",
             )
-        self.prints = self.terminal.deliver_prints()
+        try:
+            self.prints = self.terminal.deliver_prints()
+        except Exception as exc:  # noqa: BLE001 - the order is packed whatever the printers do
+            self.prints = [
+                (
+                    "error",
+                    f"the documents are queued but were not sent ({exc}): {{key:pack.print}} "
+                    "sends them",
+                )
+            ]
         freed = ", ".join(closed.totes_freed)
         self._drop(f"Order {bench.order_ref} packed — scan the next tote")
         level: Level = "ok" if all(lvl == "ok" for lvl, _ in self.prints) else "warn"
