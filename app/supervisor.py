@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.packing import station as pack
 from app.picking import station
 from app.picking.station import STALE_AFTER, StationError
 from app.users import LoggedIn
@@ -42,9 +43,21 @@ class ListOnFloor:
 
 
 @dataclass(frozen=True)
+class ProblemOrder:
+    """An order waiting on the problem shelf for the supervisor."""
+
+    order_ref: str
+    tote: str
+    problem: str
+    shelf: str
+
+
+@dataclass(frozen=True)
 class FloorQueue:
     at: datetime
     lists: tuple[ListOnFloor, ...]
+    problems: tuple[ProblemOrder, ...] = ()
+    """Orders the pack benches sent to the problem shelf (a unit missing or damaged)."""
 
     def count(self, status: str) -> int:
         return sum(item.status == status for item in self.lists)
@@ -78,7 +91,11 @@ def pick_queue(engine: StoreEngine, node_id: int, now: datetime | None = None) -
                 stale=quiet is not None and quiet >= STALE_AFTER.total_seconds(),
             )
         )
-    return FloorQueue(now, tuple(lists))
+    shelf = tuple(
+        ProblemOrder(p.order_ref, p.tote or "", p.problem, p.shelf or "the problem shelf")
+        for p in pack.problems(engine, node_id)
+    )
+    return FloorQueue(now, tuple(lists), shelf)
 
 
 def take_back(

@@ -596,3 +596,54 @@ def events(session: Session, shipment_id: int) -> list[tuple[str, str, int, str,
         .order_by(PackEvent.id)
     )
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    shipment_id: int
+    order_id: int
+    order_ref: str
+    tote: str | None
+    problem: str
+    shelf: str | None
+    since: datetime | None
+
+
+def problems(session: Session, node_id: int) -> list[ProblemRow]:
+    """Shipments at the node waiting on the problem shelf, oldest first."""
+    since = (
+        select(func.max(PackEvent.at))
+        .where(PackEvent.shipment_id == Shipment.id, PackEvent.kind.in_(("missing", "damaged")))
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            Shipment.id,
+            Shipment.order_id,
+            Channel.code + "/" + Order.external_id,
+            Shipment.tote,
+            Shipment.problem,
+            Location.code,
+            since,
+        )
+        .join(Order, Order.id == Shipment.order_id)
+        .join(Channel, Channel.id == Order.channel_id)
+        .outerjoin(Location, Location.id == Shipment.problem_location_id)
+        .where(
+            Shipment.node_id == node_id,
+            Shipment.problem.is_not(None),
+            Shipment.status == ShipmentStatus.PICKED,
+        )
+        .order_by(Shipment.id)
+    )
+    return [ProblemRow(*row) for row in rows]
+
+
+def clear_problem(session: Session, shipment_ids: list[int]) -> int:
+    result = session.execute(
+        update(Shipment)
+        .where(Shipment.id.in_(shipment_ids), Shipment.problem.is_not(None))
+        .values(problem=None, problem_location_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -108,6 +108,7 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
         table: DataTable[Any] = DataTable(id="lists", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
+        yield Static("", id="problems")
         yield Static("", id="message")
         yield Footer()
 
@@ -242,6 +243,18 @@ class SupervisorScreen(Screen[None], inherit_bindings=False):
         if keep is not None and str(keep.id) in table.rows:
             table.move_cursor(row=table.get_row_index(str(keep.id)))
         self.query_one("#summary", Static).update(Content(state.summary))
+        shelf = self.query_one("#problems", Static)
+        problems = state.queue.problems if state.queue is not None else ()
+        shelf.display = bool(problems)
+        shelf.update(
+            Content(
+                "\n".join(
+                    f"Problem shelf: {p.order_ref} (tote {p.tote or '—'}) at {p.shelf}: {p.problem}"
+                    for p in problems[:3]
+                )
+                + (f"\n… and {len(problems) - 3} more" if len(problems) > 3 else "")
+            )
+        )
 
     def say(self, text: str, level: Level) -> None:
         show_message(self, text, level)

@@ -935,6 +935,41 @@ def problem(
     return run_in_transaction(engine, work)
 
 
+def problems(engine: StoreEngine, node_id: int) -> list[rows.ProblemRow]:
+    """The orders on the node's problem shelf (a supervisor's queue shows them)."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        return rows.problems(uow.session, node_id)
+
+
+def clear_problem(
+    engine: StoreEngine, actor: Actor, node_id: int, order_ref: str, note: str
+) -> str:
+    """A supervisor dealt with an order on the problem shelf (found the unit, or had its
+    line cancelled): its totes can be packed again. Returns what was cleared."""
+    who = Who(actor.name, actor.user_id, actor.station_id)
+
+    def work(uow: UnitOfWork) -> str:
+        session = uow.session
+        order_id = rows.order_by_reference(session, order_ref)
+        on_shelf = [p for p in rows.problems(session, node_id) if p.order_id == order_id]
+        if order_id is None or not on_shelf:
+            waiting = ", ".join(p.order_ref for p in rows.problems(session, node_id)) or "none"
+            raise PackError(
+                f"order {order_ref} is not on the problem shelf (orders there: {waiting})"
+            )
+        ids = [p.shipment_id for p in on_shelf]
+        rows.lock_shipments(session, ids)
+        rows.clear_problem(session, ids)
+        rows.add_event(
+            session, ids[0], "cleared", who, utcnow(), detail=note or on_shelf[0].problem
+        )
+        uow.commit()
+        totes = ", ".join(p.tote for p in on_shelf if p.tote)
+        return f"order {on_shelf[0].order_ref} (tote {totes}) can be packed again"
+
+    return run_in_transaction(engine, work)
+
+
 def heartbeat(engine: StoreEngine, who: LoggedIn, bench: Bench) -> bool:
     """Tell the store this bench still has the order; False if it no longer does."""
     me = _who(who)

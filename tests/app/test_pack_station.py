@@ -12,6 +12,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, func, select, text
 
+from app import supervisor
+from app.actor import Actor
 from app.hardware import printqueue
 from app.hardware.printqueue import Target
 from app.packing import station as pack
@@ -391,3 +393,24 @@ def test_weight_tolerance_is_the_larger_of_grams_and_percent() -> None:
 def test_bad_pack_settings_say_what_is_wrong(raw: dict[str, object], error: str) -> None:
     with pytest.raises(pack.PackError, match=error):
         pack.PackSettings.from_dict(raw)
+
+
+def test_the_supervisor_sees_the_problem_shelf_and_clears_it(
+    floor: Engine, totes: list[str]
+) -> None:
+    bench = _open(floor, totes[0])
+    who = packer(floor)
+    pack.problem(floor, who, bench, "damaged", bench.lines[0].line_id, pack.PackSettings())
+    queue = supervisor.pick_queue(floor, who.node_id)
+    assert [(p.order_ref, p.tote, p.shelf) for p in queue.problems] == [
+        (bench.order_ref, totes[0], "PROBLEM")
+    ]
+    assert "a unit is damaged" in queue.problems[0].problem
+    boss = Actor(name="U5001")
+    with pytest.raises(pack.PackError, match="not on the problem shelf"):
+        pack.clear_problem(floor, boss, who.node_id, "web/NOPE", "found it")
+    said = pack.clear_problem(floor, boss, who.node_id, bench.order_ref, "found it")
+    assert totes[0] in said
+    assert supervisor.pick_queue(floor, who.node_id).problems == ()
+    again = _open(floor, totes[0])
+    assert again.lead == bench.lead

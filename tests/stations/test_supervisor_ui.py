@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from app import supervisor
+from app.packing import station as pack
 from app.picking import station
 from app.picking.station import StationError
 from app.terminal import Terminal
@@ -27,6 +28,8 @@ from stations.app import StationApp
 from stations.help import HelpScreen
 from stations.login import LoginScreen
 from stations.supervisor import SupervisorScreen, TakeBackModal, UnlockModal
+from tests.packfloor import packer as pack_login
+from tests.packfloor import pick_lists, setup, single_tote_orders
 from tests.stations.helpers import (
     SNAPSHOTS,
     UPDATE,
@@ -303,3 +306,19 @@ async def test_a_supervisor_unlocks_a_badge_scanned_or_typed(sqlite_floor: Engin
         await until(pilot, lambda: isinstance(app.screen, SupervisorScreen), "the question gone")
     assert service_login(engine, "PICK-01", "pick", "BADGE-U1001", "1111").badge == "U1001"
     assert service_login(engine, "PICK-02", "pick", "BADGE-U1002", "1112").badge == "U1002"
+
+
+@pytest.mark.asyncio
+async def test_an_order_on_the_problem_shelf_shows_under_the_queue(sqlite_floor: Engine) -> None:
+
+    totes = single_tote_orders(sqlite_floor, pick_lists(sqlite_floor, 1))
+    cat, ship = setup(sqlite_floor)
+    who = pack_login(sqlite_floor)
+    bench = pack.open_tote(sqlite_floor, who, totes[0], cat, ship)
+    pack.problem(sqlite_floor, who, bench, "missing", bench.lines[0].line_id, pack.PackSettings())
+    app = supervisor_app(sqlite_floor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await logged_in_supervisor(pilot, app)
+        shelf = text_of(app, "#problems")
+        assert f"Problem shelf: {bench.order_ref} (tote {totes[0]}) at PROBLEM" in render_text(app)
+        assert "a unit is missing" in shelf
