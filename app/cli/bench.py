@@ -131,7 +131,7 @@ def bench_pack(args: argparse.Namespace) -> int:
         f"{two['orders']:,} two-unit",
         "cost = the exact optimum",
         f"{two['best_box_rate']:.2%}",
-        "",
+        f"{two['py3dbp_best_box_rate']:.2%}",
         f"{two['ms_p95']:.2f}",
     )
     table.add_row(
@@ -142,8 +142,22 @@ def bench_pack(args: argparse.Namespace) -> int:
         f"{mixed['ms_p95']:.2f}",
     )
     table.add_row("", "packages", f"{mixed['ours_boxes']:,}", f"{mixed['py3dbp_boxes']:,}", "")
+    if mixed["large_ms_p95"] is not None:
+        table.add_row(
+            f"{mixed['large_orders']:,} of them",
+            "of 15-20 units",
+            "",
+            "",
+            f"{mixed['large_ms_p95']:.2f}",
+        )
+    table.add_row(
+        "both / mixed",
+        "valid packings",
+        f"{report['valid_packings']:.2%}",
+        f"{report['py3dbp_valid_packings']:.2%}",
+        "",
+    )
     out.print(table)
-    out.print(f"Valid packings: {report['valid_packings']:.2%}")
     return 0
 
 

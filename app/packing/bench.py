@@ -9,7 +9,8 @@ py3dbp, and how long it takes.
   separating-axis argument), with the packer's rules (keep upright; one on top of the
   other only when the lower one may carry it and 70 % of the upper one's base rests on
   it). The best of: the cheapest box the pair fits, and each unit in its own cheapest box.
-  ``best_box_rate`` is the share of orders whose suggestion costs no more than that.
+  ``best_box_rate`` is the share of orders whose suggestion costs no more than that;
+  ``py3dbp_best_box_rate`` the same for py3dbp, run as on the mixed orders.
 * **mixed**: seeded orders of 1-20 units of a web shop's products (books, phones, shoes,
   clothes, bottles kept upright and bagged, glassware, hazmat aerosols and batteries, a
   microwave in its own box), packed by the suggestion and by py3dbp on the same
@@ -21,7 +22,9 @@ py3dbp, and how long it takes.
   them in order of cost; when none holds everything it fills the largest box that takes
   anything, and again for what is left.
 * **valid_packings**: the share of the suggestions, both sets, that
-  :func:`app.packing.cartonize.valid_suggestion` finds nothing wrong with.
+  :func:`app.packing.cartonize.valid_suggestion` finds nothing wrong with;
+  ``py3dbp_valid_packings`` the share of py3dbp's mixed orders whose every package
+  :func:`app.packing.cartonize.valid` accepts.
 """
 
 from __future__ import annotations
@@ -44,8 +47,11 @@ from app.packing.cartonize import (
     CarrierRate,
     Item,
     Material,
+    PackedBox,
+    Placement,
     package,
     suggest,
+    valid,
     valid_suggestion,
 )
 from app.packing.catalogue import DEFAULT_BOXES, DEFAULT_MATERIALS, DEFAULT_RATES
@@ -92,6 +98,8 @@ PRODUCTS: tuple[tuple[Item, float], ...] = (
 """A web shop's catalogue: boxed or folded as it leaves the shelf (mm, g)."""
 
 
+LARGE = 15
+"""Orders of this many units or more are timed apart too (``large_ms_p95``)."""
 MAX_PAIR_UNIT_WEIGHT = 15_000
 """Grams; a heavier random unit is drawn again (the ground carrier takes 31.5 kg)."""
 
@@ -239,8 +247,8 @@ class _PyUnit(PyItem):  # type: ignore[misc]
         return dims
 
 
-def _py3dbp_pack(box: BoxType, items: Sequence[Item]) -> list[int]:
-    """Indexes of ``items`` py3dbp places in one ``box``."""
+def _py3dbp_pack(box: BoxType, items: Sequence[Item]) -> dict[int, Placement]:
+    """Where py3dbp places which of ``items`` (by index) in one ``box``."""
     packer = Packer()
     holder = Bin(
         box.code, box.inner_length, box.inner_height, box.inner_width, box.max_weight - box.tare
@@ -249,7 +257,13 @@ def _py3dbp_pack(box: BoxType, items: Sequence[Item]) -> list[int]:
     for n, item in enumerate(items):
         packer.add_item(_PyUnit(str(n), item))
     packer.pack(bigger_first=True)
-    return sorted(int(unit.name) for unit in holder.items)
+    found: dict[int, Placement] = {}
+    for unit in holder.items:
+        n = int(unit.name)
+        x, z, y = (int(v) for v in unit.position)
+        dx, dz, dy = (int(v) for v in unit.get_dimension())
+        found[n] = Placement(items[n].sku, x, y, z, dx, dy, dz)
+    return found
 
 
 def py3dbp_packages(
@@ -257,14 +271,16 @@ def py3dbp_packages(
     boxes: Sequence[BoxType],
     materials: Sequence[Material],
     rate: CarrierRate,
-) -> list[tuple[BoxType | None, list[Item]]]:
-    """py3dbp's packages for ``order``, with the rules it cannot express applied around it."""
+) -> list[tuple[PackedBox, list[Item]]]:
+    """py3dbp's packages for ``order`` (costed as the suggestion's are), with the rules it
+    cannot express applied around it, each with the units in it."""
     allowed = [b for b in boxes if b.allows(rate.carrier)]
-    packages: list[tuple[BoxType | None, list[Item]]] = []
+    packages: list[tuple[PackedBox, list[Item]]] = []
     groups: dict[str, list[Item]] = {}
     for item in order:
         if item.own_container:
-            packages.append((None, [item]))
+            spot = Placement(item.sku, 0, 0, 0, item.length, item.width, item.height)
+            packages.append((package(None, [item], [spot], materials, rate), [item]))
         else:
             groups.setdefault(item.hazmat, []).append(item)
     for hazmat, items in sorted(groups.items()):
@@ -275,9 +291,8 @@ def py3dbp_packages(
                 usable, key=lambda b: (package(b, remaining, (), materials, rate).cost, b.code)
             )
             for box in ranked:
-                if len(_py3dbp_pack(box, remaining)) == len(remaining):
-                    packages.append((box, remaining))
-                    remaining = []
+                placed = _py3dbp_pack(box, remaining)
+                if len(placed) == len(remaining):
                     break
             else:
                 # The largest box that takes anything, filled.
@@ -287,8 +302,10 @@ def py3dbp_packages(
                         break
                 else:
                     raise RuntimeError(f"py3dbp places none of {[i.sku for i in remaining]}")
-                packages.append((box, [remaining[i] for i in placed]))
-                remaining = [u for n, u in enumerate(remaining) if n not in set(placed)]
+            inside = [remaining[n] for n in sorted(placed)]
+            spots = [placed[n] for n in sorted(placed)]
+            packages.append((package(box, inside, spots, materials, rate), inside))
+            remaining = [u for n, u in enumerate(remaining) if n not in placed]
     return packages
 
 
@@ -301,37 +318,51 @@ def run(
     """The benchmark's figures, as `shipfloor bench pack --json` prints them."""
     report = progress or (lambda _stage, _done, _total: None)
     boxes, materials, rate = DEFAULT_BOXES, DEFAULT_MATERIALS, DEFAULT_RATES[0]
-    checked = valid = 0
+    checked = valid_count = 0
 
-    best = 0
+    best = theirs_best = 0
     pair_ms: list[float] = []
     two = two_item_orders(pairs, seed, boxes)
     for n, pair in enumerate(two, 1):
         start = time.perf_counter()
         found = suggest(pair, boxes, materials, rate)
         pair_ms.append((time.perf_counter() - start) * 1000)
-        if found.total_cost <= exact_best(pair, boxes, materials, rate):
+        optimum = exact_best(pair, boxes, materials, rate)
+        if found.total_cost <= optimum:
             best += 1
+        theirs = sum(
+            (packed.cost for packed, _ in py3dbp_packages(pair, boxes, materials, rate)),
+            Decimal(0),
+        )
+        if theirs <= optimum:
+            theirs_best += 1
         checked += 1
-        valid += not valid_suggestion(found, pair)
+        valid_count += not valid_suggestion(found, pair)
         if n % 100 == 0 or n == len(two):
             report("two-item", n, len(two))
 
     ours_cost = theirs_cost = Decimal(0)
-    ours_boxes = theirs_boxes = 0
+    ours_boxes = theirs_boxes = theirs_valid = 0
     mixed_ms: list[float] = []
+    large_ms: list[float] = []
     mixed = mixed_orders(orders, seed)
     for n, order in enumerate(mixed, 1):
         start = time.perf_counter()
         found = suggest(order, boxes, materials, rate)
         mixed_ms.append((time.perf_counter() - start) * 1000)
+        if len(order) >= LARGE:
+            large_ms.append(mixed_ms[-1])
         checked += 1
-        valid += not valid_suggestion(found, order)
+        valid_count += not valid_suggestion(found, order)
         ours_cost += found.total_cost
         ours_boxes += len(found.boxes)
-        for box, items in py3dbp_packages(order, boxes, materials, rate):
-            theirs_cost += package(box, items, (), materials, rate).cost
+        theirs_packages = py3dbp_packages(order, boxes, materials, rate)
+        for packed, _ in theirs_packages:
+            theirs_cost += packed.cost
             theirs_boxes += 1
+        theirs_valid += all(
+            not valid(packed, items, rate.carrier) for packed, items in theirs_packages
+        )
         if n % 20 == 0 or n == len(mixed):
             report("mixed", n, len(mixed))
 
@@ -339,6 +370,7 @@ def run(
         "two_item": {
             "orders": len(two),
             "best_box_rate": round(best / len(two), 4),
+            "py3dbp_best_box_rate": round(theirs_best / len(two), 4),
             "ms_p95": round(_p(pair_ms, 0.95), 3),
         },
         "mixed": {
@@ -349,6 +381,9 @@ def run(
             "py3dbp_boxes": theirs_boxes,
             "ms_p95": round(_p(mixed_ms, 0.95), 3),
             "ms_p50": round(statistics.median(mixed_ms), 3),
+            "large_orders": len(large_ms),
+            "large_ms_p95": round(_p(large_ms, 0.95), 3) if large_ms else None,
         },
-        "valid_packings": round(valid / checked, 4),
+        "valid_packings": round(valid_count / checked, 4),
+        "py3dbp_valid_packings": round(theirs_valid / len(mixed), 4),
     }
