@@ -48,6 +48,10 @@ PACK_BINDINGS: list[BindingType] = [
     Binding("f9", "back", "Reopen", id="pack.back", tooltip="Open the box again to change it"),
 ]
 
+LINE_ROWS = 8
+"""Order lines the table shows at 80x24 (beside the suggestion, the notes and, when
+weighing, the weight); more are summed up in the last row."""
+
 ACTION_IDS = {
     binding.action: binding.id for binding in PACK_BINDINGS if isinstance(binding, Binding)
 }
@@ -237,7 +241,7 @@ class PackScreen(Screen[None], inherit_bindings=False):
         prints = self.query_one("#prints", Static)
         prints.display = bool(state.prints)
         prints.set_classes("ok" if all(level == "ok" for level, _ in state.prints) else "warn")
-        prints.update(Content(with_keys(self, "\n".join(text for _, text in state.prints[-3:]))))
+        prints.update(Content(with_keys(self, "\n".join(text for _, text in state.prints[-6:]))))
         self.render_message(state.message, state.level)
         if state.alert:
             self.station.bell()
@@ -263,14 +267,27 @@ class PackScreen(Screen[None], inherit_bindings=False):
         for unit in state.in_box:
             in_box[unit.line_id] += unit.count
         rows = [f"{'SKU':<14} {'item':<32} {'to pack':>7} {'in box':>6}"]
-        for line in bench.lines:
-            rows.append(_line_row(line, in_box.get(line.line_id, 0)))
+        rows += _line_rows(bench.lines, in_box)
         self.query_one("#lines", Static).update(Content("\n".join(rows)))
         self.query_one("#suggestion", Static).update(Content(_suggestion(bench)))
         notes = bench.instructions()
         widget = self.query_one("#notes", Static)
         widget.display = bool(notes)
         widget.update(Content(" · ".join(notes)))
+
+
+def _line_rows(lines: tuple[PackLine, ...], in_box: dict[int, int]) -> list[str]:
+    """A row per order line; past :data:`LINE_ROWS`, the lines still to pack first and
+    the rest summed up (the screen has no room to scroll)."""
+    if len(lines) > LINE_ROWS:
+        open_first = sorted(lines, key=lambda ln: ln.left - in_box.get(ln.line_id, 0) <= 0)
+        shown, rest = open_first[: LINE_ROWS - 1], open_first[LINE_ROWS - 1 :]
+        left = sum(ln.left - in_box.get(ln.line_id, 0) for ln in rest)
+        return [
+            *(_line_row(ln, in_box.get(ln.line_id, 0)) for ln in shown),
+            f" … {len(rest)} more line(s), {left} unit(s) of them to pack",
+        ]
+    return [_line_row(ln, in_box.get(ln.line_id, 0)) for ln in lines]
 
 
 def _line_row(line: PackLine, in_box: int) -> str:

@@ -321,6 +321,8 @@ class PackFlow(Flow[Step]):
         bench = self.terminal.open_tote(text)
         self.bench = bench
         self._new_box()
+        # What printed for the order before is no news for this one.
+        self.prints = []
         try:
             scanned = resolve(text).site_code
         except BarcodeError:

@@ -955,8 +955,16 @@ def test_the_last_box_shows_what_printed(prints: list[tuple[Level, str]], level:
     assert (state.step, state.level, state.alert) == (Step.NO_TOTE, level, level != "ok")
     assert state.prints == tuple(prints)
     assert state.message.endswith("Order packed; tote(s) TOTE-00101 free for picking")
-    # The next order keeps them on show until its tote is scanned.
+    # They stay on show until the next tote is scanned.
     assert flow.state().prints == tuple(prints)
+    terminal.orders["TOTE-00201"] = three_tote_order()
+    refused(
+        flow.scan(scanned("TOTE-09999")),
+        "expected a tote with picked items, scanned TOTE-09999",
+        Step.NO_TOTE,
+    )
+    assert flow.state().prints == tuple(prints)
+    assert flow.scan(scanned("TOTE-00201")).prints == ()
 
 
 def test_printers_that_fail_outright_leave_the_order_packed() -> None:

@@ -12,10 +12,13 @@ from textual.binding import Binding, BindingType
 
 from app.flows import StepTable
 from app.login_flow import LOGIN_STEPS
+from app.packing.flow import PACK_STEPS
 from app.picking.flow import PICK_STEPS
 from app.supervisor_flow import SUPERVISOR_STEPS
 from stations.app import StationApp
 from stations.login import LoginScreen
+from stations.pack import ACTION_IDS as PACK_ACTIONS
+from stations.pack import PACK_BINDINGS
 from stations.pick import ACTION_IDS as PICK_ACTIONS
 from stations.pick import PICK_BINDINGS
 from stations.supervisor import ACTION_IDS as SUPERVISOR_ACTIONS
@@ -31,6 +34,7 @@ def ids(bindings: list[BindingType]) -> set[str]:
 TABLES: list[tuple[str, StepTable[Any], set[str]]] = [
     ("pick", PICK_STEPS, ids(PICK_BINDINGS)),
     ("login", LOGIN_STEPS, ids(LoginScreen.BINDINGS)),
+    ("pack", PACK_STEPS, ids(PACK_BINDINGS)),
     (
         "supervisor",
         SUPERVISOR_STEPS,
@@ -62,3 +66,4 @@ def test_every_key_a_prompt_names_is_bound(
 def test_each_screen_action_has_its_binding_id() -> None:
     assert set(PICK_ACTIONS.values()) == ids(PICK_BINDINGS)
     assert set(SUPERVISOR_ACTIONS.values()) == ids(SUPERVISOR_BINDINGS)
+    assert set(PACK_ACTIONS.values()) == ids(PACK_BINDINGS)
