@@ -53,6 +53,9 @@ class Action(enum.StrEnum):
     """An invoice rendered is issued: it takes the next invoice number."""
     DOCUMENT_PRINT = "document print"
     PACKAGE_ADD = "package add"
+    PACK_CLEAR = "pack clear"
+    """An order on the problem shelf may be packed again."""
+    PACK_SETTINGS = "pack settings"
     MANIFEST_CLOSE = "manifest close"
     MANIFEST_PRINT = "manifest print"
     SHIPPING_SETTINGS = "shipping settings"
@@ -95,6 +98,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DOCUMENT_RENDER: _PACK_AND_SHIP,
     Action.DOCUMENT_PRINT: _PACK_AND_SHIP,
     Action.PACKAGE_ADD: _PACK_AND_SHIP,
+    Action.PACK_CLEAR: _SUPERVISE,
+    Action.PACK_SETTINGS: _ADMIN,
     Action.MANIFEST_CLOSE: _SHIP,
     Action.MANIFEST_PRINT: _SHIP,
     Action.SHIPPING_SETTINGS: _ADMIN,

@@ -121,6 +121,10 @@ def order_shipments_by_id(session: Session, shipment_ids: list[int]) -> list[Shi
     return [ShipmentAtBench(*row) for row in rows]
 
 
+def node_id(session: Session, code: str) -> int | None:
+    return session.scalar(select(Node.id).where(Node.code == code))
+
+
 def totes_to_pack(session: Session, node_code: str) -> int:
     """Totes at the node holding picked units not packed yet."""
     return int(

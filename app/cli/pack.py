@@ -1,18 +1,20 @@
-"""`shipfloor pack`: the packaging suggestion for an order, and the box catalogue it uses.
-
-Neither command touches the store: they read files and print, so they need no one to
-say who they are."""
+"""`shipfloor pack`: the packaging suggestion for an order and the box catalogue it uses
+(files in, no store, nobody needs to say who they are); the problem shelf and the pack
+settings of the site's store."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
-from app.cli.common import CommandError, out, print_json
+from app.access import Action
+from app.cli.common import CommandError, acting_options, caller, current_engine, out, print_json
+from app.packing import station as pack
 from app.packing.cartonize import CartonizeError, PackedBox, Suggestion, suggest
 from app.packing.files import (
     DEFAULT_CATALOGUE,
@@ -37,7 +39,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "pack", parents=[common], help="packaging suggestions: boxes, materials, placements"
     )
     pack_sub = pack_cmd.add_subparsers(
-        dest="pack_command", required=True, metavar="suggest|catalogue"
+        dest="pack_command", required=True, metavar="suggest|catalogue|problems|clear|settings"
     )
     suggest_cmd = pack_sub.add_parser(
         "suggest",
@@ -69,6 +71,98 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         help="print it as a catalogue file (a start for a site's own)",
     )
     catalogue_cmd.set_defaults(run=cmd_catalogue)
+    problems_cmd = pack_sub.add_parser(
+        "problems", parents=[common], help="orders a pack bench sent to the problem shelf"
+    )
+    problems_cmd.add_argument("--node", metavar="CODE", default="WH1", help="the node (WH1)")
+    problems_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    problems_cmd.set_defaults(run=cmd_problems)
+    clear_cmd = pack_sub.add_parser(
+        "clear",
+        parents=[common, acting_options()],
+        help="an order on the problem shelf was dealt with: its totes may be packed again",
+    )
+    clear_cmd.add_argument("order", metavar="ORDER", help="the order, CHANNEL/EXTERNAL-ID")
+    clear_cmd.add_argument("--node", metavar="CODE", default="WH1", help="the node (WH1)")
+    clear_cmd.add_argument(
+        "--note", default="", help="what was done (found the unit, line cancelled, …)"
+    )
+    clear_cmd.set_defaults(run=cmd_clear, action=Action.PACK_CLEAR)
+    settings_cmd = pack_sub.add_parser(
+        "settings",
+        parents=[common, acting_options()],
+        help="the weight tolerance and the problem shelf; changing them is for an admin",
+    )
+    settings_cmd.add_argument("--file", metavar="JSON", help="apply the settings in this file")
+    settings_cmd.set_defaults(
+        run=cmd_settings,
+        action=Action.PACK_SETTINGS,
+        acts_when=lambda a: a.file is not None,
+    )
+
+
+def cmd_problems(args: argparse.Namespace) -> int:
+    engine = current_engine(args)
+    try:
+        found = pack.problems(engine, pack.node_id(engine, args.node))
+    except pack.PackError as exc:
+        raise CommandError(str(exc), 1) from None
+    if args.json:
+        print_json(
+            {
+                "problems": [
+                    {
+                        "order": p.order_ref,
+                        "tote": p.tote,
+                        "problem": p.problem,
+                        "shelf": p.shelf,
+                        "since": p.since.isoformat() if p.since else None,
+                    }
+                    for p in found
+                ]
+            }
+        )
+        return 0
+    if not found:
+        out.print(f"The problem shelf at {args.node} is empty.")
+        return 0
+    table = Table("order", "tote", "shelf", "problem")
+    for p in found:
+        table.add_row(p.order_ref, p.tote or "", p.shelf or "", p.problem)
+    out.print(table)
+    return 0
+
+
+def cmd_clear(args: argparse.Namespace) -> int:
+    engine = current_engine(args)
+    who = caller(args)
+    try:
+        said = pack.clear_problem(
+            engine, who.actor, pack.node_id(engine, args.node), args.order, args.note
+        )
+    except pack.PackError as exc:
+        raise CommandError(str(exc), 1) from None
+    out.print(said[0].upper() + said[1:] + ".", markup=False)
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    engine = current_engine(args)
+    try:
+        if args.file:
+            try:
+                changes = json.loads(Path(args.file).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise CommandError(f"cannot read {args.file} as UTF-8 JSON: {exc}", 1) from None
+            if not isinstance(changes, dict):
+                raise CommandError(f"{args.file}: expected a JSON object", 1)
+            current = pack.save_settings(engine, changes, caller(args).actor)
+        else:
+            current = pack.load_settings(engine)
+    except pack.PackError as exc:
+        raise CommandError(str(exc), 1) from None
+    print_json(current.to_dict())
+    return 0
 
 
 def _catalogue(args: argparse.Namespace) -> Catalogue:

@@ -935,6 +935,15 @@ def problem(
     return run_in_transaction(engine, work)
 
 
+def node_id(engine: StoreEngine, code: str) -> int:
+    """A node's id from its code; PackError naming the code if there is none."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        found = rows.node_id(uow.session, code)
+    if found is None:
+        raise PackError(f"there is no node {code!r}")
+    return found
+
+
 def problems(engine: StoreEngine, node_id: int) -> list[rows.ProblemRow]:
     """The orders on the node's problem shelf (a supervisor's queue shows them)."""
     with UnitOfWork(engine, read_only=True) as uow:

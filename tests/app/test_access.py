@@ -87,6 +87,8 @@ def _sample(action: Action, tmp: Path) -> list[str]:
         Action.DOCUMENT_RENDER: ["invoice", "--shipment", "404", "-o", str(tmp / "i.pdf")],
         Action.DOCUMENT_PRINT: ["slip", "--shipment", "404", *at_pack],
         Action.PACKAGE_ADD: ["--shipment", "404"],
+        Action.PACK_CLEAR: ["web/W-404"],
+        Action.PACK_SETTINGS: ["--file", str(settings)],
         Action.MANIFEST_CLOSE: ["--carrier", "NOPE", "-o", str(tmp / "m.pdf")],
         Action.MANIFEST_PRINT: ["404", *at_pack],
         Action.SHIPPING_SETTINGS: ["--file", str(settings)],
