@@ -9,7 +9,7 @@ CREATE ROLE shipfloor_station LOGIN PASSWORD 'change-me';
 GRANT USAGE ON SCHEMA public TO shipfloor_station;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO shipfloor_station;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO shipfloor_station;
--- Work on the floor: picks, stock, orders' progress, waves finishing, printing.
+-- Work on the floor: picks, packing, stock, orders' progress, waves finishing, printing.
 GRANT INSERT, UPDATE ON
     inventory_positions, line_allocations, orders, pick_lists, pick_tasks, shipments,
     stock, waves, print_jobs, packages, invoices, sequences
@@ -17,7 +17,7 @@ TO shipfloor_station;
 -- History is appended to, never changed.
 GRANT INSERT ON
     login_events, order_events, pick_events, picked_serials, print_job_events,
-    reservations, stock_movements
+    reservations, stock_movements, package_items, pack_events
 TO shipfloor_station;
 -- A wrong PIN counts towards locking a badge; a supervisor unlocks it. Nothing else
 -- about a person.

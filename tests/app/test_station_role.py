@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,14 @@ from sqlalchemy.exc import ProgrammingError
 from app import admin
 from app.access import Caller
 from app.actor import Actor
+from app.packing import station as pack
 from app.picking import station
 from app.users import LoginError
 from data.models import Role
 from data.store import make_engine
 from data.uow import UnitOfWork
 from tests.factories import snapshot
+from tests.packfloor import packer, setup, single_tote_orders, unit_scans
 from tests.pickfloor import load_totes, pick_task, picker
 
 GRANTS = Path(__file__).resolve().parents[2] / "docs" / "admin" / "station-role.sql"
@@ -71,6 +74,30 @@ def test_stations_work_under_the_station_role_and_cannot_change_who_may_do_what(
         while view.current is not None:
             view = pick_task(at_station, who, view)
         assert view.status.value == "done"
+        # A packer packs one of its totes whole: package, units, documents queued.
+        tote = single_tote_orders(at_station, [view])[0]
+        cat, ship = setup(at_station)
+        bench = pack.open_tote(at_station, packer(at_station), tote, cat, ship)
+        units: list[pack.Unit] = []
+        for scan in unit_scans(bench):
+            units.append(pack.check_unit(bench, scan, date(2026, 6, 1), units))
+        box = cat.boxes[-1]
+        grams = pack.expected_weight(bench, box, units, cat)
+        closed = pack.close_box(
+            at_station,
+            packer(at_station),
+            bench,
+            box,
+            units,
+            grams,
+            grams,
+            override_by=None,
+            printers=pack.Printers.default(),
+            ship=ship,
+            today=lambda: date(2026, 6, 1),
+        )
+        assert closed.last
+        assert len(closed.queued) == 3
         other = station.claim_next(at_station, who)
         assert other is not None
         station.take_back(at_station, Actor("U5001"), other.id)
