@@ -16,6 +16,7 @@ from app.cli.common import (
     progress,
 )
 from app.cli.station import run_station
+from app.picking.demo import fill_demo_totes
 from data.demo import SCALES
 from data.migrate import (
     MigrationRefused,
@@ -68,7 +69,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except UnknownStation as exc:
         raise CommandError(str(exc)) from None
     if role == "pack" and demo.totes_waiting(engine) == 0:
-        filled = demo.fill_demo_totes(engine)
+        filled = fill_demo_totes(engine)
         out.print(f"The demo's picker filled {filled} tote(s): they wait at packing.")
     login = DEMO_LOGINS.get(role, "")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -76,7 +76,7 @@ class Carrier:
     """The heaviest package this carrier takes; None: the site's max_package_weight_g."""
     dim_divisor: int = 5000
     """Dimensional weight: a package's outer volume in mm³ over this is its weight in grams
-    for billing (5,000 cm³/kg is 5000; 139 in³/lb is about 5016)."""
+    for billing (5,000 cm³/kg is 5000; 139 in³/lb is about 5022)."""
     base_charge: Decimal = Decimal("0")
     """What the carrier charges per package, before weight."""
     per_kg: Decimal = Decimal("0")
