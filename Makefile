@@ -18,8 +18,10 @@ $(INSTALLED): pyproject.toml
 venv: $(INSTALLED)
 
 ## Seed a demo site into ./shipfloor.db if it is empty, then start the station UI.
+## The demo's station: PICK-01, PACK-01 or SUP-01 (make demo STATION=PACK-01).
+STATION ?= PICK-01
 demo: $(INSTALLED)
-	$(BIN)/shipfloor demo
+	$(BIN)/shipfloor demo --station $(STATION)
 
 ## The whole test suite (PostgreSQL tests run when SHIPFLOOR_TEST_POSTGRES_URL is set).
 test: $(INSTALLED)
