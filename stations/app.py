@@ -89,7 +89,11 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="app.help", tooltip="This list of keys"),
         Binding(
-            "f10", "logout", "Log out", id="app.logout", tooltip="Log out (a list held is paused)"
+            "f10",
+            "logout",
+            "Log out",
+            id="app.logout",
+            tooltip="Log out (work held is paused or set aside)",
         ),
         Binding(
             "ctrl+q",

@@ -122,6 +122,11 @@ class PackDesk:
     def override(self, badge: str, pin: str) -> tuple[int, str]:
         return pack.supervisor_override(self._engine, badge, pin)
 
+    def note_weighing(
+        self, bench: Bench, box: cartonize.BoxType | None, grams: int, expected_g: int
+    ) -> None:
+        pack.note_weighing(self._engine, self._user(), bench, box, grams, expected_g)
+
     def close_box(
         self,
         bench: Bench,
@@ -169,8 +174,8 @@ class PackDesk:
                 lines.append(
                     (
                         "error",
-                        f"{title}: not printed, {text}. It stays queued: fix the printer "
-                        "and press {key:pack.print}",
+                        f"{title}: not printed ({text.rstrip('.?! ')}); it is kept: fix the "
+                        "printer and press {key:pack.print}",
                     )
                 )
             else:

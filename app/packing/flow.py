@@ -65,7 +65,8 @@ PACK_STEPS: StepTable[Step] = StepTable(
         StepSpec(
             Step.ITEMS,
             prompt="Scan each unit into $box ($count in it, $left left)",
-            expects=("gtin", "gs1"),
+            # Another box scanned while this one is still empty takes its place.
+            expects=("gtin", "gs1", "box"),
             next_steps=frozenset({Step.WEIGH, Step.NO_TOTE}),
             keys=("pack.close", "pack.problem", "pack.aside"),
         ),
@@ -110,6 +111,10 @@ class PackTerminal(Protocol):
     def check_weight(self, measured_g: int, expected_g: int) -> WeightCheck: ...
 
     def override(self, badge: str, pin: str) -> tuple[int, str]: ...
+
+    def note_weighing(
+        self, bench: Bench, box: cartonize.BoxType | None, grams: int, expected_g: int
+    ) -> None: ...
 
     def close_box(
         self,
@@ -190,6 +195,18 @@ class PackState(FlowState[Step]):
             else "{key:pack.keyweight} keys its weight"
         )
         return spec.say(box=self.box_name, how=how)
+
+
+def kind_of(text: str) -> str | None:
+    """The barcode kind of a scan, or None if it is no valid barcode."""
+    try:
+        return resolve(text).kind
+    except BarcodeError:
+        return None
+
+
+MAX_KEYED_G = 150_000
+"""A keyed weight above this is a typing slip (or a scan into the weight field), not a box."""
 
 
 def suggested_box(bench: Bench) -> str | None:
@@ -310,6 +327,8 @@ class PackFlow(Flow[Step]):
             note = "" if chose in (None, self.box.code) else f" (suggested {chose})"
             return self.state(f"Box {self.box.code}{note}: scan each unit into it", "ok")
         if self.step is Step.ITEMS:
+            if not self.in_box and kind in ("box", None) and not self.own_container:
+                return self._other_box(bench, text)
             return self._unit(bench, text)
         weigh = "pack.weigh" if self.terminal.has_scale else "pack.keyweight"
         return self.refuse(
@@ -377,9 +396,25 @@ class PackFlow(Flow[Step]):
         self.move_to(Step.WEIGH)
         return self.state(f"{unit.sku} ships in its own container: weigh it", "ok")
 
+    def _other_box(self, bench: Bench, text: str) -> PackState:
+        """The packer took another box before putting anything in the first."""
+        try:
+            box = self.terminal.check_box(text)
+        except PackError:
+            if kind_of(text) == "box":
+                raise
+            return self._unit(bench, text)
+        before, self.box = self.box, box
+        was = f" instead of {before.code}" if before is not None else ""
+        return self.state(f"Box {box.code}{was}: scan each unit into it", "ok")
+
     def _unit(self, bench: Bench, text: str) -> PackState:
         unit = self.terminal.check_unit(bench, text, self.in_box)
         line = bench.line(unit.line_id)
+        if line.unit.own_container and not self.in_box:
+            # Nothing in the box yet: the item goes out in its own container instead.
+            self.box = None
+            return self._own_container(bench, text)
         if line.unit.own_container:
             raise PackError(
                 f"{unit.sku} ships in its own container, not in {self.box_name}: close this "
@@ -436,6 +471,13 @@ class PackFlow(Flow[Step]):
         return self._guard(lambda: self._weighed(self.terminal.read_scale(), None))
 
     def keyed_weight(self, grams: int) -> PackState:
+        if grams > MAX_KEYED_G:
+            return self.refuse(
+                f"expected the box's weight in grams, keyed {grams:,} g (more than "
+                f"{MAX_KEYED_G // 1000} kg): key it again"
+            )
+        if grams <= 0:
+            return self.refuse(f"expected the box's weight in grams, keyed {grams} g: key it again")
         return self._guard(lambda: self._weighed(grams, None))
 
     def override(self, badge: str, pin: str) -> PackState:
@@ -464,6 +506,7 @@ class PackFlow(Flow[Step]):
         out_before = self.weight is not None and not self.weight.ok
         self.weight = check
         if not check.ok and override is None:
+            self.terminal.note_weighing(bench, self.box, grams, self.expected_g)
             if self.rechecked or out_before:
                 # Weighed again and still out: now a supervisor may let it go.
                 self.rechecked = True

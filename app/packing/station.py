@@ -979,6 +979,32 @@ def clear_problem(
     return run_in_transaction(engine, work)
 
 
+def note_weighing(
+    engine: StoreEngine,
+    who: LoggedIn,
+    bench: Bench,
+    box: cartonize.BoxType | None,
+    grams: int,
+    expected_g: int,
+) -> None:
+    """A box weighed out of tolerance, kept in the pack history (the packer weighs again,
+    or a supervisor lets it go)."""
+    me = _who(who)
+
+    def work(uow: UnitOfWork) -> None:
+        rows.add_event(
+            uow.session,
+            bench.lead,
+            "weight",
+            me,
+            utcnow(),
+            detail=f"{box.code if box else 'own container'}: {grams} g, expected {expected_g} g",
+        )
+        uow.commit()
+
+    run_in_transaction(engine, work)
+
+
 def heartbeat(engine: StoreEngine, who: LoggedIn, bench: Bench) -> bool:
     """Tell the store this bench still has the order; False if it no longer does."""
     me = _who(who)

@@ -188,6 +188,8 @@ class FakeBench:
         self.pulses: list[bool] = []
         self.prints: list[tuple[Level, str]] = [("ok", "Label web box 1 of 1 → label: printed")]
         self.reprints: list[tuple[Level, str]] = []
+        self.weighings: list[tuple[str | None, int, int]] = []
+        """Weighings out of tolerance noted in the pack history: (box, grams, expected)."""
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
@@ -255,6 +257,12 @@ class FakeBench:
         if (badge, pin) != ("BADGE-U5001", "5555"):
             raise PackError(f"{badge}: wrong badge or PIN")
         return 5, "Sue Supervisor"
+
+    def note_weighing(
+        self, bench: Bench, box: cartonize.BoxType | None, grams: int, expected_g: int
+    ) -> None:
+        self._call("note_weighing")
+        self.weighings.append((box.code if box else None, grams, expected_g))
 
     def close_box(
         self,
@@ -375,7 +383,7 @@ def test_the_table_as_data() -> None:
             ("pack.problem", "pack.aside"),
         ),
         Step.ITEMS: (
-            ("gtin", "gs1"),
+            ("gtin", "gs1", "box"),
             {Step.WEIGH, Step.NO_TOTE},
             ("pack.close", "pack.problem", "pack.aside"),
         ),
@@ -706,10 +714,74 @@ def test_a_weight_of_nothing_is_refused(grams: int) -> None:
     flow, terminal = flow_at(Step.WEIGH)
     refused(
         flow.keyed_weight(grams),
-        f"the scale reads {grams} g: put the box on the scale (and zero it when empty)",
+        f"expected the box's weight in grams, keyed {grams} g: key it again",
         Step.WEIGH,
     )
     assert "check_weight" not in terminal.calls
+
+
+def test_a_scale_reading_nothing_is_refused() -> None:
+    flow, terminal = flow_at(Step.WEIGH, has_scale=True)
+    terminal.scale.append(0)
+    refused(
+        flow.weigh(),
+        "the scale reads 0 g: put the box on the scale (and zero it when empty)",
+        Step.WEIGH,
+    )
+    assert "check_weight" not in terminal.calls
+
+
+def test_a_barcode_keyed_as_a_weight_is_a_slip_not_a_weighing() -> None:
+    flow, terminal = flow_at(Step.WEIGH)
+    refused(
+        flow.keyed_weight(501234),
+        "expected the box's weight in grams, keyed 501,234 g (more than 150 kg): key it again",
+        Step.WEIGH,
+    )
+    assert "check_weight" not in terminal.calls
+    assert terminal.weighings == []
+    # The next weighing out of tolerance is the first, not a re-weigh.
+    flow.keyed_weight(5000)
+    assert "pack.override" not in flow.keys()
+
+
+def test_every_weighing_out_of_tolerance_is_noted() -> None:
+    flow, terminal = flow_at(Step.WEIGH)
+    expected = flow.state().expected_g
+    flow.keyed_weight(expected + 900)
+    flow.keyed_weight(expected + 800)
+    assert terminal.weighings == [
+        ("BOX-S", expected + 900, expected),
+        ("BOX-S", expected + 800, expected),
+    ]
+    flow.keyed_weight(expected)
+    assert len(terminal.weighings) == 2
+
+
+def test_another_box_replaces_an_empty_one() -> None:
+    flow, terminal = flow_at(Step.BOX)
+    flow.scan(scanned("BOX-S"))
+    state = flow.scan(scanned("BOX-M"))
+    assert (state.step, state.level, state.box) == (Step.ITEMS, "ok", BOX_M)
+    assert state.message == "Box BOX-M instead of BOX-S: scan each unit into it"
+    refused(
+        flow.scan(scanned("BOX-ZZ")),
+        "expected a box's barcode (BOX-M, BOX-S…), scanned 'BOX-ZZ'",
+        Step.ITEMS,
+    )
+    flow.scan(scanned(PAD))
+    refused(
+        flow.scan(scanned("BOX-S")),
+        "expected an item of web/1 (SKU-2), scanned a box: 'BOX-S'",
+        Step.ITEMS,
+    )
+
+
+def test_an_own_container_item_scanned_into_an_empty_box_goes_out_alone() -> None:
+    flow, terminal = flow_at(Step.BOX, kettle_order())
+    flow.scan(scanned("BOX-S"))
+    state = flow.scan(scanned(KETTLE))
+    assert (state.step, state.own_container, state.box) == (Step.WEIGH, True, None)
 
 
 def test_a_close_the_store_refuses_keeps_the_box_on_the_scale() -> None:

@@ -583,7 +583,7 @@ async def test_printers_print_refuse_and_print_again(floor: Engine, tmp_path: Pa
             assert app.bells > bells
             shown = text_of(app, "#prints")
             assert "→ label: not printed" in shown
-            assert "It stays queued: fix the printer and press F2" in shown
+            assert "it is kept: fix the printer and press F2" in shown
             assert "→ documents: printed" in shown
             assert print_jobs(engine)[3:] == [
                 ("label", "label", PrintJobStatus.FAILED),
