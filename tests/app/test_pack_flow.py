@@ -752,8 +752,8 @@ def test_every_weighing_out_of_tolerance_is_noted() -> None:
     flow.keyed_weight(expected + 900)
     flow.keyed_weight(expected + 800)
     assert terminal.weighings == [
-        ("BOX-S", expected + 900, expected),
-        ("BOX-S", expected + 800, expected),
+        ("web/1", "BOX-S", expected + 900, expected),
+        ("web/1", "BOX-S", expected + 800, expected),
     ]
     flow.keyed_weight(expected)
     assert len(terminal.weighings) == 2
