@@ -56,6 +56,8 @@ class Action(enum.StrEnum):
     PACK_CLEAR = "pack clear"
     """An order on the problem shelf may be packed again."""
     PACK_SETTINGS = "pack settings"
+    PACK_LOAD_CATALOGUE = "pack load-catalogue"
+    PACK_RULES = "pack rules"
     MANIFEST_CLOSE = "manifest close"
     MANIFEST_PRINT = "manifest print"
     SHIPPING_SETTINGS = "shipping settings"
@@ -100,6 +102,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.PACKAGE_ADD: _PACK_AND_SHIP,
     Action.PACK_CLEAR: _SUPERVISE,
     Action.PACK_SETTINGS: _ADMIN,
+    Action.PACK_LOAD_CATALOGUE: _ADMIN,
+    Action.PACK_RULES: _ADMIN,
     Action.MANIFEST_CLOSE: _SHIP,
     Action.MANIFEST_PRINT: _SHIP,
     Action.SHIPPING_SETTINGS: _ADMIN,

@@ -23,6 +23,7 @@ from app.packing.files import (
     catalogue_json,
     read_catalogue,
     read_items,
+    read_rules,
 )
 
 
@@ -39,7 +40,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "pack", parents=[common], help="packaging suggestions: boxes, materials, placements"
     )
     pack_sub = pack_cmd.add_subparsers(
-        dest="pack_command", required=True, metavar="suggest|catalogue|problems|clear|settings"
+        dest="pack_command",
+        required=True,
+        metavar="suggest|catalogue|load-catalogue|rules|problems|clear|settings",
     )
     suggest_cmd = pack_sub.add_parser(
         "suggest",
@@ -71,6 +74,20 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         help="print it as a catalogue file (a start for a site's own)",
     )
     catalogue_cmd.set_defaults(run=cmd_catalogue)
+    load_cmd = pack_sub.add_parser(
+        "load-catalogue",
+        parents=[common, acting_options()],
+        help="make a catalogue file's boxes and materials the ones the pack benches use",
+    )
+    load_cmd.add_argument("file", metavar="FILE", help="a catalogue file (as --boxes takes)")
+    load_cmd.set_defaults(run=cmd_load_catalogue, action=Action.PACK_LOAD_CATALOGUE)
+    rules_cmd = pack_sub.add_parser(
+        "rules",
+        parents=[common, acting_options()],
+        help="set products' packing rules (fragile, upright, liquid, …) from a file",
+    )
+    rules_cmd.add_argument("file", metavar="FILE", help="a list of {sku, fragile, …} as JSON")
+    rules_cmd.set_defaults(run=cmd_rules, action=Action.PACK_RULES)
     problems_cmd = pack_sub.add_parser(
         "problems", parents=[common], help="orders a pack bench sent to the problem shelf"
     )
@@ -99,6 +116,33 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         action=Action.PACK_SETTINGS,
         acts_when=lambda a: a.file is not None,
     )
+
+
+def cmd_load_catalogue(args: argparse.Namespace) -> int:
+    engine = current_engine(args)
+    try:
+        found = read_catalogue(Path(args.file))
+        added, changed = pack.load_catalogue(engine, found.boxes, found.materials)
+    except (PackFileError, pack.PackError) as exc:
+        raise CommandError(str(exc), 1) from None
+    out.print(
+        f"The pack benches now offer {len(found.boxes)} box(es) ({added} new, {changed} "
+        f"changed) and {len(found.materials)} material(s); boxes not in the file are no "
+        "longer offered. Carrier rates are the shipping settings' "
+        "(`shipfloor shipping settings --file FILE`).",
+        markup=False,
+    )
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    engine = current_engine(args)
+    try:
+        changed = pack.set_packing_rules(engine, read_rules(Path(args.file)))
+    except (PackFileError, pack.PackError) as exc:
+        raise CommandError(str(exc), 1) from None
+    out.print(f"Packing rules set for {changed} product(s).", markup=False)
+    return 0
 
 
 def cmd_problems(args: argparse.Namespace) -> int:

@@ -452,3 +452,48 @@ def _rate_json(rate: CarrierRate) -> Mapping[str, Any]:
         "per_kg": str(rate.per_kg),
         "max_weight": rate.max_weight,
     }
+
+
+# ------------------------------------------------------------------ packing rules
+
+
+RULE_FIELDS = ("sku", "upright", "fragile", "liquid", "own_container", "hazmat", "max_stack_weight")
+
+
+def read_rules(path: Path) -> dict[str, dict[str, Any]]:
+    """Products' packing rules by SKU, from a file like an order file without sizes: every
+    rule not given is off (``max_stack_weight`` absent or null: no limit)."""
+    return parse_rules(_load(path), str(path))
+
+
+def parse_rules(data: object, where: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(data, list) or not data:
+        raise PackFileError(
+            f'{where}: expected a list of products\' rules [{{"sku": ..., ...}}, ...], got '
+            f"{_shown(data)}"
+        )
+    rules: dict[str, dict[str, Any]] = {}
+    for n, raw in enumerate(data, 1):
+        sku = raw.get("sku") if isinstance(raw, dict) else None
+        name = f"product {n} ({sku})" if isinstance(sku, str) and sku else f"product {n}"
+        entry = _Entry(where, name, raw, RULE_FIELDS)
+        code = entry.get("sku", _text, "the product's SKU as text")
+        if code in rules:
+            entry.fail("is given twice; give each product once", "sku")
+        limit = entry.get(
+            "max_stack_weight",
+            _optional_whole(0),
+            "grams (0 or more) that may rest on it, or null for no limit",
+            -1,
+        )
+        rules[code] = {
+            "upright": entry.get("upright", _flag, "true or false", False),
+            "fragile": entry.get("fragile", _flag, "true or false", False),
+            "liquid": entry.get("liquid", _flag, "true or false", False),
+            "own_container": entry.get("own_container", _flag, "true or false", False),
+            "hazmat_class": entry.get(
+                "hazmat", _any_text, 'the hazmat class as text ("" for none)', ""
+            ),
+            "max_stack_g": None if limit == -1 else limit,
+        }
+    return rules

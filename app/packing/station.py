@@ -170,7 +170,8 @@ def catalogue(engine: StoreEngine) -> Catalogue:
                 hazmat_ok=b.hazmat_ok,
             )
         )
-        codes[(b.barcode or f"BOX-{b.code}").upper()] = b.code
+        default = b.code if b.code.upper().startswith("BOX-") else f"BOX-{b.code}"
+        codes[(b.barcode or default).upper()] = b.code
     return Catalogue(
         tuple(types),
         tuple(
@@ -1014,5 +1015,77 @@ def heartbeat(engine: StoreEngine, who: LoggedIn, bench: Bench) -> bool:
         held = rows.held_by(uow.session, ids, me, utcnow()) == len(ids)
         uow.commit()
         return held
+
+    return run_in_transaction(engine, work)
+
+
+# --- the catalogue in the store ---------------------------------------------------------
+
+
+def load_catalogue(
+    engine: StoreEngine,
+    boxes: Sequence[cartonize.BoxType],
+    materials: Sequence[cartonize.Material],
+) -> tuple[int, int]:
+    """Make these the site's boxes and materials (others are kept but no longer offered);
+    (boxes added, boxes changed)."""
+    if not boxes:
+        raise PackError("the catalogue has no boxes: a pack bench needs at least one")
+
+    def work(uow: UnitOfWork) -> tuple[int, int]:
+        counts = rows.save_boxes(
+            uow.session,
+            [
+                {
+                    "code": b.code,
+                    "name": b.name,
+                    "inner_length_mm": b.inner_length,
+                    "inner_width_mm": b.inner_width,
+                    "inner_height_mm": b.inner_height,
+                    "outer_length_mm": b.outer_length,
+                    "outer_width_mm": b.outer_width,
+                    "outer_height_mm": b.outer_height,
+                    "tare_g": b.tare,
+                    "max_weight_g": b.max_weight,
+                    "cost": b.cost,
+                    "carriers": " ".join(sorted(b.carriers)),
+                    "hazmat_ok": b.hazmat_ok,
+                }
+                for b in boxes
+            ],
+        )
+        rows.save_materials(
+            uow.session,
+            [
+                {
+                    "code": m.code,
+                    "name": m.name,
+                    "kind": m.kind,
+                    "unit_cost": m.unit_cost,
+                    "unit_weight_g": m.weight_per_unit,
+                }
+                for m in materials
+            ],
+        )
+        uow.commit()
+        return counts
+
+    return run_in_transaction(engine, work)
+
+
+def set_packing_rules(engine: StoreEngine, rules: Mapping[str, Mapping[str, Any]]) -> int:
+    """Products' packing rules by SKU (``app.packing.files.read_rules``); sizes and weights
+    are the catalogue's and are left alone. All or nothing: an unknown SKU changes none.
+    Returns the products changed."""
+
+    def work(uow: UnitOfWork) -> int:
+        unknown = rows.set_packing_rules(uow.session, {k: dict(v) for k, v in rules.items()})
+        if unknown:
+            raise PackError(
+                f"{len(unknown)} SKU(s) are not in the catalogue: {', '.join(unknown[:10])}; "
+                "nothing was changed"
+            )
+        uow.commit()
+        return len(rules)
 
     return run_in_transaction(engine, work)

@@ -89,6 +89,8 @@ def _sample(action: Action, tmp: Path) -> list[str]:
         Action.PACKAGE_ADD: ["--shipment", "404"],
         Action.PACK_CLEAR: ["web/W-404"],
         Action.PACK_SETTINGS: ["--file", str(settings)],
+        Action.PACK_LOAD_CATALOGUE: [str(tmp / "none.json")],
+        Action.PACK_RULES: [str(tmp / "none.json")],
         Action.MANIFEST_CLOSE: ["--carrier", "NOPE", "-o", str(tmp / "m.pdf")],
         Action.MANIFEST_PRINT: ["404", *at_pack],
         Action.SHIPPING_SETTINGS: ["--file", str(settings)],
