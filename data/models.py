@@ -653,7 +653,7 @@ class Box(Base):
     carriers: Mapped[str] = mapped_column(String(200), default="", server_default="")
     """Carrier codes this box may go with, space-separated; empty: any carrier."""
     hazmat_ok: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    barcode: Mapped[str | None] = mapped_column(String(64), unique=True)
+    barcode: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     """What is printed on the box stack (scanned at packing); None: ``BOX-`` and its code."""
 
 
@@ -951,6 +951,7 @@ class PickTask(Base):
         UniqueConstraint("pick_list_id", "seq"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("picked >= 0 AND picked <= quantity", name="picked_within_quantity"),
+        CheckConstraint("removed >= 0 AND removed <= picked", name="removed_within_picked"),
     )
 
     id: Mapped[IntPK]
@@ -961,6 +962,8 @@ class PickTask(Base):
     lot: Mapped[str] = mapped_column(String(40), default="")
     quantity: Mapped[int] = mapped_column(Integer)
     picked: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Picked units taken out again at the pack bench (damaged): they are not shipped."""
     status: Mapped[PickTaskStatus] = mapped_column(_enum(PickTaskStatus, "pick_task_status"))
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))

@@ -13,6 +13,28 @@ target_metadata = Base.metadata
 
 
 def _configure_and_run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite" and not connection.in_transaction():
+        # SQLite rebuilds a table to alter it (batch mode), dropping the old one; with
+        # foreign keys enforced it refuses to drop a table others reference once the
+        # store holds data. Its own advice: enforcement off for the rebuild (the pragma
+        # only takes outside a transaction), then check every key before going on.
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            _migrate(connection)
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(
+                f"the migration left rows whose foreign keys point nowhere: {broken}"
+            )
+        return
+    _migrate(connection)
+
+
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -115,123 +115,70 @@ def upgrade() -> None:
             batch_op.f("ix_package_items_package_id"), ["package_id"], unique=False
         )
 
+    # Every column is added in place: on SQLite a table rebuild would have to drop tables
+    # that others reference, which it refuses on a store with data. Foreign keys are
+    # declared with their column, the box barcode is unique through an index, and the
+    # removed-units check is a trigger on SQLite.
+    def ref(name: str, table: str, target: str) -> sa.Column[int]:
+        return sa.Column(
+            name,
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.ForeignKey(f"{target}.id", name=op.f(f"fk_{table}_{name}_{target}")),
+            nullable=True,
+        )
+
+    def flag(name: str) -> sa.Column[bool]:
+        return sa.Column(name, sa.Boolean(), server_default="0", nullable=False)
+
     with op.batch_alter_table("boxes", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("outer_length_mm", sa.Integer(), server_default="0", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("outer_width_mm", sa.Integer(), server_default="0", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("outer_height_mm", sa.Integer(), server_default="0", nullable=False)
-        )
+        for name in ("outer_length_mm", "outer_width_mm", "outer_height_mm"):
+            batch_op.add_column(sa.Column(name, sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(
             sa.Column("carriers", sa.String(length=200), server_default="", nullable=False)
         )
-        batch_op.add_column(
-            sa.Column("hazmat_ok", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+        batch_op.add_column(flag("hazmat_ok"))
         batch_op.add_column(sa.Column("barcode", sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_boxes_barcode"), ["barcode"])
+        batch_op.create_index(batch_op.f("ix_boxes_barcode"), ["barcode"], unique=True)
 
     with op.batch_alter_table("packages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("suggested_box", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("expected_weight_g", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "weight_override_by",
-                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                nullable=True,
+        batch_op.add_column(ref("weight_override_by", "packages", "users"))
+        batch_op.add_column(ref("user_id", "packages", "users"))
+        batch_op.add_column(ref("station_id", "packages", "stations"))
+
+    with op.batch_alter_table("pick_tasks", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("removed", sa.Integer(), server_default="0", nullable=False))
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_check_constraint(
+            "removed_within_picked", "pick_tasks", "removed >= 0 AND removed <= picked"
+        )
+    else:
+        for action in ("INSERT", "UPDATE"):
+            op.execute(
+                f"CREATE TRIGGER pick_tasks_removed_within_picked_{action.lower()} "
+                f"BEFORE {action} ON pick_tasks "
+                "WHEN NEW.removed < 0 OR NEW.removed > NEW.picked BEGIN "
+                "SELECT RAISE(ABORT, 'CHECK constraint failed: removed_within_picked'); END"
             )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "station_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-            )
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_packages_station_id_stations"), "stations", ["station_id"], ["id"]
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_packages_weight_override_by_users"),
-            "users",
-            ["weight_override_by"],
-            ["id"],
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_packages_user_id_users"), "users", ["user_id"], ["id"]
-        )
 
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("fragile", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("liquid", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("upright", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("own_container", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+        for name in ("fragile", "liquid", "upright", "own_container"):
+            batch_op.add_column(flag(name))
         batch_op.add_column(
             sa.Column("hazmat_class", sa.String(length=8), server_default="", nullable=False)
         )
         batch_op.add_column(sa.Column("max_stack_g", sa.Integer(), nullable=True))
 
     with op.batch_alter_table("shipments", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "packed_with", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "packing_by", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "packing_station_id",
-                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                nullable=True,
-            )
-        )
+        batch_op.add_column(ref("packed_with", "shipments", "shipments"))
+        batch_op.add_column(ref("packing_by", "shipments", "users"))
+        batch_op.add_column(ref("packing_station_id", "shipments", "stations"))
         batch_op.add_column(
             sa.Column("packing_seen_at", data.types.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("problem", sa.Text(), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "problem_location_id",
-                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                nullable=True,
-            )
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_shipments_packed_with_shipments"), "shipments", ["packed_with"], ["id"]
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_shipments_packing_by_users"), "users", ["packing_by"], ["id"]
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_shipments_problem_location_id_locations"),
-            "locations",
-            ["problem_location_id"],
-            ["id"],
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_shipments_packing_station_id_stations"),
-            "stations",
-            ["packing_station_id"],
-            ["id"],
-        )
+        batch_op.add_column(ref("problem_location_id", "shipments", "locations"))
 
     # ### end Alembic commands ###
     protect(HISTORY)
@@ -258,6 +205,14 @@ def downgrade() -> None:
         batch_op.drop_column("packing_by")
         batch_op.drop_column("packed_with")
 
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint(op.f("ck_pick_tasks_removed_within_picked"), "pick_tasks", "check")
+    else:
+        for action in ("insert", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS pick_tasks_removed_within_picked_{action}")
+    with op.batch_alter_table("pick_tasks", schema=None) as batch_op:
+        batch_op.drop_column("removed")
+
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_column("max_stack_g")
         batch_op.drop_column("hazmat_class")
@@ -279,7 +234,7 @@ def downgrade() -> None:
         batch_op.drop_column("suggested_box")
 
     with op.batch_alter_table("boxes", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_boxes_barcode"), type_="unique")
+        batch_op.drop_index(batch_op.f("ix_boxes_barcode"))
         batch_op.drop_column("barcode")
         batch_op.drop_column("hazmat_ok")
         batch_op.drop_column("carriers")
