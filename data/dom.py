@@ -406,6 +406,46 @@ def allocations_for_order(session: Session, order_id: int) -> list[AllocationRow
     ]
 
 
+def give_back_picked(session: Session, allocation_id: int, quantity: int) -> bool:
+    """``quantity`` picked units of a picked allocation are given back (damaged at the pack
+    bench): they become a rejected allocation of their own, the rest stays picked. False
+    if the allocation is not picked or holds fewer units."""
+    row = session.execute(
+        select(LineAllocation.order_line_id, LineAllocation.node_id, LineAllocation.quantity)
+        .where(
+            LineAllocation.id == allocation_id,
+            LineAllocation.status == AllocationStatus.PICKED,
+        )
+        .with_for_update()
+    ).first()
+    if row is None or row.quantity < quantity:
+        return False
+    if row.quantity == quantity:
+        session.execute(
+            update(LineAllocation)
+            .where(LineAllocation.id == allocation_id)
+            .values(status=AllocationStatus.REJECTED)
+            .execution_options(synchronize_session=False)
+        )
+        return True
+    session.execute(
+        update(LineAllocation)
+        .where(LineAllocation.id == allocation_id)
+        .values(quantity=row.quantity - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        LineAllocation(
+            order_line_id=row.order_line_id,
+            node_id=row.node_id,
+            quantity=quantity,
+            status=AllocationStatus.REJECTED,
+        )
+    )
+    session.flush()
+    return True
+
+
 def close_allocation(
     session: Session,
     allocation_id: int,

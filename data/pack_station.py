@@ -363,14 +363,14 @@ def lines_in_totes(session: Session, shipment_ids: list[int]) -> list[LineInTote
             Product.own_container,
             Product.hazmat_class,
             Product.max_stack_g,
-            func.sum(PickTask.picked),
+            func.sum(PickTask.picked - PickTask.removed),
         )
         .join(OrderLine, OrderLine.id == PickTask.order_line_id)
         .join(Product, Product.id == PickTask.product_id)
         .where(
             PickTask.shipment_id.in_(shipment_ids),
             PickTask.status != PickTaskStatus.CANCELLED,
-            PickTask.picked > 0,
+            PickTask.picked > PickTask.removed,
         )
         .group_by(OrderLine.id, OrderLine.line_no, Product.id)
         .order_by(OrderLine.line_no)
@@ -713,3 +713,43 @@ def set_packing_rules(session: Session, rules: dict[str, dict[str, Any]]) -> lis
                 .execution_options(synchronize_session=False)
             )
     return sorted(set(rules) - known)
+
+
+def remove_unit(session: Session, shipment_ids: list[int], line_id: int) -> tuple[int, int] | None:
+    """Take one picked unit of the order line out of the shipments (damaged at the bench):
+    (its pick task, the task's allocation), or None if none is left to take."""
+    found = session.execute(
+        select(PickTask.id, PickTask.allocation_id)
+        .where(
+            PickTask.shipment_id.in_(shipment_ids),
+            PickTask.order_line_id == line_id,
+            PickTask.picked > PickTask.removed,
+        )
+        .order_by(PickTask.id.desc())
+        .limit(1)
+    ).first()
+    if found is None:
+        return None
+    session.execute(
+        update(PickTask)
+        .where(PickTask.id == found[0])
+        .values(removed=PickTask.removed + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return found[0], found[1]
+
+
+def cancel_shipments(session: Session, shipment_ids: list[int]) -> None:
+    """Shipments left with nothing to send (their only units were damaged): cancelled,
+    their totes free."""
+    session.execute(
+        update(Shipment)
+        .where(Shipment.id.in_(shipment_ids))
+        .values(
+            status=ShipmentStatus.CANCELLED,
+            packing_by=None,
+            packing_station_id=None,
+            packing_seen_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )

@@ -212,9 +212,15 @@ def shipment_doc(session: Session, shipment_id: int) -> ShipmentDoc | None:
     )
     ship_from = _node_place(*head[11:17])
     # Units in the shipment: what was picked, or what is still to pick on open tasks.
-    units = case((PickTask.status == PickTaskStatus.OPEN, PickTask.quantity), else_=PickTask.picked)
+    # Units taken out at the pack bench (damaged) are not in it.
+    units = case(
+        (PickTask.status == PickTaskStatus.OPEN, PickTask.quantity),
+        else_=PickTask.picked - PickTask.removed,
+    )
     other = aliased(PickTask)
-    other_units = case((other.status == PickTaskStatus.OPEN, other.quantity), else_=other.picked)
+    other_units = case(
+        (other.status == PickTaskStatus.OPEN, other.quantity), else_=other.picked - other.removed
+    )
     earlier = (
         select(func.coalesce(func.sum(other_units), 0))
         .join(Shipment, Shipment.id == other.shipment_id)

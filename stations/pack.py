@@ -322,7 +322,9 @@ class ProblemModal(TypedQuestion[str]):
             "",
             *(f"  {n}  {kind} ({PROBLEMS[kind]})" for n, kind in self.CHOICES.items()),
             "",
-            "  The order goes to the problem shelf for the supervisor.",
+            "  Missing: the order goes to the problem shelf for the supervisor.",
+            "  Damaged: it goes in the damaged bin, the order gets another unit",
+            "  from stock, and you pack on.",
             "  Type 1 or 2 and Enter · Esc back",
         ]
 

@@ -158,6 +158,44 @@ def reject_line(
     return _reroute(session, order, given, actor, settings, now)
 
 
+def reroute_damaged(
+    session: StoreSession,
+    order_id: int,
+    line_id: int,
+    node_code: str,
+    allocation_id: int,
+    actor: Actor,
+    settings: RoutingSettings,
+    *,
+    quantity: int = 1,
+    now: datetime | None = None,
+) -> RerouteResult:
+    """Picked units found damaged at the pack bench: the node gives them back (they
+    leave its picked allocation as rejected ones, so it is not asked for that SKU again)
+    and DOM finds them elsewhere, in the caller's transaction, as for a short pick. The
+    units themselves were off the node's stock since they were picked; the caller takes
+    them out of the shipment."""
+    now = now or utcnow()
+    store.lock_order(session, order_id)
+    order = store.order_to_route(session, order_id)
+    if order is None:
+        raise NotRoutable(f"no order with id {order_id}")
+    if order.status not in (*REROUTABLE, OrderStatus.PICKED):
+        raise NotRoutable(
+            f"order {order.reference} is {order.status}; only an order not packed yet can "
+            "have units given back"
+        )
+    line = next((ln for ln in order.lines if ln.line_id == line_id), None)
+    if line is None:
+        raise NotRoutable(f"order {order.reference} has no line {line_id}")
+    if not store.give_back_picked(session, allocation_id, quantity):
+        raise NotRoutable(
+            f"{order.reference} line {line.line_no}: the picked units were given back meanwhile"
+        )
+    given = GivenBack(line.line_id, line.line_no, line.sku, quantity, node_code, "damaged", 0)
+    return _reroute(session, order, given, actor, settings, now)
+
+
 @dataclass(frozen=True)
 class GivenBack:
     """Units of one line a node gave back, and what became of its stock."""

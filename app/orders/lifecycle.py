@@ -18,7 +18,8 @@ S = OrderStatus
 
 # From each status, where an order may go next. An order can be cancelled until it is
 # packed; after shipping it can only be delivered or come back. Going back from routed,
-# released or picking to an earlier status is DOM re-routing a line.
+# released, picking or picked to an earlier status is DOM re-routing a line (a picked
+# unit found damaged at the pack bench goes back to DOM as a short pick does).
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.RECEIVED: frozenset({S.VERIFIED, S.HELD, S.CANCELLED}),
     S.HELD: frozenset({S.VERIFIED, S.CANCELLED}),
@@ -26,7 +27,7 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.ROUTED: frozenset({S.RELEASED, S.VERIFIED, S.HELD, S.CANCELLED}),
     S.RELEASED: frozenset({S.PICKING, S.ROUTED, S.CANCELLED}),
     S.PICKING: frozenset({S.PICKED, S.ROUTED, S.CANCELLED}),
-    S.PICKED: frozenset({S.PACKED, S.CANCELLED}),
+    S.PICKED: frozenset({S.PACKED, S.ROUTED, S.CANCELLED}),
     S.PACKED: frozenset({S.SHIPPED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED}),
     S.DELIVERED: frozenset({S.RETURNED}),

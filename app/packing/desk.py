@@ -219,5 +219,17 @@ class PackDesk:
     def problem(self, bench: Bench, kind: str, line_id: int) -> str:
         return pack.problem(self._engine, self._user(), bench, kind, line_id, self._pack_settings())
 
+    def damaged(self, bench: Bench, line_id: int) -> pack.Damaged:
+        user = self._user()
+        return pack.damaged(
+            self._engine,
+            user,
+            bench,
+            line_id,
+            printers=self.printers,
+            ship=self._ship(),
+            today=lambda: local_today(user.node_timezone),
+        )
+
     def heartbeat(self, bench: Bench) -> bool:
         return pack.heartbeat(self._engine, self._user(), bench)

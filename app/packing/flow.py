@@ -22,7 +22,7 @@ from typing import Protocol
 from app.barcodes import BarcodeError, resolve, show
 from app.flows import Flow, FlowState, Level, StepSpec, StepTable
 from app.packing import cartonize
-from app.packing.station import Bench, Closed, PackError, Unit, WeightCheck
+from app.packing.station import Bench, Closed, Damaged, PackError, Unit, WeightCheck
 from app.scanning import ScanEvent
 from app.users import LoggedIn
 
@@ -133,6 +133,8 @@ class PackTerminal(Protocol):
     def release(self, bench: Bench, why: str) -> None: ...
 
     def problem(self, bench: Bench, kind: str, line_id: int) -> str: ...
+
+    def damaged(self, bench: Bench, line_id: int) -> Damaged: ...
 
     def heartbeat(self, bench: Bench) -> bool: ...
 
@@ -586,6 +588,8 @@ class PackFlow(Flow[Step]):
         bench = self.bench
         if self.step not in HOLDING or bench is None:
             return self.refuse("there is no order on the bench")
+        if kind == "damaged":
+            return self._damaged(bench, line_id)
         shelf = self.terminal.problem(bench, kind, line_id)
         sku = bench.line(line_id).sku
         back = self._unpack_note()
@@ -595,6 +599,43 @@ class PackFlow(Flow[Step]):
             f"to {shelf}; the supervisor is told. {back}",
             "warn",
         )
+
+    def _damaged(self, bench: Bench, line_id: int) -> PackState:
+        sku = bench.line(line_id).sku
+        done = self.terminal.damaged(bench, line_id)
+        # Recorded: the unit is off the order whatever happens next.
+        said = f"{sku} damaged, put it in the damaged bin: {done.rerouted}"
+        if done.finished is not None:
+            self.prints = self.terminal.deliver_prints()
+            self._drop(f"Order {bench.order_ref} packed — scan the next tote")
+            level: Level = "ok" if all(lvl == "ok" for lvl, _ in self.prints) else "warn"
+            return self.state(
+                f"{said}. The rest is packed: tote(s) {', '.join(bench.totes)} free for picking",
+                level,
+            )
+        if done.ended:
+            self._drop(f"Order {bench.order_ref}: nothing left to pack here")
+            return self.state(
+                f"{said}. Nothing of the order is left to ship from here: tote(s) "
+                f"{', '.join(bench.totes)} free for picking",
+                "warn",
+            )
+        try:
+            self.bench = fresh = self.terminal.read_bench(bench)
+        except Exception as exc:  # noqa: BLE001 - the unit is recorded: never twice
+            self._drop(f"Order {bench.order_ref}: scan its tote again")
+            return self.state(f"{said}. The order could not be read again ({exc})", "warn")
+        # A unit of the line scanned into the open box may have been the damaged one.
+        left = next((ln.left for ln in fresh.lines if ln.line_id == line_id), 0)
+        while sum(u.count for u in self.in_box if u.line_id == line_id) > left:
+            drop = next(u for u in reversed(self.in_box) if u.line_id == line_id)
+            self.in_box.remove(drop)
+        if self.step is Step.WEIGH:
+            self.weight = None
+            self.move_to(Step.BOX if self.own_container or not self.in_box else Step.ITEMS)
+            if self.own_container:
+                self._new_box()
+        return self.state(f"{said}. Pack on: {fresh.units_left} unit(s) left", "warn")
 
     def _unpack_note(self) -> str:
         units = sum(u.count for u in self.in_box)

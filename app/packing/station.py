@@ -24,25 +24,29 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.access import AccessRefused, authenticate_pin
 from app.actor import Actor
 from app.barcodes import BarcodeError, gtin14, resolve, show
+from app.dom.reroute import reroute_damaged
+from app.dom.routing import NotRoutable, ReservationLost
+from app.dom.settings import load as load_routing_settings
 from app.orders import lifecycle
 from app.packing import cartonize
 from app.shipping import labelcheck
 from app.shipping import service as shipping
 from app.shipping.settings import ShippingSettings, ShippingSettingsError
 from app.users import LoggedIn
+from data import dom as dom_rows
 from data import pack_station as rows
 from data import printjobs
 from data import settings as site_settings
 from data import shipping as ship_rows
 from data.inventory import Who
-from data.models import OrderStatus, Role, ShipmentStatus
+from data.models import DecisionOutcome, OrderStatus, Role, ShipmentStatus
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import UnitOfWork, run_in_transaction
@@ -794,17 +798,8 @@ def close_box(
         queued: list[Queued] = []
         freed: tuple[str, ...] = ()
         if left == 0:
-            rows.set_packed(session, ids, bench.lead)
             freed = bench.totes
-            if rows.unpacked_shipments(session, bench.order_id) == 0:
-                try:
-                    lifecycle.transition(
-                        session, bench.order_id, OrderStatus.PACKED, _actor(who), note="packed"
-                    )
-                except lifecycle.TransitionRefused as exc:
-                    raise PackError(f"the order cannot be packed: {exc}") from None
-            rows.add_event(session, bench.lead, "packed", me, now, detail=", ".join(freed))
-            queued = _queue_documents(session, who, bench, printers, ship, today(), me)
+            queued = _finish_order(session, who, bench, printers, ship, today(), me, now)
         uow.commit()
         return Closed(
             package.number,
@@ -818,6 +813,44 @@ def close_box(
         )
 
     return run_in_transaction(engine, work)
+
+
+WAITING_FOR_UNITS = frozenset(
+    {OrderStatus.ROUTED, OrderStatus.RELEASED, OrderStatus.PICKING, OrderStatus.HELD}
+)
+"""Where an order stands whose damaged units went back to DOM: its other units are packed
+here, and it is packed when those are."""
+
+
+def _finish_order(
+    session: Any,
+    who: LoggedIn,
+    bench: Bench,
+    printers: Printers,
+    ship: ShippingSettings,
+    today: date,
+    me: Who,
+    now: datetime,
+) -> list[Queued]:
+    """Everything on the bench is in closed boxes: the shipments are packed (their totes
+    free), the order too when nothing of it is left anywhere, and the documents queued."""
+    ids = list(bench.shipment_ids)
+    rows.set_packed(session, ids, bench.lead)
+    if rows.unpacked_shipments(session, bench.order_id) == 0:
+        try:
+            lifecycle.transition(
+                session,
+                bench.order_id,
+                OrderStatus.PACKED,
+                _actor(who),
+                note="packed",
+                expected=OrderStatus.PICKED,
+            )
+        except lifecycle.TransitionRefused as exc:
+            if exc.current not in WAITING_FOR_UNITS:
+                raise PackError(f"the order cannot be packed: {exc}") from None
+    rows.add_event(session, bench.lead, "packed", me, now, detail=", ".join(bench.totes))
+    return _queue_documents(session, who, bench, printers, ship, today, me)
 
 
 def _queue_documents(
@@ -899,6 +932,98 @@ def release(engine: StoreEngine, who: LoggedIn, bench: Bench, why: str) -> None:
 
 
 PROBLEMS = {"missing": "a unit is missing from the tote", "damaged": "a unit is damaged"}
+"""What a packer may report: a missing unit sends the order to the problem shelf
+(:func:`problem`); a damaged one goes back to DOM (:func:`damaged`)."""
+
+
+@dataclass(frozen=True)
+class Damaged:
+    """What became of a unit found damaged at the bench."""
+
+    rerouted: str
+    """What DOM did with it, for the packer."""
+    finished: tuple[Queued, ...] | None
+    """It was the last unit left to pack and boxes were closed before: the order is packed
+    here now and its documents are queued (None otherwise)."""
+    ended: bool
+    """It was the only unit on the bench: nothing is left to ship from here, the totes are
+    free."""
+
+
+def damaged(
+    engine: StoreEngine,
+    who: LoggedIn,
+    bench: Bench,
+    line_id: int,
+    *,
+    printers: Printers,
+    ship: ShippingSettings,
+    today: Callable[[], date],
+) -> Damaged:
+    """A picked unit of the line is damaged: in one transaction it leaves the shipment, the
+    node gives it back, and DOM re-routes it as for a short pick (the order goes back to
+    routed, or is held when no node can serve it). The rest of the order is packed on."""
+    line = bench.line(line_id)
+    me = _who(who)
+    routing = load_routing_settings(engine)
+
+    def work(uow: UnitOfWork) -> Damaged:
+        session = uow.session
+        ids = list(bench.shipment_ids)
+        # The order's lock first, as picking and re-routing take it; then the totes.
+        dom_rows.lock_order(session, bench.order_id)
+        rows.lock_shipments(session, ids)
+        now = utcnow()
+        if rows.held_by(session, ids, me, now) != len(ids):
+            raise PackError(
+                f"order {bench.order_ref} is no longer on your bench: nothing was recorded"
+            )
+        removed = rows.remove_unit(session, ids, line_id)
+        if removed is None:
+            raise PackError(f"no unit of {line.sku} is left in the totes: nothing was recorded")
+        _, allocation_id = removed
+        try:
+            result = reroute_damaged(
+                session,
+                bench.order_id,
+                line_id,
+                who.node_code,
+                allocation_id,
+                _actor(who),
+                routing,
+                now=now,
+            )
+        except NotRoutable as exc:
+            raise PackError(f"the damaged unit was not recorded: {exc}") from None
+        rows.add_event(
+            session, bench.lead, "damaged", me, now, sku=line.sku, quantity=1, detail=result.summary
+        )
+        picked = sum(ln.picked for ln in rows.lines_in_totes(session, ids))
+        packed = sum(p.quantity for p in rows.packed_units(session, bench.lead))
+        finished: tuple[Queued, ...] | None = None
+        ended = False
+        if picked - packed == 0:
+            if rows.closed_boxes(session, bench.lead):
+                finished = tuple(
+                    _finish_order(session, who, bench, printers, ship, today(), me, now)
+                )
+            else:
+                rows.cancel_shipments(session, ids)
+                rows.add_event(session, bench.lead, "ended", me, now, detail="nothing left to ship")
+                ended = True
+        uow.commit()
+        if result.outcome is DecisionOutcome.HELD:
+            said = f"order {result.reference} waits for the office, which finds the unit"
+        else:
+            said = f"order {result.reference} gets the unit from other stock"
+        return Damaged(said, finished, ended)
+
+    for _ in range(3):
+        try:
+            return run_in_transaction(engine, work)
+        except ReservationLost:
+            continue  # stock moved while re-routing: everything rolled back; again
+    raise PackError("stock kept changing while re-routing: report the damaged unit again")
 
 
 def problem(
@@ -909,8 +1034,9 @@ def problem(
     line_id: int,
     settings: PackSettings,
 ) -> str:
-    """A unit missing from the totes or damaged: the order goes to the problem shelf for a
-    supervisor (the pack history says which unit and who found it); returns the shelf."""
+    """A unit missing from the totes: the order goes to the problem shelf for a supervisor
+    (the pack history says which unit and who found it); returns the shelf. (A damaged
+    unit may be sent there too; :func:`damaged` re-routes it instead.)"""
     if kind not in PROBLEMS:
         raise PackError(f"a problem is {' or '.join(PROBLEMS)}, not {kind!r}")
     line = bench.line(line_id)

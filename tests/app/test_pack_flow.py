@@ -188,6 +188,9 @@ class FakeBench:
         self.pulses: list[bool] = []
         self.prints: list[tuple[Level, str]] = [("ok", "Label web box 1 of 1 → label: printed")]
         self.reprints: list[tuple[Level, str]] = []
+        self.damages: list[tuple[str, int]] = []
+        self.removed: dict[tuple[int, int], int] = {}
+        """Units reported damaged, by (order, line)."""
         self.weighings: list[tuple[str, str | None, int, int]] = []
         """Weighings out of tolerance noted in the pack history: (order, box, grams,
         expected)."""
@@ -218,15 +221,34 @@ class FakeBench:
 
     def read_bench(self, bench: Bench) -> Bench:
         self._call("read_bench")
+        return self._fresh(bench)
+
+    def _fresh(self, bench: Bench) -> Bench:
+        """The order as the store would have it: boxes closed, damaged units taken out."""
+        first = next(b for b in self.orders.values() if b.order_id == bench.order_id)
         done = [c for c in self.closed if c[0].order_id == bench.order_id]
         lines = tuple(
             replace(
                 ln,
+                quantity=ln.quantity - self.removed.get((bench.order_id, ln.line_id), 0),
                 packed=sum(u.count for c in done for u in c[2] if u.line_id == ln.line_id),
             )
-            for ln in bench.lines
+            for ln in first.lines
         )
         return replace(bench, lines=lines, suggestion=suggest(lines))
+
+    def damaged(self, bench: Bench, line_id: int) -> pack.Damaged:
+        self._call("damaged")
+        self.damages.append((bench.order_ref, line_id))
+        key = (bench.order_id, line_id)
+        self.removed[key] = self.removed.get(key, 0) + 1
+        left = self._fresh(bench).units_left
+        boxes = any(c[0].order_id == bench.order_id for c in self.closed)
+        return pack.Damaged(
+            f"order {bench.order_ref} gets the unit from other stock",
+            () if left == 0 and boxes else None,
+            left == 0 and not boxes,
+        )
 
     def check_box(self, scan: str) -> cartonize.BoxType:
         self._call("check_box")
@@ -1109,9 +1131,6 @@ def test_a_unit_missing_sends_the_order_to_the_problem_shelf() -> None:
         "told. Put the 1 unit(s) of the open box back in the tote."
     )
     assert terminal.problems == [("web/1", "missing", 2)]
-    flow, terminal = flow_at(Step.WEIGH)
-    assert flow.problem("damaged", 1).step is Step.NO_TOTE
-    assert terminal.problems == [("web/1", "damaged", 1)]
     # Refused by the store (the bench lost the order meanwhile): nothing changes here.
     flow, terminal = flow_at(Step.BOX)
     terminal.failing["problem"] = PackError("order web/1 is no longer on your bench")
@@ -1178,3 +1197,53 @@ def test_the_keys_each_step_enables(has_scale: bool) -> None:
         flow, _ = flow_at(step, has_scale=has_scale)
         assert flow.state().keys == keys, step
         assert flow.keys() <= set(PACK_STEPS[step].keys)
+
+
+def test_a_damaged_unit_goes_back_to_dom_and_the_rest_is_packed_on() -> None:
+    flow, terminal = flow_at(Step.ITEMS)  # the pad of web/1 in BOX-S; two pens to pack
+    state = flow.problem("damaged", 2)
+    assert terminal.damages == [("web/1", 2)]
+    assert terminal.problems == []
+    assert (state.step, state.level) == (Step.ITEMS, "warn")
+    assert state.message == (
+        "SKU-2 damaged, put it in the damaged bin: order web/1 gets the unit from other "
+        "stock. Pack on: 2 unit(s) left"
+    )
+    flow.scan(scanned(PEN))
+    refused(
+        flow.scan(scanned(PEN)),
+        "too many: order web/1 has 1 × SKU-2, and all are packed or in this box; this one is "
+        "extra. Put it aside for the supervisor",
+        Step.ITEMS,
+    )
+    flow.close()
+    last = flow.keyed_weight(flow.state().expected_g)
+    assert last.step is Step.NO_TOTE
+    assert last.headline == "Order web/1 packed — scan the next tote"
+
+
+def test_a_damaged_unit_already_in_the_box_comes_out_of_it() -> None:
+    flow, terminal = flow_at(Step.WEIGH)  # every unit of web/1 in BOX-S, on the scale
+    state = flow.problem("damaged", 2)
+    assert (state.step, [u.sku for u in state.in_box]) == (Step.ITEMS, ["SKU-1", "SKU-2"])
+    assert state.weight is None
+
+
+def test_the_last_unit_damaged_finishes_the_order_or_ends_it() -> None:
+    single = bench(9, ("TOTE-00901",), line(1, PAD, 1, 300))
+    flow, terminal = flow_at(Step.BOX, single)
+    state = flow.problem("damaged", 1)
+    assert (state.step, state.headline) == (Step.NO_TOTE, "Order web/9: nothing left to pack here")
+    assert "Nothing of the order is left to ship from here: tote(s) TOTE-00901 free" in (
+        state.message
+    )
+    flow, terminal = flow_at(Step.BOX)
+    flow.scan(scanned("BOX-S"))
+    flow.scan(scanned(PAD))
+    flow.scan(scanned(PEN))
+    flow.close()
+    flow.keyed_weight(flow.state().expected_g)  # box 1: the pad and a pen
+    assert flow.step is Step.BOX
+    state = flow.problem("damaged", 2)
+    assert (state.step, state.headline) == (Step.NO_TOTE, "Order web/1 packed — scan the next tote")
+    assert "deliver_prints" in terminal.calls

@@ -19,12 +19,15 @@ from app.hardware.printqueue import Target
 from app.packing import station as pack
 from app.shipping import service
 from data.models import (
+    AllocationStatus,
     Invoice,
+    LineAllocation,
     Order,
     OrderStatus,
     Package,
     PackageItem,
     PackEvent,
+    PickTask,
     PrintJob,
     PrintJobStatus,
     Shipment,
@@ -414,3 +417,87 @@ def test_the_supervisor_sees_the_problem_shelf_and_clears_it(
     assert supervisor.pick_queue(floor, who.node_id).problems == ()
     again = _open(floor, totes[0])
     assert again.lead == bench.lead
+
+
+def test_a_damaged_unit_goes_back_to_dom_and_the_rest_is_packed(
+    floor: Engine, totes: list[str]
+) -> None:
+    for tote in totes:
+        bench = _open(floor, tote)
+        if bench.units_left >= 2:
+            break
+        pack.release(floor, packer(floor), bench, "test")
+    else:
+        pytest.skip("no single-tote order with two units on the demo floor")
+    line = bench.lines[-1]
+    cat, ship = setup(floor)
+    done = pack.damaged(
+        floor,
+        packer(floor),
+        bench,
+        line.line_id,
+        printers=pack.Printers.default(),
+        ship=ship,
+        today=lambda: TODAY,
+    )
+    assert done.finished is None
+    assert not done.ended
+    assert done.rerouted.startswith(f"order {bench.order_ref} ")
+    with UnitOfWork(floor, read_only=True) as uow:
+        s = uow.session
+        removed = s.scalar(
+            select(func.sum(PickTask.removed)).where(PickTask.shipment_id.in_(bench.shipment_ids))
+        )
+        rejected = s.execute(
+            select(LineAllocation.quantity).where(
+                LineAllocation.order_line_id == line.line_id,
+                LineAllocation.status == AllocationStatus.REJECTED,
+            )
+        ).all()
+        order_status = s.scalar(select(Order.status).where(Order.id == bench.order_id))
+        kinds = s.scalars(select(PackEvent.kind).where(PackEvent.shipment_id == bench.lead)).all()
+    assert removed == 1
+    assert [r.quantity for r in rejected] == [1]
+    # Back to DOM: re-routed to another node, or held for the office.
+    assert order_status in (OrderStatus.ROUTED, OrderStatus.HELD)
+    assert kinds[-1] == "damaged"
+    fresh = pack.read_bench(floor, bench.shipment_ids, cat, ship)
+    assert fresh.units_left == bench.units_left - 1
+    closed = close(floor, fresh, units_of(fresh))
+    assert closed.last
+    with UnitOfWork(floor, read_only=True) as uow:
+        still = uow.session.scalar(select(Order.status).where(Order.id == bench.order_id))
+        shipment = uow.session.scalar(select(Shipment.status).where(Shipment.id == bench.lead))
+    # Packed here; the order itself waits for the re-routed unit.
+    assert shipment is ShipmentStatus.PACKED
+    assert still is order_status
+    doc = service.shipment(floor, bench.lead)
+    assert sum(c.quantity for c in doc.contents) == bench.units_left - 1
+
+
+def test_the_only_unit_damaged_ends_the_shipment_and_frees_the_tote(
+    floor: Engine, totes: list[str]
+) -> None:
+    for tote in totes:
+        bench = _open(floor, tote)
+        if bench.units_left == 1:
+            break
+        pack.release(floor, packer(floor), bench, "test")
+    else:
+        pytest.skip("no single-unit order on the demo floor")
+    _, ship = setup(floor)
+    done = pack.damaged(
+        floor,
+        packer(floor),
+        bench,
+        bench.lines[0].line_id,
+        printers=pack.Printers.default(),
+        ship=ship,
+        today=lambda: TODAY,
+    )
+    assert done.ended
+    with UnitOfWork(floor, read_only=True) as uow:
+        status = uow.session.scalar(select(Shipment.status).where(Shipment.id == bench.lead))
+    assert status is ShipmentStatus.CANCELLED
+    with pytest.raises(pack.PackError, match="no order is in it"):
+        _open(floor, bench.totes[0])

@@ -1,6 +1,6 @@
 """The station app's pack mode under Pilot at 80x24, on a seeded store whose pickers have
 filled totes: a whole order with every wrong scan, a weight out of tolerance twice let go
-by a supervisor, a missing or damaged unit, setting an order aside, two benches after one
+by a supervisor, a missing unit, setting an order aside, two benches after one
 order, a bench that loses its order, printers that print, refuse and print again, and
 text snapshots of the main states.
 
@@ -429,7 +429,7 @@ async def test_out_of_tolerance_twice_then_a_supervisor_lets_it_go(
 
 
 @pytest.mark.asyncio
-async def test_a_damaged_unit_sends_the_order_to_the_problem_shelf(
+async def test_a_missing_unit_sends_the_order_to_the_problem_shelf(
     sqlite_floor: Engine, tmp_path: Path
 ) -> None:
     engine = sqlite_floor
@@ -443,15 +443,15 @@ async def test_a_damaged_unit_sends_the_order_to_the_problem_shelf(
         await scan(pilot, app, packfloor.unit_scans(bench)[0])
         await pilot.press("f4")
         await until(pilot, lambda: app.screen is not screen, "missing or damaged?")
-        await pilot.press("2", "enter")
+        await pilot.press("1", "enter")
         await until(
-            pilot, lambda: "Which item is damaged?" in render_text(app), "which item is damaged?"
+            pilot, lambda: "Which item is missing?" in render_text(app), "which item is missing?"
         )
         await act(pilot, app, "2", "enter")
         assert step_of(screen) is Step.NO_TOTE
         assert f"Order {bench.order_ref} is on the problem shelf" in text_of(app, "#headline")
         message = text_of(app, "#message")
-        assert f"{second.sku} damaged: take every tote of {bench.order_ref}" in message
+        assert f"{second.sku} missing: take every tote of {bench.order_ref}" in message
         assert "the supervisor is told" in message
         assert "Put the 1 unit(s) of the open box back in the tote." in message
 
@@ -461,9 +461,9 @@ async def test_a_damaged_unit_sends_the_order_to_the_problem_shelf(
 
     (shipment,) = shipments(engine, bench)
     assert shipment.problem is not None
-    assert f"a unit is damaged: {second.sku}" in shipment.problem
+    assert f"a unit is missing from the tote: {second.sku}" in shipment.problem
     assert shipment.packing_by is None
-    assert events(engine, bench)[-1] == "damaged"
+    assert events(engine, bench)[-1] == "missing"
 
 
 @pytest.mark.asyncio
