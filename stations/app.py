@@ -309,9 +309,11 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
             if then is not None:
                 then()
 
+        note_of = getattr(role_screen, "leave_note", None)
+        note = note_of() if note_of is not None else ""
         self.submit(work, done, generation=None, ends_session=True)
         self.generation += 1
-        self._show_login(message or f"{user.name} logged out.")
+        self._show_login(" ".join(t for t in (message or f"{user.name} logged out.", note) if t))
 
     def _show_login(self, message: str) -> None:
         while len(self.screen_stack) > 1:
@@ -338,8 +340,9 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
             text = "Ctrl+C does not close the station: {key:app.quit} closes it"
         else:
             text = (
-                "Ctrl+C does not close the station: {key:app.logout} logs you out (a list "
-                "you hold is paused); {key:app.quit} logs out and closes the station app"
+                "Ctrl+C does not close the station: {key:app.logout} logs you out (work "
+                "you hold is paused or set aside); {key:app.quit} logs out and closes the "
+                "station app"
             )
         screen = self.screen
         try:

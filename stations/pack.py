@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,7 +24,7 @@ from textual.widgets import Footer, Input, Static
 
 from app.barcodes import show
 from app.packing.flow import PackFlow, PackState, Step, suggested_box
-from app.packing.station import PROBLEMS, Bench, PackLine
+from app.packing.station import PROBLEMS, Bench, PackError, PackLine, keyed_grams
 from stations.capture import EntryChanged, Scanned, ScannerStatus
 from stations.messages import Level, show_message, with_keys
 from stations.questions import TypedQuestion, forward
@@ -51,6 +51,8 @@ PACK_BINDINGS: list[BindingType] = [
 LINE_ROWS = 8
 """Order lines the table shows at 80x24 (beside the suggestion, the notes and, when
 weighing, the weight); more are summed up in the last row."""
+
+T = TypeVar("T")
 
 ACTION_IDS = {
     binding.action: binding.id for binding in PACK_BINDINGS if isinstance(binding, Binding)
@@ -106,10 +108,13 @@ class PackScreen(Screen[None], inherit_bindings=False):
         if not self.is_attached:
             return
         if isinstance(result, Exception):
+            first = str(result).strip().splitlines()[0][:120] if str(result).strip() else ""
+            why = f" ({first})" if first else ""
             self.render_state(
                 replace(
                     self.shown,
-                    message=f"the store did not answer ({result}); nothing was recorded: try again",
+                    message=f"the store did not answer{why}; nothing was recorded: try again, "
+                    "and tell a supervisor if it keeps happening",
                     level="error",
                     alert=True,
                 )
@@ -133,6 +138,19 @@ class PackScreen(Screen[None], inherit_bindings=False):
     def leaving(self) -> None:
         """Run on the worker before the terminal logs out."""
         self.flow.leave()
+
+    def leave_note(self) -> str:
+        """What the login screen tells the packer leaving with an order on the bench."""
+        state, bench = self.shown, self.shown.bench
+        if not state.holding or bench is None:
+            return ""
+        said = f"Order {bench.order_ref} is set aside: anyone can scan its tote to go on."
+        if state.counted and not state.own_container:
+            said += (
+                f" Put the {state.counted} unit(s) of the open box back in tote "
+                f"{', '.join(bench.totes)}."
+            )
+        return said
 
     # --- input ------------------------------------------------------------------------
 
@@ -308,7 +326,36 @@ def _suggestion(bench: Bench) -> str:
     return f"Suggested: {box} for {units} unit(s){more} · {materials}\n{first.reason}"
 
 
-class ProblemModal(TypedQuestion[str]):
+class ChoiceQuestion(TypedQuestion[T]):
+    """A numbered choice: a number not on the list keeps the question open and says so
+    (anything longer is a scan, which closes it and goes to the screen beneath)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content("\n".join(self.lines())))
+            yield Static("", id="choice-error")
+
+    def numbers(self) -> str:
+        raise NotImplementedError
+
+    def on_scanned(self, message: Scanned) -> None:
+        # This handler decides alone (TypedQuestion's would close the question again).
+        message.prevent_default()
+        text = message.scan.text.strip()
+        chosen = self.answer(text)
+        if chosen is not None:
+            self.dismiss(chosen)
+            return
+        if text.isdigit() and len(text) <= 2:
+            self.query_one("#choice-error", Static).update(
+                Content(f"{text} is not on the list: type {self.numbers()} and Enter")
+            )
+            self.app.bell()
+            return
+        forward(self, message)
+
+
+class ProblemModal(ChoiceQuestion[str]):
     """Missing or damaged? 1 or 2 and Enter; Escape goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -331,8 +378,11 @@ class ProblemModal(TypedQuestion[str]):
     def answer(self, text: str) -> str | None:
         return self.CHOICES.get(text)
 
+    def numbers(self) -> str:
+        return "1 or 2"
 
-class LineModal(TypedQuestion[int]):
+
+class LineModal(ChoiceQuestion[int]):
     """Which item is missing or damaged? Its number and Enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -357,9 +407,13 @@ class LineModal(TypedQuestion[int]):
         line = self.choices.get(text)
         return line.line_id if line is not None else None
 
+    def numbers(self) -> str:
+        return f"1 to {len(self.choices)}" if len(self.choices) > 1 else "1"
+
 
 class WeightModal(ModalScreen[int | None]):
-    """Key the box's weight in grams (a station without a scale)."""
+    """Key the box's weight: grams (1780) or kilograms with kg (1.78 kg). Something else
+    keeps the question open and says what to key; a scan closes it and goes beneath."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back", id="weight.cancel"),
@@ -367,16 +421,27 @@ class WeightModal(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Content("The box's weight in grams, then Enter (Esc back)"))
-            yield Input(type="integer", max_length=6, id="grams")
+            yield Static(Content("The box's weight: grams (1780) or kg (1.78 kg), Enter; Esc back"))
+            yield Input(max_length=12, id="grams")
+            yield Static("", id="weight-error")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        self.dismiss(int(text) if text.isdigit() else None)
+        error = self.query_one("#weight-error", Static)
+        if not event.value.strip():
+            error.update(Content("Key the weight first, or Esc to go back"))
+            return
+        try:
+            grams = keyed_grams(event.value)
+        except PackError as exc:
+            error.update(Content(str(exc)))
+            event.input.value = ""
+            self.app.bell()
+            return
+        self.dismiss(grams)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -102,6 +102,9 @@ class PackDesk:
         today = local_today(self._user().node_timezone)
         return pack.check_unit(bench, scan, today, in_box)
 
+    def check_fit(self, bench: Bench, box: cartonize.BoxType, units: list[Unit]) -> str:
+        return pack.check_fit(bench, box, units, self._cat())
+
     def expected_weight(
         self, bench: Bench, box: cartonize.BoxType | None, in_box: list[Unit]
     ) -> int:

@@ -49,7 +49,7 @@ PACK_STEPS: StepTable[Step] = StepTable(
         ),
         StepSpec(
             Step.TOTES,
-            prompt="Bring tote $tote to the bench and scan it ($have of $totes totes)",
+            prompt="Bring tote $tote to the bench and scan it ($have of $totes here)",
             expects=("tote",),
             next_steps=frozenset({Step.BOX, Step.NO_TOTE}),
             keys=("pack.aside",),
@@ -101,6 +101,8 @@ class PackTerminal(Protocol):
     def check_box(self, scan: str) -> cartonize.BoxType: ...
 
     def check_unit(self, bench: Bench, scan: str, in_box: list[Unit]) -> Unit: ...
+
+    def check_fit(self, bench: Bench, box: cartonize.BoxType, units: list[Unit]) -> str: ...
 
     def expected_weight(
         self, bench: Bench, box: cartonize.BoxType | None, in_box: list[Unit]
@@ -310,6 +312,11 @@ class PackFlow(Flow[Step]):
         kind = event.barcode.kind if event.barcode is not None else None
         if kind == "badge":
             who = self.terminal.user.badge if self.terminal.user else "someone"
+            if event.barcode is not None and event.barcode.value == who:
+                return self.refuse(
+                    f"you are logged in here already ({who}), scanned your badge: carry on, "
+                    "or log out with {key:app.logout}"
+                )
             return self.refuse(
                 f"{who} is logged in here: log out with {{key:app.logout}} before another "
                 "badge logs in"
@@ -331,6 +338,13 @@ class PackFlow(Flow[Step]):
         if self.step is Step.ITEMS:
             if not self.in_box and kind in ("box", None) and not self.own_container:
                 return self._other_box(bench, text)
+            if kind == "box":
+                return self.refuse(
+                    f"expected an item, scanned box {show(text)}: {self.box_name} already "
+                    f"holds {self.state().counted} unit(s). Close it with {{key:pack.close}} "
+                    "and scan the next box for the rest, or set the order aside with "
+                    "{key:pack.aside} to start again"
+                )
             return self._unit(bench, text)
         weigh = "pack.weigh" if self.terminal.has_scale else "pack.keyweight"
         return self.refuse(
@@ -390,7 +404,7 @@ class PackFlow(Flow[Step]):
         if not bench.line(unit.line_id).unit.own_container:
             raise PackError(
                 f"expected a box's barcode first ({suggested_box(bench) or 'any box'}), scanned "
-                f"{unit.sku}: take a box, scan it, then scan the items into it"
+                f"{show(text)} ({unit.sku}): take a box, scan it, then scan the items into it"
             )
         self.own_container = True
         self.in_box = [unit]
@@ -422,6 +436,13 @@ class PackFlow(Flow[Step]):
                 f"{unit.sku} ships in its own container, not in {self.box_name}: close this "
                 "box first, then scan it at the box step"
             )
+        # A box's weight limit is a refusal; a unit the suggestion could not place with
+        # the others is a warning (the packer sees the real box).
+        warning = (
+            self.terminal.check_fit(bench, self.box, [*self.in_box, unit])
+            if self.box is not None
+            else ""
+        )
         self.in_box.append(unit)
         left = bench.units_left - self.state().counted
         tail = (
@@ -429,6 +450,8 @@ class PackFlow(Flow[Step]):
             if left == 0
             else f"{left} left to pack"
         )
+        if warning:
+            return self.state(f"{unit.sku} into {self.box_name}; {tail}. {warning}", "warn")
         return self.state(f"{unit.sku} into {self.box_name}; {tail}", "ok")
 
     # --- keys -------------------------------------------------------------------------
@@ -627,15 +650,22 @@ class PackFlow(Flow[Step]):
             return self.state(f"{said}. The order could not be read again ({exc})", "warn")
         # A unit of the line scanned into the open box may have been the damaged one.
         left = next((ln.left for ln in fresh.lines if ln.line_id == line_id), 0)
+        taken_out = False
         while sum(u.count for u in self.in_box if u.line_id == line_id) > left:
             drop = next(u for u in reversed(self.in_box) if u.line_id == line_id)
             self.in_box.remove(drop)
+            taken_out = True
+        if taken_out:
+            said += f". Take it out of {self.box_name}"
         if self.step is Step.WEIGH:
             self.weight = None
             self.move_to(Step.BOX if self.own_container or not self.in_box else Step.ITEMS)
             if self.own_container:
                 self._new_box()
-        return self.state(f"{said}. Pack on: {fresh.units_left} unit(s) left", "warn")
+            elif self.in_box:
+                said += f"; {self.box_name} is open again"
+        outside = fresh.units_left - self.state().counted
+        return self.state(f"{said}. Pack on: {outside} unit(s) left to scan", "warn")
 
     def _unpack_note(self) -> str:
         units = sum(u.count for u in self.in_box)

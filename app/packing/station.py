@@ -22,6 +22,7 @@ goes when a unit is missing or damaged.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -496,22 +497,31 @@ def check_unit(bench: Bench, scan: str, today: date, in_box: Sequence[Unit]) -> 
     """One unit of the order (lot and serial checked against what was picked), or a
     refusal naming what was expected and what was scanned."""
     left = [line for line in bench.lines if line.left - _counted(in_box, line.line_id) > 0]
-    expected = ", ".join(line.sku for line in left) or "nothing (close the box)"
+    if left:
+        expected = f"expected an item of {bench.order_ref} ({', '.join(ln.sku for ln in left)})"
+    else:
+        expected = (
+            f"expected nothing more: every unit of {bench.order_ref} is in the box, close it "
+            "with {key:pack.close}"
+        )
     try:
         code = resolve(scan)
     except BarcodeError as exc:
-        raise PackError(f"expected an item of {bench.order_ref} ({expected}): {exc}") from None
+        raise PackError(f"{expected}: {exc}") from None
     if code.kind not in ("gtin", "gs1") or code.gtin is None:
-        raise PackError(
-            f"expected an item of {bench.order_ref} ({expected}), scanned a {code.kind}: "
-            f"{show(scan)}"
-        )
+        raise PackError(f"{expected}, scanned {kind_words(code.kind)}: {show(scan)}")
     matching = [ln for ln in bench.lines if ln.gtin and gtin14(ln.gtin) == code.gtin]
     if not matching:
+        skus = ", ".join(ln.sku for ln in left)
+        want = f"expected {skus}" if left else "every unit of it is in the box"
         raise PackError(
-            f"wrong item: GTIN {code.gtin} is not in order {bench.order_ref}; expected "
-            f"{expected}. Put it aside for the supervisor"
+            f"wrong item: GTIN {code.gtin} is not in order {bench.order_ref}; {want}. Put it "
+            "aside for the supervisor"
         )
+    if code.serial and any(u.serial == code.serial for u in in_box):
+        raise PackError(f"serial {code.serial} is already in this box: scan the next unit")
+    if code.serial and any(code.serial in ln.packed_serials for ln in matching):
+        raise PackError(f"serial {code.serial} is already packed in a closed box")
     line = next((ln for ln in matching if ln.left - _counted(in_box, ln.line_id) > 0), None)
     if line is None:
         first = matching[0]
@@ -561,8 +571,51 @@ def check_unit(bench: Bench, scan: str, today: date, in_box: Sequence[Unit]) -> 
     return Unit(line.line_id, line.product_id, line.sku, lot, serial, count)
 
 
+KIND_WORDS = {
+    "gtin": "a product barcode",
+    "gs1": "a GS1 barcode",
+    "location": "a shelf label",
+    "tote": "a tote",
+    "badge": "a badge",
+    "package": "a package label",
+    "pick_list": "a pick list",
+    "box": "a box",
+}
+
+
+def kind_words(kind: str) -> str:
+    """What a barcode kind is, in the words on the floor."""
+    return KIND_WORDS.get(kind, f"a {kind} barcode")
+
+
 def _counted(in_box: Sequence[Unit], line_id: int) -> int:
     return sum(u.count for u in in_box if u.line_id == line_id)
+
+
+def check_fit(bench: Bench, box: cartonize.BoxType, units: Sequence[Unit], cat: Catalogue) -> str:
+    """Whether these units go in the box: over its weight limit is refused (PackError);
+    a set the packaging suggestion cannot place in it is a warning (returned), since the
+    packer sees the real box and its real contents."""
+    items = [bench.line(u.line_id).unit for u in units for _ in range(u.count)]
+    weight = sum(i.weight for i in items) + box.tare
+    if weight > box.max_weight:
+        raise PackError(
+            f"{box.code} takes at most {box.max_weight:,} g packed; with this "
+            f"{units[-1].sku} it would weigh {weight:,} g. Close it with {{key:pack.close}} "
+            "and put the rest in the next box"
+        )
+    flat = cartonize.CarrierRate(carrier="", dim_divisor=5000, base=Decimal(0), per_kg=Decimal(0))
+    try:
+        placed = cartonize.suggest(items, [box], cat.materials, flat)
+    except cartonize.CartonizeError:
+        placed = None
+    if placed is None or len(placed.boxes) != 1 or placed.boxes[0].box is None:
+        inside = f"{box.inner_length}×{box.inner_width}×{box.inner_height} mm"
+        return (
+            f"Check it fits: {box.code} is {inside} inside and these {len(items)} unit(s) may "
+            "not go in it; if it does not close, take a bigger box for the rest"
+        )
+    return ""
 
 
 # --- weight -----------------------------------------------------------------------------
@@ -589,6 +642,27 @@ def expected_weight(
     if len(one.boxes) == 1:
         return one.boxes[0].gross_weight
     return contents + box.tare
+
+
+_KEYED = re.compile(r"(?P<number>\d+(?:[.,]\d+)?)\s*(?P<unit>g|kg)?", re.IGNORECASE)
+
+
+def keyed_grams(text: str) -> int:
+    """A weight keyed by a packer: whole grams (``1780``, ``1780 g``) or kilograms with a
+    unit (``1.78 kg``); PackError saying what to key for anything else."""
+    found = _KEYED.fullmatch(text.strip())
+    if found is None:
+        raise PackError(
+            f"expected a weight such as 1780 or 1.78 kg, keyed {show(text)}: key it again"
+        )
+    number = Decimal(found["number"].replace(",", "."))
+    unit = (found["unit"] or "g").lower()
+    if unit == "g" and number != number.to_integral_value():
+        raise PackError(
+            f"expected whole grams (1780) or kilograms with kg (1.78 kg), keyed {show(text)}"
+        )
+    grams = number * 1000 if unit == "kg" else number
+    return int(grams.to_integral_value())
 
 
 @dataclass(frozen=True)

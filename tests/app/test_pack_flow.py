@@ -258,6 +258,10 @@ class FakeBench:
         self._call("check_unit")
         return pack.check_unit(bench, scan, TODAY, in_box)
 
+    def check_fit(self, bench: Bench, box: cartonize.BoxType, units: list[Unit]) -> str:
+        self._call("check_fit")
+        return pack.check_fit(bench, box, units, CATALOGUE)
+
     def expected_weight(
         self, bench: Bench, box: cartonize.BoxType | None, in_box: list[Unit]
     ) -> int:
@@ -620,8 +624,8 @@ def test_a_badge_scanned_while_logged_in_is_refused(step: Step) -> None:
         (
             Step.BOX,
             PAD,
-            "expected a box's barcode first (BOX-S), scanned SKU-1: take a box, scan it, then "
-            "scan the items into it",
+            "expected a box's barcode first (BOX-S), scanned '5012345658308' (SKU-1): take a "
+            "box, scan it, then scan the items into it",
         ),
         (
             Step.BOX,
@@ -795,7 +799,9 @@ def test_another_box_replaces_an_empty_one() -> None:
     flow.scan(scanned(PAD))
     refused(
         flow.scan(scanned("BOX-S")),
-        "expected an item of web/1 (SKU-2), scanned a box: 'BOX-S'",
+        "expected an item, scanned box 'BOX-S': BOX-M already holds 1 unit(s). Close it with "
+        "{key:pack.close} and scan the next box for the rest, or set the order aside with "
+        "{key:pack.aside} to start again",
         Step.ITEMS,
     )
 
@@ -829,11 +835,11 @@ def test_an_order_in_three_totes_waits_for_all_of_them() -> None:
     state = flow.scan(scanned("TOTE-00202"))
     assert (state.step, state.level) == (Step.TOTES, "ok")
     assert state.message == "Order web/2 is in 3 totes: bring the others to the bench"
-    assert state.prompt == "Bring tote TOTE-00201 to the bench and scan it (1 of 3 totes)"
+    assert state.prompt == "Bring tote TOTE-00201 to the bench and scan it (1 of 3 here)"
     assert state.keys == {"pack.aside"}
     state = flow.scan(scanned("tote-00203"))
     assert (state.step, state.message) == (Step.TOTES, "TOTE-00203 is here")
-    assert state.prompt == "Bring tote TOTE-00201 to the bench and scan it (2 of 3 totes)"
+    assert state.prompt == "Bring tote TOTE-00201 to the bench and scan it (2 of 3 here)"
     assert state.totes_here == ("TOTE-00202", "TOTE-00203")
     refused(
         flow.scan(scanned("TOTE-00203")),
@@ -1207,7 +1213,7 @@ def test_a_damaged_unit_goes_back_to_dom_and_the_rest_is_packed_on() -> None:
     assert (state.step, state.level) == (Step.ITEMS, "warn")
     assert state.message == (
         "SKU-2 damaged, put it in the damaged bin: order web/1 gets the unit from other "
-        "stock. Pack on: 2 unit(s) left"
+        "stock. Pack on: 1 unit(s) left to scan"
     )
     flow.scan(scanned(PEN))
     refused(
@@ -1247,3 +1253,63 @@ def test_the_last_unit_damaged_finishes_the_order_or_ends_it() -> None:
     state = flow.problem("damaged", 2)
     assert (state.step, state.headline) == (Step.NO_TOTE, "Order web/1 packed — scan the next tote")
     assert "deliver_prints" in terminal.calls
+
+
+def test_a_box_refuses_a_unit_over_its_weight_limit_and_warns_when_they_may_not_fit() -> None:
+    heavy = bench(4, ("TOTE-00401",), line(1, PAD, 3, 4000))
+    flow, terminal = flow_at(Step.BOX, heavy)
+    flow.scan(scanned("BOX-S"))
+    flow.scan(scanned(PAD))
+    flow.scan(scanned(PAD))
+    refused(
+        flow.scan(scanned(PAD)),
+        "BOX-S takes at most 10,000 g packed; with this SKU-1 it would weigh 12,120 g. Close "
+        "it with {key:pack.close} and put the rest in the next box",
+        Step.ITEMS,
+    )
+    assert flow.state().counted == 2
+    many = bench(5, ("TOTE-00501",), line(1, PAD, 12, 100))
+    flow, terminal = flow_at(Step.BOX, many)
+    flow.scan(scanned("BOX-S"))
+    states = [flow.scan(scanned(PAD)) for _ in range(12)]
+    assert states[0].level == "ok"
+    assert states[-1].level == "warn"
+    assert (
+        "Check it fits: BOX-S is 200×150×100 mm inside and these 12 unit(s) may not go in it"
+        in (states[-1].message)
+    )
+    assert states[-1].counted == 12
+
+
+def test_another_box_after_units_are_in_says_what_to_do() -> None:
+    flow, terminal = flow_at(Step.ITEMS)
+    refused(
+        flow.scan(scanned("BOX-M")),
+        "expected an item, scanned box 'BOX-M': BOX-S already holds 1 unit(s). Close it with "
+        "{key:pack.close} and scan the next box for the rest, or set the order aside with "
+        "{key:pack.aside} to start again",
+        Step.ITEMS,
+    )
+
+
+def test_the_packers_own_badge_is_not_another_login() -> None:
+    flow, terminal = flow_at(Step.ITEMS)
+    refused(
+        flow.scan(scanned("BADGE-U2001")),
+        "you are logged in here already (U2001), scanned your badge: carry on, or log out with "
+        "{key:app.logout}",
+        Step.ITEMS,
+    )
+
+
+def test_a_serial_scanned_twice_is_the_same_unit_not_an_extra_one() -> None:
+    tracked = replace(line(1, PAD, 2, 300), track_serial=True, serials=("S1", "S2"))
+    flow, terminal = flow_at(Step.BOX, bench(6, ("TOTE-00601",), tracked))
+    flow.scan(scanned("BOX-S"))
+    first = f"01{PAD.zfill(14)}21S1"
+    assert flow.scan(scanned(first)).level == "ok"
+    refused(
+        flow.scan(scanned(first)),
+        "serial S1 is already in this box: scan the next unit",
+        Step.ITEMS,
+    )

@@ -292,7 +292,7 @@ async def test_a_whole_order_with_every_wrong_scan(floor: Engine, tmp_path: Path
         # A shelf's label, an item of another order, a unit of another lot: each refused.
         await scan(pilot, app, "LOC-A01-01-1")
         assert f"expected an item of {bench.order_ref}" in text_of(app, "#message")
-        assert "scanned a location" in text_of(app, "#message")
+        assert "scanned a shelf label" in text_of(app, "#message")
         await scan(pilot, app, other)
         assert f"is not in order {bench.order_ref}" in text_of(app, "#message")
         lot_line = next((ln for ln in bench.lines if ln.track_lot and ln.lots), None)
@@ -698,3 +698,48 @@ def test_an_order_of_many_lines_shows_those_left_to_pack_first() -> None:
     assert rows[0].split()[-2:] == ["1", "1"]
     assert rows[-1] == " … 4 more line(s), 2 unit(s) of them to pack"
     assert _line_rows(lines[:LINE_ROWS], {})[0].startswith("✓SKU-000001")
+
+
+@pytest.mark.asyncio
+async def test_a_weight_or_a_choice_keyed_wrong_is_asked_again_and_logging_out_says_what_to_do(
+    sqlite_floor: Engine, tmp_path: Path
+) -> None:
+    engine = sqlite_floor
+    bench = orders_in_totes(engine)[0]
+    app = make_app(engine, devices_file(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await packer_in(pilot, app)
+        await scan(pilot, app, bench.totes[0])
+        await box_with_every_unit(pilot, app, engine, bench)
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, WeightModal), "the weight field")
+        await pilot.press(*"1.78 lb", "enter")
+        await until(pilot, lambda: "1.78 kg" in text_of(app, "#weight-error"), "the refusal")
+        assert "expected a weight such as 1780 or 1.78 kg, keyed '1.78 lb'" in text_of(
+            app, "#weight-error"
+        )
+        assert isinstance(app.screen, WeightModal)
+        await pilot.press("enter")
+        assert "Key the weight first" in text_of(app, "#weight-error")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "back to the bench")
+
+        await pilot.press("f4")
+        await until(pilot, lambda: app.screen is not screen, "missing or damaged?")
+        question = app.screen
+        await pilot.press("7", "enter")
+        await until(
+            pilot, lambda: "7 is not on the list" in render_text(app), "the wrong number said"
+        )
+        assert app.screen is question
+        assert step_of(screen) is Step.WEIGH
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "back to the bench")
+
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen), "the login screen")
+        await until(pilot, lambda: not app.busy, "the logout")
+        shown = text_of(app, "#message")
+        assert f"Order {bench.order_ref} is set aside: anyone can scan its tote to go on." in shown
+        units = sum(line.quantity for line in bench.lines)
+        assert f"Put the {units} unit(s) of the open box back in tote {bench.totes[0]}." in shown

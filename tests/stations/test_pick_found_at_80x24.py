@@ -52,8 +52,8 @@ async def test_the_bottom_line_shows_how_to_quit_and_ctrl_c_says_how_to_leave(
         assert pick_screen(app) is screen
         assert app.user is not None
         assert text_of(app, "#message") == (
-            "Ctrl+C does not close the station: F10 logs you out (a list you hold is paused); "
-            "^q logs out and closes the station app"
+            "Ctrl+C does not close the station: F10 logs you out (work you hold is paused or "
+            "set aside); ^q logs out and closes the station app"
         )
         # What it says is so: Ctrl+Q logs out (the list held is paused) and closes the app.
         view = screen.shown.view
