@@ -653,51 +653,33 @@ def clear_problem(session: Session, shipment_ids: list[int]) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def save_boxes(session: Session, boxes: list[dict[str, Any]]) -> tuple[int, int]:
-    """Put these boxes in the catalogue (by code: new ones added, known ones changed and
-    made active); every other box made inactive. (added, changed)."""
-    known = set(session.scalars(select(Box.code)))
+def save_catalogue(
+    session: Session, model: type[Box] | type[PackingMaterial], entries: list[dict[str, Any]]
+) -> tuple[int, int]:
+    """Make these the catalogue's boxes (or materials), by code: new ones added, known ones
+    changed and made active, every other one made inactive. (added, changed)."""
+    table: Any = model
+    known = set(session.scalars(select(table.code)))
     added = changed = 0
-    for row in boxes:
+    for row in entries:
         if row["code"] in known:
             session.execute(
-                update(Box)
-                .where(Box.code == row["code"])
+                update(table)
+                .where(table.code == row["code"])
                 .values(**row, active=True)
                 .execution_options(synchronize_session=False)
             )
             changed += 1
         else:
-            session.execute(insert(Box).values(**row, active=True))
+            session.execute(insert(table).values(**row, active=True))
             added += 1
     session.execute(
-        update(Box)
-        .where(Box.code.not_in([row["code"] for row in boxes]))
+        update(table)
+        .where(table.code.not_in([row["code"] for row in entries]))
         .values(active=False)
         .execution_options(synchronize_session=False)
     )
     return added, changed
-
-
-def save_materials(session: Session, materials: list[dict[str, Any]]) -> None:
-    """As :func:`save_boxes`, for packing materials."""
-    known = set(session.scalars(select(PackingMaterial.code)))
-    for row in materials:
-        if row["code"] in known:
-            session.execute(
-                update(PackingMaterial)
-                .where(PackingMaterial.code == row["code"])
-                .values(**row, active=True)
-                .execution_options(synchronize_session=False)
-            )
-        else:
-            session.execute(insert(PackingMaterial).values(**row, active=True))
-    session.execute(
-        update(PackingMaterial)
-        .where(PackingMaterial.code.not_in([row["code"] for row in materials]))
-        .values(active=False)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def set_packing_rules(session: Session, rules: dict[str, dict[str, Any]]) -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -137,6 +138,17 @@ def progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
 
 
 # ------------------------------------------------------------------ commands
+
+
+def json_object_file(path: str) -> dict[str, Any]:
+    """A settings file: a JSON object, or a CommandError (exit 1) saying why not."""
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CommandError(f"cannot read {path} as UTF-8 JSON: {exc}", 1) from None
+    if not isinstance(found, dict):
+        raise CommandError(f"{path}: expected a JSON object", 1)
+    return found
 
 
 def positive(text: str) -> int:

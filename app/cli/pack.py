@@ -5,7 +5,6 @@ settings of the site's store."""
 from __future__ import annotations
 
 import argparse
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,15 @@ from typing import Any
 from rich.table import Table
 
 from app.access import Action
-from app.cli.common import CommandError, acting_options, caller, current_engine, out, print_json
+from app.cli.common import (
+    CommandError,
+    acting_options,
+    caller,
+    current_engine,
+    json_object_file,
+    out,
+    print_json,
+)
 from app.packing import station as pack
 from app.packing.cartonize import CartonizeError, PackedBox, Suggestion, suggest
 from app.packing.files import (
@@ -194,12 +201,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
     engine = current_engine(args)
     try:
         if args.file:
-            try:
-                changes = json.loads(Path(args.file).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise CommandError(f"cannot read {args.file} as UTF-8 JSON: {exc}", 1) from None
-            if not isinstance(changes, dict):
-                raise CommandError(f"{args.file}: expected a JSON object", 1)
+            changes = json_object_file(args.file)
             current = pack.save_settings(engine, changes, caller(args).actor)
         else:
             current = pack.load_settings(engine)

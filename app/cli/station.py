@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from app.access import Action
@@ -15,6 +13,7 @@ from app.cli.common import (
     acting_options,
     caller,
     current_engine,
+    json_object_file,
     print_json,
 )
 from data.store import StoreEngine
@@ -71,12 +70,7 @@ def cmd_station_settings(args: argparse.Namespace) -> int:
     engine = current_engine(args)
     try:
         if args.file:
-            try:
-                changes = json.loads(Path(args.file).read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise CommandError(f"cannot read {args.file} as UTF-8 JSON: {exc}", 1) from None
-            if not isinstance(changes, dict):
-                raise CommandError(f"{args.file}: expected a JSON object", 1)
+            changes = json_object_file(args.file)
             who = caller(args)
             current = save_settings(engine, changes, who.actor)
         else:

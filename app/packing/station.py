@@ -47,7 +47,14 @@ from data import printjobs
 from data import settings as site_settings
 from data import shipping as ship_rows
 from data.inventory import Who
-from data.models import DecisionOutcome, OrderStatus, Role, ShipmentStatus
+from data.models import (
+    Box,
+    DecisionOutcome,
+    OrderStatus,
+    PackingMaterial,
+    Role,
+    ShipmentStatus,
+)
 from data.store import StoreEngine
 from data.types import utcnow
 from data.uow import UnitOfWork, run_in_transaction
@@ -1233,8 +1240,9 @@ def load_catalogue(
         raise PackError("the catalogue has no boxes: a pack bench needs at least one")
 
     def work(uow: UnitOfWork) -> tuple[int, int]:
-        counts = rows.save_boxes(
+        counts = rows.save_catalogue(
             uow.session,
+            Box,
             [
                 {
                     "code": b.code,
@@ -1254,8 +1262,9 @@ def load_catalogue(
                 for b in boxes
             ],
         )
-        rows.save_materials(
+        rows.save_catalogue(
             uow.session,
+            PackingMaterial,
             [
                 {
                     "code": m.code,
