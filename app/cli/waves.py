@@ -149,7 +149,9 @@ def cmd_layout_load(args: argparse.Namespace) -> int:
         off = [
             loc.code
             for loc in rows.locations(uow.session, node.id)
-            if layout.spot(loc.x_mm, loc.y_mm) is None
+            # Staging and dock places (the problem shelf by the pack benches) are not
+            # picked from: only storage off the aisles is worth a word.
+            if loc.kind.value not in ("staging", "dock") and layout.spot(loc.x_mm, loc.y_mm) is None
         ]
         uow.commit()
     out.print(
