@@ -406,20 +406,30 @@ def allocations_for_order(session: Session, order_id: int) -> list[AllocationRow
     ]
 
 
-def give_back_picked(session: Session, allocation_id: int, quantity: int) -> bool:
-    """``quantity`` picked units of a picked allocation are given back (damaged at the pack
-    bench): they become a rejected allocation of their own, the rest stays picked. False
-    if the allocation is not picked or holds fewer units."""
+def give_back_picked(session: Session, order_line_id: int, node_id: int, quantity: int) -> bool:
+    """``quantity`` picked units of the order line at the node are given back (damaged at
+    the pack bench): they become a rejected allocation of their own, the rest stays picked.
+    False if the node holds no picked allocation of the line with that many units."""
     row = session.execute(
-        select(LineAllocation.order_line_id, LineAllocation.node_id, LineAllocation.quantity)
-        .where(
-            LineAllocation.id == allocation_id,
-            LineAllocation.status == AllocationStatus.PICKED,
+        select(
+            LineAllocation.id,
+            LineAllocation.order_line_id,
+            LineAllocation.node_id,
+            LineAllocation.quantity,
         )
+        .where(
+            LineAllocation.order_line_id == order_line_id,
+            LineAllocation.node_id == node_id,
+            LineAllocation.status == AllocationStatus.PICKED,
+            LineAllocation.quantity >= quantity,
+        )
+        .order_by(LineAllocation.id)
+        .limit(1)
         .with_for_update()
     ).first()
-    if row is None or row.quantity < quantity:
+    if row is None:
         return False
+    allocation_id = row.id
     if row.quantity == quantity:
         session.execute(
             update(LineAllocation)

@@ -199,6 +199,7 @@ def claim(
         .where(
             Shipment.id.in_(shipment_ids),
             Shipment.status == ShipmentStatus.PICKED,
+            Shipment.problem.is_(None),
             or_(
                 Shipment.packing_by.is_(None),
                 and_(
@@ -697,28 +698,29 @@ def set_packing_rules(session: Session, rules: dict[str, dict[str, Any]]) -> lis
     return sorted(set(rules) - known)
 
 
-def remove_unit(session: Session, shipment_ids: list[int], line_id: int) -> tuple[int, int] | None:
+def remove_unit(session: Session, shipment_ids: list[int], line_id: int) -> int | None:
     """Take one picked unit of the order line out of the shipments (damaged at the bench):
-    (its pick task, the task's allocation), or None if none is left to take."""
-    found = session.execute(
-        select(PickTask.id, PickTask.allocation_id)
+    its pick task, or None if none is left to take."""
+    found = session.scalar(
+        select(PickTask.id)
         .where(
             PickTask.shipment_id.in_(shipment_ids),
             PickTask.order_line_id == line_id,
+            PickTask.status != PickTaskStatus.CANCELLED,
             PickTask.picked > PickTask.removed,
         )
         .order_by(PickTask.id.desc())
         .limit(1)
-    ).first()
+    )
     if found is None:
         return None
     session.execute(
         update(PickTask)
-        .where(PickTask.id == found[0])
+        .where(PickTask.id == found)
         .values(removed=PickTask.removed + 1)
         .execution_options(synchronize_session=False)
     )
-    return found[0], found[1]
+    return found
 
 
 def cancel_shipments(session: Session, shipment_ids: list[int]) -> None:
@@ -734,4 +736,17 @@ def cancel_shipments(session: Session, shipment_ids: list[int]) -> None:
             packing_seen_at=None,
         )
         .execution_options(synchronize_session=False)
+    )
+
+
+def packages_of_order(session: Session, order_id: int) -> int:
+    """Packages closed for the order's shipments (packed, or still on a bench)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Package)
+            .join(Shipment, Shipment.id == Package.shipment_id)
+            .where(Shipment.order_id == order_id, Shipment.status != ShipmentStatus.CANCELLED)
+        )
+        or 0
     )

@@ -20,6 +20,7 @@ from data.models import (
     Order,
     OrderLine,
     Package,
+    PackEvent,
     PickTask,
     PickTaskStatus,
     Product,
@@ -352,9 +353,15 @@ def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
                 Package.carrier == carrier,
                 Package.manifest_id.is_(None),
                 Shipment.status != ShipmentStatus.CANCELLED,
+                # A shipment the pack station has begun goes out once it is packed whole
+                # (its labels print with its last box).
+                or_(
+                    Shipment.status == ShipmentStatus.PACKED,
+                    ~select(PackEvent.id).where(PackEvent.shipment_id == Shipment.id).exists(),
+                ),
             )
             .order_by(Package.id)
-            .with_for_update()
+            .with_for_update(of=Package)
         )
     )
 

@@ -146,9 +146,10 @@ class PackScreen(Screen[None], inherit_bindings=False):
             return ""
         said = f"Order {bench.order_ref} is set aside: anyone can scan its tote to go on."
         if state.counted and not state.own_container:
+            box = "closed box" if state.step is Step.WEIGH else "open box"
             said += (
-                f" Put the {state.counted} unit(s) of the open box back in tote "
-                f"{', '.join(bench.totes)}."
+                f" Take the {state.counted} unit(s) out of the {box} and put them back in "
+                f"tote {', '.join(bench.totes)}."
             )
         return said
 
@@ -346,7 +347,7 @@ class ChoiceQuestion(TypedQuestion[T]):
         if chosen is not None:
             self.dismiss(chosen)
             return
-        if text.isdigit() and len(text) <= 2:
+        if len(text) <= 3:
             self.query_one("#choice-error", Static).update(
                 Content(f"{text} is not on the list: type {self.numbers()} and Enter")
             )
@@ -369,9 +370,10 @@ class ProblemModal(ChoiceQuestion[str]):
             "",
             *(f"  {n}  {kind} ({PROBLEMS[kind]})" for n, kind in self.CHOICES.items()),
             "",
-            "  Missing: the order goes to the problem shelf for the supervisor.",
-            "  Damaged: it goes in the damaged bin, the order gets another unit",
-            "  from stock, and you pack on.",
+            "  Missing: the order goes to the problem shelf,",
+            "  and the supervisor is told.",
+            "  Damaged: the unit goes in the damaged bin, the",
+            "  order gets another from stock, and you pack on.",
             "  Type 1 or 2 and Enter · Esc back",
         ]
 
@@ -408,7 +410,8 @@ class LineModal(ChoiceQuestion[int]):
         return line.line_id if line is not None else None
 
     def numbers(self) -> str:
-        return f"1 to {len(self.choices)}" if len(self.choices) > 1 else "1"
+        count = len(self.choices)
+        return "1" if count == 1 else "1 or 2" if count == 2 else f"1 to {count}"
 
 
 class WeightModal(ModalScreen[int | None]):
@@ -422,7 +425,7 @@ class WeightModal(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Content("The box's weight: grams (1780) or kg (1.78 kg), Enter; Esc back"))
-            yield Input(max_length=12, id="grams")
+            yield Input(max_length=24, id="grams")
             yield Static("", id="weight-error")
 
     def on_mount(self) -> None:

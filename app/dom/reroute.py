@@ -162,8 +162,8 @@ def reroute_damaged(
     session: StoreSession,
     order_id: int,
     line_id: int,
+    node_id: int,
     node_code: str,
-    allocation_id: int,
     actor: Actor,
     settings: RoutingSettings,
     *,
@@ -180,7 +180,7 @@ def reroute_damaged(
     order = store.order_to_route(session, order_id)
     if order is None:
         raise NotRoutable(f"no order with id {order_id}")
-    if order.status not in (*REROUTABLE, OrderStatus.PICKED):
+    if order.status not in (*REROUTABLE, OrderStatus.PICKED, OrderStatus.HELD):
         raise NotRoutable(
             f"order {order.reference} is {order.status}; only an order not packed yet can "
             "have units given back"
@@ -188,11 +188,20 @@ def reroute_damaged(
     line = next((ln for ln in order.lines if ln.line_id == line_id), None)
     if line is None:
         raise NotRoutable(f"order {order.reference} has no line {line_id}")
-    if not store.give_back_picked(session, allocation_id, quantity):
+    if not store.give_back_picked(session, line_id, node_id, quantity):
         raise NotRoutable(
-            f"{order.reference} line {line.line_no}: the picked units were given back meanwhile"
+            f"{order.reference} line {line.line_no}: {node_code} holds no {quantity} picked "
+            "unit(s) of it to give back"
         )
     given = GivenBack(line.line_id, line.line_no, line.sku, quantity, node_code, "damaged", 0)
+    if order.status is OrderStatus.HELD:
+        # Already waiting for the office, which decides for this unit with the rest.
+        return RerouteResult(
+            order.reference,
+            DecisionOutcome.HELD,
+            f"{given}; the order is held: the office decides for it with the rest",
+            0,
+        )
     return _reroute(session, order, given, actor, settings, now)
 
 
@@ -262,12 +271,17 @@ def _reroute(
             note=f"re-routing {given}",
             expected=order.status,
         )
-    remaining = [
-        a
-        for a in store.allocations_for_order(session, order.id)
-        if a.status is AllocationStatus.RESERVED
-    ]
-    used = sorted({a.node_code for a in remaining})
+    allocations = store.allocations_for_order(session, order.id)
+    remaining = [a for a in allocations if a.status is AllocationStatus.RESERVED]
+    # Nodes already sending the order a package: those still to pick it, and those that
+    # picked it (a unit found damaged at packing leaves the rest packed there).
+    used = sorted(
+        {
+            a.node_code
+            for a in allocations
+            if a.status in (AllocationStatus.RESERVED, AllocationStatus.PICKED)
+        }
+    )
     refused = set(store.rejected_nodes(session, given.line_id)) | {given.node}
     withheld = frozenset((node, given.sku) for node in refused)
     all_nodes = store.nodes(session)

@@ -10,6 +10,7 @@ from app.orders import lifecycle
 from app.picking import station
 from data import dom as store
 from data import inventory
+from data import pack_station as pack_rows
 from data import pick_station as pick_rows
 from data.inventory import Who
 from data.models import AllocationStatus, OrderStatus
@@ -61,6 +62,12 @@ def cancel_order(engine: StoreEngine, reference: str, reason: str, actor: Actor)
             raise CancelRefused(
                 f"order {order.reference} is {order.status.value}: only an order not yet "
                 "picked whole can be cancelled (a picked or shipped one goes through returns)"
+            )
+        boxed = pack_rows.packages_of_order(uow.session, order_id)
+        if boxed:
+            raise CancelRefused(
+                f"order {order.reference} has {boxed} package(s) packed (units of it found "
+                "damaged at packing went back to routing): what is packed goes through returns"
             )
         released = 0
         held = [

@@ -22,7 +22,15 @@ from typing import Protocol
 from app.barcodes import BarcodeError, resolve, show
 from app.flows import Flow, FlowState, Level, StepSpec, StepTable
 from app.packing import cartonize
-from app.packing.station import Bench, Closed, Damaged, PackError, Unit, WeightCheck
+from app.packing.station import (
+    MAX_KEYED_G,
+    Bench,
+    Closed,
+    Damaged,
+    PackError,
+    Unit,
+    WeightCheck,
+)
 from app.scanning import ScanEvent
 from app.users import LoggedIn
 
@@ -209,10 +217,6 @@ def kind_of(text: str) -> str | None:
         return None
 
 
-MAX_KEYED_G = 150_000
-"""A keyed weight above this is a typing slip (or a scan into the weight field), not a box."""
-
-
 def suggested_box(bench: Bench) -> str | None:
     """The code of the next box the suggestion names (``own container`` for an item that
     ships in its own), or None without a suggestion."""
@@ -233,6 +237,8 @@ class PackFlow(Flow[Step]):
         self.box: cartonize.BoxType | None = None
         self.own_container = False
         self.in_box: list[Unit] = []
+        self.fit_warned = False
+        """The packer was told the units may not fit this box (once is enough)."""
         self.totes_here: list[str] = []
         self.weight: WeightCheck | None = None
         self.expected_g = 0
@@ -295,6 +301,7 @@ class PackFlow(Flow[Step]):
         self.totes_here = []
 
     def _new_box(self) -> None:
+        self.fit_warned = False
         self.box = None
         self.own_container = False
         self.in_box = []
@@ -310,9 +317,12 @@ class PackFlow(Flow[Step]):
     def _scan(self, event: ScanEvent) -> PackState:
         text = event.text
         kind = event.barcode.kind if event.barcode is not None else None
+        me = self.terminal.user.badge if self.terminal.user else None
+        if kind is None and me is not None and text.strip().upper() == me:
+            kind = "badge"  # the badge id typed, as at the login
         if kind == "badge":
-            who = self.terminal.user.badge if self.terminal.user else "someone"
-            if event.barcode is not None and event.barcode.value == who:
+            who = me or "someone"
+            if event.barcode is None or event.barcode.value == who:
                 return self.refuse(
                     f"you are logged in here already ({who}), scanned your badge: carry on, "
                     "or log out with {key:app.logout}"
@@ -327,6 +337,8 @@ class PackFlow(Flow[Step]):
         assert bench is not None
         if self.step is Step.TOTES:
             return self._tote(bench, text)
+        if kind in ("tote", "pick_list"):
+            return self.refuse(self._another_tote(bench, text))
         if self.step is Step.BOX:
             if kind in ("gtin", "gs1"):
                 return self._own_container(bench, text)
@@ -374,8 +386,26 @@ class PackFlow(Flow[Step]):
         self.move_to(Step.BOX)
         return self.state(self._opened(bench), "ok")
 
+    def _another_tote(self, bench: Bench, text: str) -> str:
+        code = resolve(text).site_code
+        if code.upper() in {t.upper() for t in bench.totes}:
+            return (
+                f"tote {code} is this order's and open already, scanned it again: carry on "
+                f"with {bench.order_ref}"
+            )
+        return (
+            f"expected a box or an item of {bench.order_ref}, scanned {show(text)}: finish "
+            "this order, or set it aside with {key:pack.aside}, before opening another"
+        )
+
     def _opened(self, bench: Bench) -> str:
         said = f"Order {bench.order_ref}: {bench.units_left} unit(s) to pack"
+        if bench.left_open:
+            said = (
+                f"Order {bench.order_ref} was still open on a bench: a box not closed then was "
+                "not recorded, put its units back in the tote. "
+                f"{len(bench.closed)} box(es) closed, {bench.units_left} unit(s) to pack"
+            )
         if bench.closed:
             said += f", {len(bench.closed)} box(es) closed before"
         if bench.suggestion_note:
@@ -421,6 +451,7 @@ class PackFlow(Flow[Step]):
                 raise
             return self._unit(bench, text)
         before, self.box = self.box, box
+        self.fit_warned = False
         was = f" instead of {before.code}" if before is not None else ""
         return self.state(f"Box {box.code}{was}: scan each unit into it", "ok")
 
@@ -443,6 +474,9 @@ class PackFlow(Flow[Step]):
             if self.box is not None
             else ""
         )
+        if warning and self.fit_warned:
+            warning = ""  # said once for this box is enough
+        self.fit_warned = self.fit_warned or bool(warning)
         self.in_box.append(unit)
         left = bench.units_left - self.state().counted
         tail = (
@@ -547,14 +581,27 @@ class PackFlow(Flow[Step]):
                 "error",
                 alert=True,
             )
-        closed = self.terminal.close_box(
-            bench,
-            self.box,
-            self.in_box,
-            grams,
-            self.expected_g,
-            override[0] if override else None,
-        )
+        try:
+            closed = self.terminal.close_box(
+                bench,
+                self.box,
+                self.in_box,
+                grams,
+                self.expected_g,
+                override[0] if override else None,
+            )
+        except PackError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the box may be saved: never close it twice
+            self._drop(f"Order {bench.order_ref}: scan its tote again")
+            return self.state(
+                "The store did not answer while the box was being closed "
+                f"({(str(exc).splitlines() or [type(exc).__name__])[0][:100]}): it may have "
+                "been recorded. "
+                "Scan the tote again: the screen shows the boxes closed and what is left",
+                "error",
+                alert=True,
+            )
         # Saved: the package exists whatever happens next.
         by = f", let go by {override[1]}" if override else ""
         said = (
@@ -577,16 +624,7 @@ class PackFlow(Flow[Step]):
                 "print with the last box",
                 "ok",
             )
-        try:
-            self.prints = self.terminal.deliver_prints()
-        except Exception as exc:  # noqa: BLE001 - the order is packed whatever the printers do
-            self.prints = [
-                (
-                    "error",
-                    f"the documents are queued but were not sent ({exc}): {{key:pack.print}} "
-                    "sends them",
-                )
-            ]
+        self._send_prints()
         freed = ", ".join(closed.totes_freed)
         self._drop(f"Order {bench.order_ref} packed — scan the next tote")
         level: Level = "ok" if all(lvl == "ok" for lvl, _ in self.prints) else "warn"
@@ -623,13 +661,26 @@ class PackFlow(Flow[Step]):
             "warn",
         )
 
+    def _send_prints(self) -> None:
+        """Send the documents just queued; the order is packed whatever the printers do."""
+        try:
+            self.prints = self.terminal.deliver_prints()
+        except Exception as exc:  # noqa: BLE001 - the jobs stay queued; say so, carry on
+            self.prints = [
+                (
+                    "error",
+                    f"the documents are queued but were not sent ({exc}): {{key:pack.print}} "
+                    "sends them",
+                )
+            ]
+
     def _damaged(self, bench: Bench, line_id: int) -> PackState:
         sku = bench.line(line_id).sku
         done = self.terminal.damaged(bench, line_id)
         # Recorded: the unit is off the order whatever happens next.
         said = f"{sku} damaged, put it in the damaged bin: {done.rerouted}"
         if done.finished is not None:
-            self.prints = self.terminal.deliver_prints()
+            self._send_prints()
             self._drop(f"Order {bench.order_ref} packed — scan the next tote")
             level: Level = "ok" if all(lvl == "ok" for lvl, _ in self.prints) else "warn"
             return self.state(
@@ -657,7 +708,7 @@ class PackFlow(Flow[Step]):
             taken_out = True
         if taken_out:
             said += f". Take it out of {self.box_name}"
-        if self.step is Step.WEIGH:
+        if self.step is Step.WEIGH and taken_out:
             self.weight = None
             self.move_to(Step.BOX if self.own_container or not self.in_box else Step.ITEMS)
             if self.own_container:

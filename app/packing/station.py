@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -272,6 +272,9 @@ class Bench:
     """The boxes suggested for what is left; None if nothing is."""
     suggestion_note: str = ""
     """Why there is no suggestion (an item fits no box), for the packer."""
+    left_open: bool = False
+    """The order was on a bench that stopped (or was logged off without setting it aside):
+    a box being filled there then was never recorded."""
 
     @property
     def units_left(self) -> int:
@@ -345,7 +348,7 @@ def open_tote(
     kind, code = _tote_code(scan)
     me = _who(who)
 
-    def work(uow: UnitOfWork) -> list[int]:
+    def work(uow: UnitOfWork) -> tuple[list[int], bool]:
         session = uow.session
         if kind == "tote":
             hit = rows.tote_shipment(session, who.node_id, code)
@@ -399,10 +402,11 @@ def open_tote(
             )
         rows.add_event(session, ids[0], "open", me, now, detail=f"scanned {code}")
         uow.commit()
-        return ids
+        # Held when scanned: by this packer at a bench that stopped, or by one gone quiet.
+        return ids, any(s.packing_by is not None for s in shipments)
 
-    ids = run_in_transaction(engine, work)
-    return read_bench(engine, ids, cat, ship)
+    ids, left_open = run_in_transaction(engine, work)
+    return replace(read_bench(engine, ids, cat, ship), left_open=left_open)
 
 
 def read_bench(
@@ -618,9 +622,10 @@ def check_fit(bench: Bench, box: cartonize.BoxType, units: Sequence[Unit], cat: 
         placed = None
     if placed is None or len(placed.boxes) != 1 or placed.boxes[0].box is None:
         inside = f"{box.inner_length}×{box.inner_width}×{box.inner_height} mm"
+        what = f"these {len(items)} units" if len(items) > 1 else "this unit"
         return (
-            f"Check it fits: {box.code} is {inside} inside and these {len(items)} unit(s) may "
-            "not go in it; if it does not close, take a bigger box for the rest"
+            f"Check it fits: {box.code} is {inside} inside and {what} may not go in it; if it "
+            "does not close, take a bigger box for the rest"
         )
     return ""
 
@@ -668,8 +673,19 @@ def keyed_grams(text: str) -> int:
         raise PackError(
             f"expected whole grams (1780) or kilograms with kg (1.78 kg), keyed {show(text)}"
         )
-    grams = number * 1000 if unit == "kg" else number
-    return int(grams.to_integral_value())
+    grams = int((number * 1000 if unit == "kg" else number).to_integral_value())
+    if grams <= 0:
+        raise PackError(f"expected the box's weight, keyed {show(text)}: key it again")
+    if grams > MAX_KEYED_G:
+        raise PackError(
+            f"expected the box's weight, keyed {show(text)}: more than "
+            f"{MAX_KEYED_G // 1000} kg is a slip (or a barcode), key it again"
+        )
+    return grams
+
+
+MAX_KEYED_G = 150_000
+"""A keyed weight above this is a typing slip (or a scan into the weight field), not a box."""
 
 
 @dataclass(frozen=True)
@@ -786,12 +802,20 @@ def close_box(
     def work(uow: UnitOfWork) -> Closed:
         session = uow.session
         ids = list(bench.shipment_ids)
+        # The order's lock first, as picking, cancelling and re-routing take it.
+        dom_rows.lock_order(session, bench.order_id)
         rows.lock_shipments(session, ids)
         now = utcnow()
         if rows.held_by(session, ids, me, now) != len(ids):
             raise PackError(
                 f"order {bench.order_ref} is no longer on your bench (a supervisor took it, or "
                 "it was cancelled): nothing was recorded; scan the tote again"
+            )
+        handed = ship_rows.manifested(session, bench.lead)
+        if handed is not None:
+            raise PackError(
+                f"order {bench.order_ref}'s boxes were handed to the carrier on manifest "
+                f"M-{handed}: no box can be added; tell a supervisor"
             )
         lines = {ln.order_line_id: ln for ln in rows.lines_in_totes(session, ids)}
         packed = {p.order_line_id: p for p in rows.packed_units(session, bench.lead)}
@@ -1059,17 +1083,32 @@ def damaged(
             raise PackError(
                 f"order {bench.order_ref} is no longer on your bench: nothing was recorded"
             )
-        removed = rows.remove_unit(session, ids, line_id)
-        if removed is None:
-            raise PackError(f"no unit of {line.sku} is left in the totes: nothing was recorded")
-        _, allocation_id = removed
+        in_totes = next(
+            (ln for ln in rows.lines_in_totes(session, ids) if ln.order_line_id == line_id), None
+        )
+        boxed = next(
+            (
+                p.quantity
+                for p in rows.packed_units(session, bench.lead)
+                if p.order_line_id == line_id
+            ),
+            0,
+        )
+        if (
+            in_totes is None
+            or in_totes.picked - boxed <= 0
+            or rows.remove_unit(session, ids, line_id) is None
+        ):
+            raise PackError(
+                f"no unit of {line.sku} is left outside the closed boxes: nothing was recorded"
+            )
         try:
             result = reroute_damaged(
                 session,
                 bench.order_id,
                 line_id,
+                who.node_id,
                 who.node_code,
-                allocation_id,
                 _actor(who),
                 routing,
                 now=now,

@@ -16,8 +16,10 @@ from app import supervisor
 from app.actor import Actor
 from app.hardware import printqueue
 from app.hardware.printqueue import Target
+from app.orders.cancel import CancelRefused, cancel_order
 from app.packing import station as pack
 from app.shipping import service
+from data import shipping as shipping_rows
 from data.models import (
     AllocationStatus,
     Invoice,
@@ -501,3 +503,64 @@ def test_the_only_unit_damaged_ends_the_shipment_and_frees_the_tote(
     assert status is ShipmentStatus.CANCELLED
     with pytest.raises(pack.PackError, match="no order is in it"):
         _open(floor, bench.totes[0])
+
+
+def _two_unit_line(engine: Engine, totes: list[str]) -> tuple[pack.Bench, pack.PackLine]:
+    for tote in totes:
+        bench = _open(engine, tote)
+        line = next((ln for ln in bench.lines if ln.quantity >= 2), None)
+        if line is not None:
+            return bench, line
+        pack.release(engine, packer(engine), bench, "test")
+    raise AssertionError("the demo floor gave no order line of two units in one tote")
+
+
+def _damaged(engine: Engine, bench: pack.Bench, line_id: int) -> pack.Damaged:
+    _, ship = setup(engine)
+    return pack.damaged(
+        engine,
+        packer(engine),
+        bench,
+        line_id,
+        printers=pack.Printers.default(),
+        ship=ship,
+        today=lambda: TODAY,
+    )
+
+
+def test_two_units_of_one_line_damaged_are_both_given_back(floor: Engine, totes: list[str]) -> None:
+    bench, line = _two_unit_line(floor, totes)
+    _damaged(floor, bench, line.line_id)
+    _damaged(floor, bench, line.line_id)
+    with UnitOfWork(floor, read_only=True) as uow:
+        rejected = uow.session.scalar(
+            select(func.sum(LineAllocation.quantity)).where(
+                LineAllocation.order_line_id == line.line_id,
+                LineAllocation.status == AllocationStatus.REJECTED,
+            )
+        )
+    assert rejected == 2
+    cat, ship = setup(floor)
+    fresh = pack.read_bench(floor, bench.shipment_ids, cat, ship)
+    assert next((ln.left for ln in fresh.lines if ln.line_id == line.line_id), 0) == (
+        line.quantity - 2
+    )
+
+
+def test_an_order_with_packed_boxes_is_not_cancelled_and_half_packed_boxes_wait_for_the_rest(
+    floor: Engine, totes: list[str]
+) -> None:
+    bench, line = _two_unit_line(floor, totes)
+    units = units_of(bench)
+    first = close(floor, bench, units[:1])
+    assert not first.last
+    with UnitOfWork(floor) as uow:
+        node = uow.session.scalar(select(Shipment.node_id).where(Shipment.id == bench.lead))
+        assert node is not None
+        carrier = uow.session.scalar(select(Shipment.carrier).where(Shipment.id == bench.lead))
+        # Box 1 of an order still being packed is not handed to the carrier.
+        assert carrier is not None
+        assert shipping_rows.unmanifested(uow.session, node, carrier) == []
+    _damaged(floor, bench, line.line_id)
+    with pytest.raises(CancelRefused, match=r"has 1 package\(s\) packed"):
+        cancel_order(floor, bench.order_ref, "customer called", Actor(name="U5001"))

@@ -742,4 +742,7 @@ async def test_a_weight_or_a_choice_keyed_wrong_is_asked_again_and_logging_out_s
         shown = text_of(app, "#message")
         assert f"Order {bench.order_ref} is set aside: anyone can scan its tote to go on." in shown
         units = sum(line.quantity for line in bench.lines)
-        assert f"Put the {units} unit(s) of the open box back in tote {bench.totes[0]}." in shown
+        assert (
+            f"Take the {units} unit(s) out of the closed box and put them back in tote "
+            f"{bench.totes[0]}."
+        ) in shown
