@@ -185,6 +185,12 @@ def shipment_doc(session: Session, shipment_id: int) -> ShipmentDoc | None:
     ).one_or_none()
     if head is None:
         return None
+    lead = session.scalar(select(Shipment.packed_with).where(Shipment.id == shipment_id))
+    if lead is not None:
+        raise LookupError(
+            f"shipment {shipment_id} was packed with shipment {lead} (one order, several "
+            f"totes): its packages and documents are shipment {lead}'s"
+        )
     address = session.execute(
         select(
             Address.name,

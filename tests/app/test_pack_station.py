@@ -564,3 +564,15 @@ def test_an_order_with_packed_boxes_is_not_cancelled_and_half_packed_boxes_wait_
     _damaged(floor, bench, line.line_id)
     with pytest.raises(CancelRefused, match=r"has 1 package\(s\) packed"):
         cancel_order(floor, bench.order_ref, "customer called", Actor(name="U5001"))
+
+
+def test_a_shipment_packed_with_another_has_no_documents_of_its_own(
+    floor: Engine, totes: list[str]
+) -> None:
+    tote, second, _ = _split_order(floor, totes)
+    with floor.begin() as conn:
+        conn.execute(text("UPDATE shipments SET status = 'picked' WHERE id = :s"), {"s": second})
+    bench = _open(floor, tote)
+    close(floor, bench, units_of(bench))
+    with pytest.raises(service.ShippingError, match=f"packed with shipment {bench.lead}"):
+        service.shipment(floor, second)
