@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -27,7 +27,7 @@ from app.packing.flow import PackFlow, PackState, Step, suggested_box
 from app.packing.station import PROBLEMS, Bench, PackError, PackLine, keyed_grams
 from stations.capture import EntryChanged, Scanned, ScannerStatus
 from stations.messages import Level, show_message, with_keys
-from stations.questions import TypedQuestion, forward
+from stations.questions import ChoiceQuestion, forward
 
 if TYPE_CHECKING:
     from stations.app import StationApp
@@ -51,8 +51,6 @@ PACK_BINDINGS: list[BindingType] = [
 LINE_ROWS = 8
 """Order lines the table shows at 80x24 (beside the suggestion, the notes and, when
 weighing, the weight); more are summed up in the last row."""
-
-T = TypeVar("T")
 
 ACTION_IDS = {
     binding.action: binding.id for binding in PACK_BINDINGS if isinstance(binding, Binding)
@@ -325,35 +323,6 @@ def _suggestion(bench: Bench) -> str:
     materials = ", ".join(f"{m.name} {m.quantity}" for m in first.materials) or "no fill"
     more = f" (+{len(suggestion.boxes) - 1} more box(es))" if len(suggestion.boxes) > 1 else ""
     return f"Suggested: {box} for {units} unit(s){more} · {materials}\n{first.reason}"
-
-
-class ChoiceQuestion(TypedQuestion[T]):
-    """A numbered choice: a number not on the list keeps the question open and says so
-    (anything longer is a scan, which closes it and goes to the screen beneath)."""
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Content("\n".join(self.lines())))
-            yield Static("", id="choice-error")
-
-    def numbers(self) -> str:
-        raise NotImplementedError
-
-    def on_scanned(self, message: Scanned) -> None:
-        # This handler decides alone (TypedQuestion's would close the question again).
-        message.prevent_default()
-        text = message.scan.text.strip()
-        chosen = self.answer(text)
-        if chosen is not None:
-            self.dismiss(chosen)
-            return
-        if len(text) <= 3:
-            self.query_one("#choice-error", Static).update(
-                Content(f"{text} is not on the list: type {self.numbers()} and Enter")
-            )
-            self.app.bell()
-            return
-        forward(self, message)
 
 
 class ProblemModal(ChoiceQuestion[str]):

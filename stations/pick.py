@@ -29,7 +29,7 @@ from app.picking.station import PickListView, Task, Tote
 from app.terminal import SHORT_REASONS
 from stations.capture import EntryChanged, Scanned, ScannerStatus
 from stations.messages import Level, show_message, with_keys
-from stations.questions import TypedQuestion, forward
+from stations.questions import ChoiceQuestion, forward
 
 if TYPE_CHECKING:
     from stations.app import StationApp
@@ -320,7 +320,7 @@ class PickScreen(Screen[None], inherit_bindings=False):
         )
 
 
-class ShortModal(TypedQuestion[str]):
+class ShortModal(ChoiceQuestion[str]):
     """Why is the pick short? 1, 2 or 3 typed and Enter; Escape goes back. A lone 1, 2 or
     3 is a choice (no barcode is a single digit)."""
 
@@ -347,6 +347,9 @@ class ShortModal(TypedQuestion[str]):
 
     def answer(self, text: str) -> str | None:
         return self.CHOICES.get(text)
+
+    def numbers(self) -> str:
+        return "1, 2 or 3"
 
 
 class QuantityModal(ModalScreen[int | None]):

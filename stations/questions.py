@@ -51,3 +51,34 @@ class TypedQuestion(ModalScreen[T | None]):
             self.dismiss(chosen)
             return
         forward(self, message)
+
+
+class ChoiceQuestion(TypedQuestion[T]):
+    """A numbered choice: a number not on the list keeps the question open and says so
+    (anything longer is a scan, which closes it and goes to the screen beneath)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Content("\n".join(self.lines())))
+            error = Static("", id="choice-error")
+            error.display = False  # only once a wrong number was typed
+            yield error
+
+    def numbers(self) -> str:
+        raise NotImplementedError
+
+    def on_scanned(self, message: Scanned) -> None:
+        # This handler decides alone (TypedQuestion's would close the question again).
+        message.prevent_default()
+        text = message.scan.text.strip()
+        chosen = self.answer(text)
+        if chosen is not None:
+            self.dismiss(chosen)
+            return
+        if len(text) <= 3:
+            error = self.query_one("#choice-error", Static)
+            error.display = True
+            error.update(Content(f"{text} is not on the list: type {self.numbers()} and Enter"))
+            self.app.bell()
+            return
+        forward(self, message)

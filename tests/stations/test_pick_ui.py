@@ -163,6 +163,16 @@ async def test_a_whole_pick_list_with_every_refusal_and_a_short_pick(
         before = screen.shown
         await pilot.press("f7")
         await until(pilot, lambda: app.screen is not screen, "the short-pick choice")
+        # A number not on the list keeps the question open and says so.
+        choice = app.screen
+        await pilot.press("5", "enter")
+        await until(
+            pilot,
+            lambda: "5 is not on the list: type 1, 2 or 3 and Enter" in render_text(app),
+            "the wrong number said",
+        )
+        assert app.screen is choice
+        assert screen.shown is before
         await pilot.press("3", "enter")
         await until(pilot, lambda: screen.shown is not before and not app.busy, "the short pick")
         assert f"Short pick of {short.sku}" in screen.shown.message
