@@ -423,6 +423,29 @@ def packed_units(session: Session, lead: int) -> list[PackedUnits]:
     return [PackedUnits(k, v[0], tuple(v[1])) for k, v in found.items()]
 
 
+def lot_units(session: Session, shipment_ids: list[int], lead: int) -> dict[int, dict[str, int]]:
+    """Per order line, per lot: units in the totes not yet in a closed box."""
+    found: dict[int, dict[str, int]] = {}
+    for line_id, lot, units in session.execute(
+        select(PickTask.order_line_id, PickTask.lot, func.sum(PickTask.picked - PickTask.removed))
+        .where(
+            PickTask.shipment_id.in_(shipment_ids),
+            PickTask.status != PickTaskStatus.CANCELLED,
+        )
+        .group_by(PickTask.order_line_id, PickTask.lot)
+    ):
+        found.setdefault(line_id, {})[lot] = int(units or 0)
+    for line_id, lot, units in session.execute(
+        select(PackageItem.order_line_id, PackageItem.lot, func.sum(PackageItem.quantity))
+        .join(Package, Package.id == PackageItem.package_id)
+        .where(Package.shipment_id == lead)
+        .group_by(PackageItem.order_line_id, PackageItem.lot)
+    ):
+        lots = found.setdefault(line_id, {})
+        lots[lot] = lots.get(lot, 0) - int(units or 0)
+    return found
+
+
 @dataclass(frozen=True)
 class ClosedBox:
     id: int

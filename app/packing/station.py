@@ -235,6 +235,9 @@ class PackLine:
     packed_serials: tuple[str, ...]
     unit: cartonize.Item
     """One unit, as the packer's suggestion sees it."""
+    lot_left: tuple[tuple[str, int], ...] = ()
+    """Units of each lot picked and not yet in a closed box (a lot-tracked line's units
+    go into packages lot by lot, as they were picked, for a recall)."""
 
     @property
     def left(self) -> int:
@@ -424,6 +427,7 @@ def read_bench(
         packed = {p.order_line_id: p for p in rows.packed_units(session, lead)}
         closed = rows.closed_boxes(session, lead)
         earlier = rows.earlier_totes(session, ids)
+        by_lot = rows.lot_units(session, ids, lead)
     totes = [s.tote for s in shipments if s.tote]
     totes += [t for _, t in earlier if t not in totes]
     pack_lines = tuple(
@@ -442,6 +446,9 @@ def read_bench(
             lots=ln.lots,
             serials=ln.serials,
             packed_serials=packed[ln.order_line_id].serials if ln.order_line_id in packed else (),
+            lot_left=tuple(
+                sorted((lot, n) for lot, n in by_lot.get(ln.order_line_id, {}).items() if n > 0)
+            ),
             unit=cartonize.Item(
                 sku=ln.sku,
                 length=ln.length_mm,
@@ -557,6 +564,16 @@ def check_unit(bench: Bench, scan: str, today: date, in_box: Sequence[Unit]) -> 
             raise PackError(
                 f"wrong lot: expected lot {', '.join(line.lots)} (as picked), scanned lot {lot}"
             )
+        if line.lot_left:
+            have = dict(line.lot_left).get(lot, 0) - sum(
+                u.count for u in in_box if u.line_id == line.line_id and u.lot == lot
+            )
+            if have < (code.count or 1):
+                others = ", ".join(f"{n} of lot {x}" for x, n in line.lot_left if x != lot)
+                raise PackError(
+                    f"wrong lot: every unit of lot {lot} picked for {line.sku} is packed or in "
+                    f"this box; expected {others or 'no more'}. Put it aside for the supervisor"
+                )
     serial = code.serial or ""
     if line.track_serial:
         if not serial:
@@ -819,6 +836,17 @@ def close_box(
             )
         lines = {ln.order_line_id: ln for ln in rows.lines_in_totes(session, ids)}
         packed = {p.order_line_id: p for p in rows.packed_units(session, bench.lead)}
+        by_lot = rows.lot_units(session, ids, bench.lead)
+        for unit in in_box:
+            if unit.lot and bench.line(unit.line_id).lot_left:
+                boxed = sum(
+                    u.count for u in in_box if u.line_id == unit.line_id and u.lot == unit.lot
+                )
+                if boxed > by_lot.get(unit.line_id, {}).get(unit.lot, 0):
+                    raise PackError(
+                        f"{unit.sku}: more units of lot {unit.lot} in this box than are left "
+                        "of it (the order changed); nothing was recorded, scan the tote again"
+                    )
         for unit in in_box:
             line = lines.get(unit.line_id)
             have = packed[unit.line_id].quantity if unit.line_id in packed else 0

@@ -1314,3 +1314,23 @@ def test_a_serial_scanned_twice_is_the_same_unit_not_an_extra_one() -> None:
         "serial S1 is already in this box: scan the next unit",
         Step.ITEMS,
     )
+
+
+def test_a_lot_tracked_line_is_packed_lot_by_lot_as_picked() -> None:
+    tracked = replace(
+        line(1, PAD, 2, 300),
+        track_lot=True,
+        lots=("L1", "L2"),
+        lot_left=(("L1", 1), ("L2", 1)),
+    )
+    flow, terminal = flow_at(Step.BOX, bench(7, ("TOTE-00701",), tracked))
+    flow.scan(scanned("BOX-S"))
+    first = f"01{PAD.zfill(14)}10L1"
+    assert flow.scan(scanned(first)).level == "ok"
+    refused(
+        flow.scan(scanned(first)),
+        "wrong lot: every unit of lot L1 picked for SKU-1 is packed or in this box; expected "
+        "1 of lot L2. Put it aside for the supervisor",
+        Step.ITEMS,
+    )
+    assert flow.scan(scanned(f"01{PAD.zfill(14)}10L2")).level == "ok"
