@@ -174,9 +174,7 @@ class PackState(FlowState[Step]):
 
     @property
     def box_name(self) -> str:
-        if self.own_container:
-            return "its own container"
-        return self.box.code if self.box is not None else "the box"
+        return box_name(self.box, self.own_container)
 
     @property
     def counted(self) -> int:
@@ -217,6 +215,13 @@ def kind_of(text: str) -> str | None:
         return None
 
 
+def box_name(box: cartonize.BoxType | None, own_container: bool) -> str:
+    """What the open package is called on screen."""
+    if own_container:
+        return "its own container"
+    return box.code if box is not None else "the box"
+
+
 def suggested_box(bench: Bench) -> str | None:
     """The code of the next box the suggestion names (``own container`` for an item that
     ships in its own), or None without a suggestion."""
@@ -250,7 +255,11 @@ class PackFlow(Flow[Step]):
 
     @property
     def box_name(self) -> str:
-        return self.state().box_name
+        return box_name(self.box, self.own_container)
+
+    def _counted(self) -> int:
+        """Units in the open box."""
+        return sum(u.count for u in self.in_box)
 
     def keys(self) -> frozenset[str]:
         keys = super().keys()
@@ -353,7 +362,7 @@ class PackFlow(Flow[Step]):
             if kind == "box":
                 return self.refuse(
                     f"expected an item, scanned box {show(text)}: {self.box_name} already "
-                    f"holds {self.state().counted} unit(s). Close it with {{key:pack.close}} "
+                    f"holds {self._counted()} unit(s). Close it with {{key:pack.close}} "
                     "and scan the next box for the rest, or set the order aside with "
                     "{key:pack.aside} to start again"
                 )
@@ -478,7 +487,7 @@ class PackFlow(Flow[Step]):
             warning = ""  # said once for this box is enough
         self.fit_warned = self.fit_warned or bool(warning)
         self.in_box.append(unit)
-        left = bench.units_left - self.state().counted
+        left = bench.units_left - self._counted()
         tail = (
             "every unit is in: {key:pack.close} closes the box"
             if left == 0
@@ -506,7 +515,7 @@ class PackFlow(Flow[Step]):
             else ("no scale here: weigh it and key the weight with {key:pack.keyweight}")
         )
         return self.state(
-            f"Close {self.box_name} ({self.state().counted} unit(s)); expected "
+            f"Close {self.box_name} ({self._counted()} unit(s)); expected "
             f"{self.expected_g:,} g: put it on the scale, {how}",
             "info",
         )
@@ -715,11 +724,11 @@ class PackFlow(Flow[Step]):
                 self._new_box()
             elif self.in_box:
                 said += f"; {self.box_name} is open again"
-        outside = fresh.units_left - self.state().counted
+        outside = fresh.units_left - self._counted()
         return self.state(f"{said}. Pack on: {outside} unit(s) left to scan", "warn")
 
     def _unpack_note(self) -> str:
-        units = sum(u.count for u in self.in_box)
+        units = self._counted()
         return f"Put the {units} unit(s) of the open box back in the tote." if units else ""
 
     def set_aside(self) -> PackState:

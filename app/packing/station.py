@@ -620,6 +620,12 @@ def _counted(in_box: Sequence[Unit], line_id: int) -> int:
     return sum(u.count for u in in_box if u.line_id == line_id)
 
 
+NO_CARRIAGE = cartonize.CarrierRate(
+    carrier="", dim_divisor=5000, base=Decimal(0), per_kg=Decimal(0)
+)
+"""For placing units in one given box: the carriage does not choose anything there."""
+
+
 def check_fit(bench: Bench, box: cartonize.BoxType, units: Sequence[Unit], cat: Catalogue) -> str:
     """Whether these units go in the box: over its weight limit is refused (PackError);
     a set the packaging suggestion cannot place in it is a warning (returned), since the
@@ -632,9 +638,8 @@ def check_fit(bench: Bench, box: cartonize.BoxType, units: Sequence[Unit], cat: 
             f"{units[-1].sku} it would weigh {weight:,} g. Close it with {{key:pack.close}} "
             "and put the rest in the next box"
         )
-    flat = cartonize.CarrierRate(carrier="", dim_divisor=5000, base=Decimal(0), per_kg=Decimal(0))
     try:
-        placed = cartonize.suggest(items, [box], cat.materials, flat)
+        placed = cartonize.suggest(items, [box], cat.materials, NO_CARRIAGE)
     except cartonize.CartonizeError:
         placed = None
     if placed is None or len(placed.boxes) != 1 or placed.boxes[0].box is None:
@@ -664,7 +669,7 @@ def expected_weight(
             items,
             [box],
             cat.materials,
-            cartonize.CarrierRate(carrier="", dim_divisor=5000, base=Decimal(0), per_kg=Decimal(0)),
+            NO_CARRIAGE,
         )
     except cartonize.CartonizeError:
         return contents + box.tare
