@@ -97,6 +97,8 @@ class OrderStatus(enum.StrEnum):
     PICKING = "picking"
     PICKED = "picked"
     PACKED = "packed"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    """Some of its units have left (a split order: another node's part is still coming)."""
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
@@ -1059,6 +1061,98 @@ class Manifest(Base):
     closed_by: Mapped[str] = mapped_column(String(80))
 
 
+class LoadStatus(enum.StrEnum):
+    """Whether a load is still being filled or has been handed to its carrier."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Load(Base):
+    """A carrier's pickup, trailer or van at a dock door, filled by scanning packages onto
+    it at the ship station; closing it out makes its manifest."""
+
+    __tablename__ = "loads"
+    __table_args__ = (
+        # One load at a time fills at a door.
+        Index(
+            "ix_loads_open_door",
+            "node_id",
+            "door",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[IntPK]
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    carrier: Mapped[str] = mapped_column(String(40))
+    door: Mapped[str] = mapped_column(String(40))
+    """The dock location's code (``DOCK-1``) where the carrier's vehicle is loaded."""
+    status: Mapped[LoadStatus] = mapped_column(_enum(LoadStatus, "load_status"))
+    opened_at: Mapped[Timestamp]
+    opened_by: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    manifest_id: Mapped[int | None] = mapped_column(ForeignKey("manifests.id"))
+
+
+class ShipEvent(Base):
+    """What happened at a ship station, append-only: loads opened and closed out, packages
+    loaded and taken off, scans refused."""
+
+    __tablename__ = "ship_events"
+    __table_args__ = (Index("ix_ship_events_load", "load_id", "id"),)
+
+    id: Mapped[IntPK]
+    load_id: Mapped[int | None] = mapped_column(ForeignKey("loads.id"))
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    scan: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where a message to the world outside stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """Sent, but whether it arrived is not known: a person decides, never a blind repeat."""
+
+
+class OutboxMessage(Base):
+    """A message for outside the store (a sales channel told an order shipped, the customer's
+    email), written in the transaction of the change it tells of and delivered later by the
+    outbox worker, once, under its idempotency key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+
+    id: Mapped[IntPK]
+    topic: Mapped[str] = mapped_column(String(40))
+    """What it is: ``channel.shipped``, ``email.shipped``…"""
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    """The idempotency key the receiver sees: the same message is never written twice."""
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    """JSON: what the receiver is told."""
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Package(Base):
     """One box of a shipment, with its own SSCC and tracking number for life."""
 
@@ -1090,6 +1184,14 @@ class Package(Base):
     """The supervisor who let it go out of the weight tolerance."""
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    load_id: Mapped[int | None] = mapped_column(ForeignKey("loads.id"), index=True)
+    """The load it was scanned onto at the ship station (taken off: None again)."""
+    loaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    loaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Its label was voided (wrong carrier, damaged label): it never ships, and its
+    tracking number is never used again."""
+    voided_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class PackageItem(Base):

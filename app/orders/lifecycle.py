@@ -19,16 +19,19 @@ S = OrderStatus
 # From each status, where an order may go next. An order can be cancelled until it is
 # packed; after shipping it can only be delivered or come back. Going back from routed,
 # released, picking or picked to an earlier status is DOM re-routing a line (a picked
-# unit found damaged at the pack bench goes back to DOM as a short pick does).
+# unit found damaged at the pack bench goes back to DOM as a short pick does). An order
+# split over nodes is partially shipped when one node's part leaves while another's is
+# still on its way through routing, picking or packing; it is shipped when the last leaves.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.RECEIVED: frozenset({S.VERIFIED, S.HELD, S.CANCELLED}),
     S.HELD: frozenset({S.VERIFIED, S.CANCELLED}),
     S.VERIFIED: frozenset({S.ROUTED, S.HELD, S.CANCELLED}),
-    S.ROUTED: frozenset({S.RELEASED, S.VERIFIED, S.HELD, S.CANCELLED}),
-    S.RELEASED: frozenset({S.PICKING, S.ROUTED, S.CANCELLED}),
-    S.PICKING: frozenset({S.PICKED, S.ROUTED, S.CANCELLED}),
-    S.PICKED: frozenset({S.PACKED, S.ROUTED, S.CANCELLED}),
-    S.PACKED: frozenset({S.SHIPPED}),
+    S.ROUTED: frozenset({S.RELEASED, S.VERIFIED, S.HELD, S.CANCELLED, S.PARTIALLY_SHIPPED}),
+    S.RELEASED: frozenset({S.PICKING, S.ROUTED, S.CANCELLED, S.PARTIALLY_SHIPPED}),
+    S.PICKING: frozenset({S.PICKED, S.ROUTED, S.CANCELLED, S.PARTIALLY_SHIPPED}),
+    S.PICKED: frozenset({S.PACKED, S.ROUTED, S.CANCELLED, S.PARTIALLY_SHIPPED}),
+    S.PACKED: frozenset({S.SHIPPED, S.PARTIALLY_SHIPPED}),
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED}),
     S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED}),
     S.DELIVERED: frozenset({S.RETURNED}),
     S.CANCELLED: frozenset(),

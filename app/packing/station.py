@@ -954,10 +954,17 @@ def close_box(
 
 
 WAITING_FOR_UNITS = frozenset(
-    {OrderStatus.ROUTED, OrderStatus.RELEASED, OrderStatus.PICKING, OrderStatus.HELD}
+    {
+        OrderStatus.ROUTED,
+        OrderStatus.RELEASED,
+        OrderStatus.PICKING,
+        OrderStatus.HELD,
+        OrderStatus.PARTIALLY_SHIPPED,
+    }
 )
-"""Where an order stands whose damaged units went back to DOM: its other units are packed
-here, and it is packed when those are."""
+"""Where an order stands whose damaged units went back to DOM, or whose other part has
+left another node already: its units here are packed, and the order moves on with the
+rest."""
 
 
 def _finish_order(
