@@ -218,3 +218,15 @@ def totes_waiting(engine: StoreEngine) -> int:
 
     with UnitOfWork(engine, read_only=True) as uow:
         return totes_to_pack(uow.session, WAREHOUSE_CODE)
+
+
+def packages_waiting(engine: StoreEngine) -> int:
+    """Packed packages at the warehouse not yet on a manifest."""
+    from data.ship_station import carrier_counts
+    from data.waves import node
+
+    with UnitOfWork(engine, read_only=True) as uow:
+        found = node(uow.session, WAREHOUSE_CODE)
+        if found is None:
+            return 0
+        return sum(c.expected for c in carrier_counts(uow.session, found.id))

@@ -23,6 +23,7 @@ from app import admin, supervisor
 from app.access import AccessRefused, Caller
 from app.actor import Actor
 from app.hardware.config import StationDevices
+from app.loading.desk import ShipDesk
 from app.packing.desk import PackDesk
 from app.picking import station
 from app.picking.station import ItemScan, PickDone, PickListView, Pulse, ShortResult, Task
@@ -82,6 +83,7 @@ class Terminal:
         self.user: LoggedIn | None = None
         self.settings = self._load_settings()
         self._desk: PackDesk | None = None
+        self._dock: ShipDesk | None = None
 
     def _load_settings(self) -> StationSettings:
         return load_settings(self._engine)
@@ -176,6 +178,14 @@ class Terminal:
         if self._desk is None:
             self._desk = PackDesk(self._engine, self._who, self.devices)
         return self._desk
+
+    # --- shipping --------------------------------------------------------------------
+
+    def ship_desk(self) -> ShipDesk:
+        """The dock of this ship station (its documents printer for manifests), made once."""
+        if self._dock is None:
+            self._dock = ShipDesk(self._engine, self._who, self.devices)
+        return self._dock
 
     # --- supervising ----------------------------------------------------------------
 

@@ -687,15 +687,18 @@ def _seed_stock(
         if code != WAREHOUSE_CODE
     ]
     session.execute(insert(Location), other)
-    # The shelf by the pack benches where an order waits when a unit is missing or damaged.
+    # The shelf by the pack benches where an order waits when a unit is missing or
+    # damaged, and the dock doors where carriers' vehicles are loaded.
+    places = [("PROBLEM", LocationKind.STAGING)]
+    places += [(f"DOCK-{n}", LocationKind.DOCK) for n in range(1, 5)]
     session.execute(
         insert(Location),
         [
             {
                 "node_id": warehouse,
-                "code": "PROBLEM",
-                "barcode": "LOC-PROBLEM",
-                "kind": LocationKind.STAGING,
+                "code": code,
+                "barcode": f"LOC-{code}",
+                "kind": kind,
                 "zone": "",
                 "block": 0,
                 "aisle": 0,
@@ -705,6 +708,7 @@ def _seed_stock(
                 "x_mm": 0,
                 "y_mm": 0,
             }
+            for code, kind in places
         ],
     )
     location_ids: dict[tuple[int, str], int] = {

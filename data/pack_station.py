@@ -142,6 +142,22 @@ def totes_to_pack(session: Session, node_code: str) -> int:
     )
 
 
+def totes_at(session: Session, node_code: str) -> list[str]:
+    """The totes :func:`totes_to_pack` counts, oldest shipment first."""
+    return list(
+        session.scalars(
+            select(Shipment.tote)
+            .join(Node, Node.id == Shipment.node_id)
+            .where(
+                Node.code == node_code,
+                Shipment.status == ShipmentStatus.PICKED,
+                Shipment.tote.is_not(None),
+            )
+            .order_by(Shipment.id)
+        )
+    )
+
+
 def order_by_reference(session: Session, reference: str) -> int | None:
     """An order's id from ``CHANNEL/EXTERNAL-ID``, or None."""
     channel, _, external = reference.partition("/")

@@ -20,7 +20,6 @@ from data.models import (
     Order,
     OrderLine,
     Package,
-    PackEvent,
     PickTask,
     PickTaskStatus,
     Product,
@@ -349,7 +348,11 @@ class ManifestLine:
 
 
 def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
-    """Packages of ``carrier`` leaving ``node_id`` not yet on a manifest (oldest first)."""
+    """Packed packages of ``carrier`` leaving ``node_id`` not yet on a manifest, not voided,
+    of shipments none of whose packages is on a load at a dock door (oldest first)."""
+    on_loads = select(Package.shipment_id).where(
+        Package.load_id.is_not(None), Package.manifest_id.is_(None)
+    )
     return list(
         session.scalars(
             select(Package.id)
@@ -358,13 +361,9 @@ def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
                 Shipment.node_id == node_id,
                 Package.carrier == carrier,
                 Package.manifest_id.is_(None),
-                Shipment.status != ShipmentStatus.CANCELLED,
-                # A shipment the pack station has begun goes out once it is packed whole
-                # (its labels print with its last box).
-                or_(
-                    Shipment.status == ShipmentStatus.PACKED,
-                    ~select(PackEvent.id).where(PackEvent.shipment_id == Shipment.id).exists(),
-                ),
+                Package.voided_at.is_(None),
+                Shipment.status == ShipmentStatus.PACKED,
+                Shipment.id.not_in(on_loads),
             )
             .order_by(Package.id)
             .with_for_update(of=Package)

@@ -42,6 +42,7 @@ from stations.login import LoginScreen
 from stations.messages import show_message, with_keys
 from stations.pack import PackScreen
 from stations.pick import PickScreen
+from stations.ship import ShipScreen
 from stations.supervisor import SupervisorScreen
 
 T = TypeVar("T")
@@ -49,6 +50,7 @@ T = TypeVar("T")
 ROLE_SCREENS: dict[str, Callable[[], Screen[Any]]] = {
     "pick": PickScreen,
     "pack": PackScreen,
+    "ship": ShipScreen,
     "supervisor": SupervisorScreen,
 }
 """The station roles built so far, each a mode of the app."""
@@ -78,6 +80,7 @@ class StationApp(ScanCaptureApp, inherit_bindings=False):
         STYLES / "login.tcss",
         STYLES / "pick.tcss",
         STYLES / "pack.tcss",
+        STYLES / "ship.tcss",
         STYLES / "supervisor.tcss",
         STYLES / "help.tcss",
     ]

@@ -16,6 +16,7 @@ from app.cli.common import (
     progress,
 )
 from app.cli.station import run_station
+from app.packing.demo import pack_demo_totes
 from app.picking.demo import fill_demo_totes
 from data.demo import SCALES
 from data.migrate import (
@@ -71,6 +72,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if role == "pack" and demo.totes_waiting(engine) == 0:
         filled = fill_demo_totes(engine)
         out.print(f"The demo's picker filled {filled} tote(s): they wait at packing.")
+    if role == "ship" and demo.packages_waiting(engine) == 0:
+        if demo.totes_waiting(engine) == 0:
+            fill_demo_totes(engine)
+        packed = pack_demo_totes(engine)
+        out.print(
+            f"The demo's picker and packer got {packed} order(s) packed: they wait at the dock."
+        )
     login = DEMO_LOGINS.get(role, "")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         out.print(
@@ -98,6 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 DEMO_LOGINS = {
     "pick": " (log in as U1001, PIN 1111)",
     "pack": " (log in as U2001, PIN 2222)",
+    "ship": " (log in as U3001, PIN 3333)",
     "supervisor": " (log in as U5001, PIN 5555)",
 }
 
@@ -137,8 +146,8 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "--station",
         metavar="ID",
         default="PICK-01",
-        help="the demo station to start (PICK-01, PACK-01, SUP-01…); a pack station gets "
-        "totes the demo's picker filled",
+        help="the demo station to start (PICK-01, PACK-01, SHIP-01, SUP-01…); a pack station gets "
+        "totes the demo's picker filled, a ship station packages its packer packed",
     )
     demo_cmd.set_defaults(run=cmd_demo)
     demo_sub = demo_cmd.add_subparsers(dest="demo_command", metavar="seed")

@@ -24,6 +24,7 @@ from app.cli.common import (
     out,
 )
 from app.hardware import config, printqueue
+from app.loading import station as loadout
 from app.shipping import labelcheck, labelspec, service
 from app.shipping import settings as ship_settings
 from app.shipping.service import ShippingError
@@ -424,12 +425,14 @@ def cmd_manifest_close(args: argparse.Namespace) -> int:
     engine = current_engine(args)
     settings = _settings(args)
     who = caller(args)
-    return _manifest(
-        args,
-        lambda: (
-            service.close_manifest(engine, settings, args.node, args.carrier, who.actor).document
-        ),
-    )
+
+    def close() -> documents.Manifest:
+        try:
+            return loadout.close_manifest(engine, settings, args.node, args.carrier, who.actor)[1]
+        except loadout.ShipError as exc:
+            raise ShippingError(str(exc)) from None
+
+    return _manifest(args, close)
 
 
 def cmd_manifest_render(args: argparse.Namespace) -> int:

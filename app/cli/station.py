@@ -19,7 +19,7 @@ from app.cli.common import (
 from data.store import StoreEngine
 
 STATION_ROLES = ("pick", "pack", "ship", "returns", "supervisor")
-BUILT_ROLES = ("pick", "pack", "supervisor")
+BUILT_ROLES = ("pick", "pack", "ship", "supervisor")
 
 
 def cmd_station(args: argparse.Namespace) -> int:
@@ -91,7 +91,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     station_cmd = commands.add_parser(
         "station",
         parents=[common],
-        help="the station UI: pick, pack, supervisor (ship and returns come later)",
+        help="the station UI: pick, pack, ship, supervisor (pickup and returns come later)",
     )
     station_cmd.add_argument(
         "role", choices=STATION_ROLES, metavar="ROLE", help=", ".join(STATION_ROLES)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.flows import Level
-from app.hardware import printqueue, wiring
+from app.hardware import wiring
 from app.hardware.config import StationDevices
+from app.hardware.stationprints import StationPrints
 from app.packing import cartonize
 from app.packing import station as pack
 from app.packing.station import Bench, Closed, PackError, Printers, PrinterSpec, Unit, WeightCheck
@@ -16,10 +17,7 @@ from app.picking.station import local_today
 from app.shipping.settings import ShippingSettings
 from app.shipping.settings import load as load_shipping
 from app.users import LoggedIn
-from data.models import PrintJobStatus
-from data.printjobs import jobs as job_rows
 from data.store import StoreEngine
-from data.uow import UnitOfWork
 from devices.errors import DeviceError
 
 
@@ -59,6 +57,7 @@ class PackDesk:
         self._shipping: ShippingSettings | None = None
         self._settings: pack.PackSettings | None = None
         self._scale = wiring.scale(devices.scale) if devices and devices.scale else None
+        self._prints = StationPrints(engine, user, devices, "pack.print", "at the pack bench")
 
     @property
     def user(self) -> LoggedIn | None:
@@ -156,65 +155,11 @@ class PackDesk:
 
     def deliver_prints(self) -> list[tuple[Level, str]]:
         """Send this station's queued jobs to its printers; one line per job."""
-        user = self._user()
-        lines: list[tuple[Level, str]] = []
-        if self.devices is None or not self.devices.printers:
-            return [
-                (
-                    "warn",
-                    f"station {user.station_code} has no printers in its device file: the "
-                    "documents wait in its print queue (`shipfloor print jobs`)",
-                )
-            ]
-        targets = wiring.targets(self.devices)
-        titles = self._titles()
-
-        def said(job_id: int, status: PrintJobStatus, text: str) -> None:
-            title = titles.get(job_id, f"job {job_id}")
-            if status is PrintJobStatus.PRINTED:
-                lines.append(("ok", f"{title}: printed"))
-            elif status is PrintJobStatus.FAILED:
-                lines.append(
-                    (
-                        "error",
-                        f"{title}: not printed ({text.rstrip('.?! ')}); it is kept: fix the "
-                        "printer and press {key:pack.print}",
-                    )
-                )
-            else:
-                lines.append(("error", f"{title}: may be part printed ({text}); check the printer"))
-
-        try:
-            printqueue.deliver(self._engine, user.station_code, targets, user.actor, on_job=said)
-        except (DeviceError, ValueError) as exc:
-            lines.append(("error", f"printing stopped: {exc}; the jobs stay queued"))
-        return lines
-
-    def _titles(self) -> dict[int, str]:
-        user = self._user()
-        with UnitOfWork(self._engine, read_only=True) as uow:
-            found = job_rows(uow.session, station_id=user.station_id, limit=50)
-        return {j.id: f"{j.title} → {j.printer}" for j in found}
+        return self._prints.deliver()
 
     def retry_prints(self) -> list[tuple[Level, str]]:
         """Put this station's failed jobs back in the queue and send everything queued."""
-        user = self._user()
-        with UnitOfWork(self._engine, read_only=True) as uow:
-            failed = job_rows(
-                uow.session,
-                station_id=user.station_id,
-                statuses=[PrintJobStatus.FAILED],
-                limit=50,
-            )
-        for job in failed:
-            printqueue.retry(self._engine, job.id, user.actor, "printed again at the pack bench")
-        with UnitOfWork(self._engine, read_only=True) as uow:
-            queued = job_rows(
-                uow.session, station_id=user.station_id, statuses=[PrintJobStatus.QUEUED], limit=1
-            )
-        if not queued:
-            return []
-        return self.deliver_prints()
+        return self._prints.retry()
 
     def release(self, bench: Bench, why: str) -> None:
         pack.release(self._engine, self._user(), bench, why)

@@ -9,14 +9,13 @@ with it for good, so a reprinted label carries the same numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from app.actor import Actor
 from app.shipping.settings import ShippingSettings, ShippingSettingsError
 from data import shipping as rows
-from data import waves as wave_rows
 from data.models import ShipmentStatus
 from data.store import StoreEngine
 from data.types import utcnow
@@ -366,33 +365,18 @@ def packing_slip(
     )
 
 
-@dataclass(frozen=True)
-class ClosedManifest:
-    id: int
-    document: documents.Manifest
-
-
-def close_manifest(
-    engine: StoreEngine, settings: ShippingSettings, node_code: str, carrier: str, actor: Actor
-) -> ClosedManifest:
-    """Put every package of ``carrier`` at ``node_code`` not yet handed over on a manifest."""
-    with UnitOfWork(engine) as uow:
-        node = wave_rows.node(uow.session, node_code)
-        if node is None:
-            raise ShippingError(f"there is no node {node_code!r}")
-        ids = rows.unmanifested(uow.session, node.id, carrier)
-        if not ids:
-            raise ShippingError(f"no {carrier} packages at {node_code} are waiting for a manifest")
-        manifest_id = rows.close_manifest(uow.session, node.id, carrier, ids, actor.name, utcnow())
-        uow.commit()
-    return ClosedManifest(manifest_id, manifest_document(engine, settings, manifest_id))
-
-
 def manifest_document(
     engine: StoreEngine, settings: ShippingSettings, manifest_id: int
 ) -> documents.Manifest:
     with UnitOfWork(engine, read_only=True) as uow:
-        found = rows.manifest(uow.session, manifest_id)
+        return manifest_document_in(uow.session, settings, manifest_id)
+
+
+def manifest_document_in(
+    session: StoreSession, settings: ShippingSettings, manifest_id: int
+) -> documents.Manifest:
+    """:func:`manifest_document` in the caller's transaction (a close-out prints it)."""
+    found = rows.manifest(session, manifest_id)
     if found is None:
         raise ShippingError(f"there is no manifest {manifest_id}")
     head, lines = found
