@@ -683,18 +683,3 @@ def add_outbox(
             .values(values)
             .on_conflict_do_nothing(index_elements=["key"])
         )
-
-
-def void_package(session: Session, package_id: int, actor: str, at: datetime) -> bool:
-    done = session.execute(
-        update(Package)
-        .where(
-            Package.id == package_id,
-            Package.voided_at.is_(None),
-            Package.manifest_id.is_(None),
-            Package.load_id.is_(None),
-        )
-        .values(voided_at=at, voided_by=actor)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(done.rowcount)  # type: ignore[attr-defined]
