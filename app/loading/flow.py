@@ -225,8 +225,8 @@ class ShipFlow(Flow[Step]):
         assert load is not None
         if kind == "location":
             return self.refuse(
-                f"expected a {load.carrier} package, scanned {show(text)}: to load at another "
-                "door, leave this load with {key:ship.leave} first (it stays open)"
+                f"expected a package for {load.carrier_name}, scanned {show(text)}: to load "
+                "at another door, leave this load with {key:ship.leave} first (it stays open)"
             )
         if self.step is Step.UNLOAD:
             done = self.terminal.unload(load.id, text)
@@ -279,8 +279,15 @@ class ShipFlow(Flow[Step]):
         return self._guard(self._leave)
 
     def _leave(self) -> ShipState:
+        if self.step is Step.UNLOAD:
+            # A key pressed before the answer to the one before (take off, then leave).
+            return self.refuse(
+                "a package is being taken off: scan it, or {key:ship.back} to go on loading, "
+                "then leave the load"
+            )
         load = self.load
-        self.move_to(Step.DOCK)
+        if self.step is not Step.DOCK:
+            self.move_to(Step.DOCK)
         self.load = None
         self.door = ""
         if load is not None:

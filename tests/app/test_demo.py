@@ -115,9 +115,20 @@ def test_small_site_is_complete_and_valid(store: Engine) -> None:
             )
         )
         assert len({loc.barcode for loc in warehouse_locations}) == len(warehouse_locations)
-        # Every location is a shelf of the layout, but the problem shelf by the pack benches.
-        shelf = [loc for loc in warehouse_locations if loc.kind is LocationKind.STAGING]
-        assert [loc.code for loc in shelf] == ["PROBLEM"]
+        # Every location is a shelf of the layout, but the problem shelf by the pack benches
+        # and the dock doors.
+        shelf = [
+            loc
+            for loc in warehouse_locations
+            if loc.kind in (LocationKind.STAGING, LocationKind.DOCK)
+        ]
+        assert sorted(loc.code for loc in shelf) == [
+            "DOCK-1",
+            "DOCK-2",
+            "DOCK-3",
+            "DOCK-4",
+            "PROBLEM",
+        ]
         warehouse_locations = [loc for loc in warehouse_locations if loc not in shelf]
         assert {loc.block for loc in warehouse_locations} == {1, 2}
         assert {loc.side for loc in warehouse_locations} == {"L", "R"}

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -376,14 +377,14 @@ def _close_in_process(url: str, load_id: int, start: multiprocessing.synchronize
         engine.dispose()
 
 
-def _both(calls: list[tuple[object, tuple[object, ...]]]) -> list[str]:
+def _both(calls: list[tuple[Callable[..., str], tuple[object, ...]]]) -> list[str]:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
         start = manager.Event()
         with ctx.Pool(len(calls)) as pool:
-            results = [pool.apply_async(f, (*args, start)) for f, args in calls]  # type: ignore[arg-type]
+            results = [pool.apply_async(f, (*args, start)) for f, args in calls]
             start.set()
-            return [r.get(timeout=120) for r in results]
+            return [str(r.get(timeout=120)) for r in results]
 
 
 def test_two_shippers_loading_one_package_load_it_once(store_url: str, dock: Engine) -> None:

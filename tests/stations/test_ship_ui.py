@@ -274,7 +274,9 @@ async def test_a_door_its_carrier_a_package_and_the_close_out(
 
         # A shelf's label while loading: refused, the load stays.
         await scan(pilot, app, "LOC-DOCK-3")
-        assert "expected a EXPRESS package, scanned 'LOC-DOCK-3'" in text_of(app, "#message")
+        assert "expected a package for Express Courier, scanned 'LOC-DOCK-3'" in text_of(
+            app, "#message"
+        )
         assert step_of(screen) is Step.LOADING
 
         # F5 asks, F6 closes out.
