@@ -879,9 +879,14 @@ def close_box(
                 f"the box weighs {weight_g:,} g, more than the {limit:,} g a {carrier.code} "
                 f"package may weigh ({setting}): split it into two boxes"
             )
-        tracking = shipping.tracking_number(
-            carrier.tracking_prefix, ship_rows.take_numbers(session, f"tracking:{carrier.code}")
-        )
+        try:
+            tracking = shipping.tracking_number(
+                carrier,
+                ship_rows.take_numbers(session, f"tracking:{carrier.code}"),
+                bench.service,
+            )
+        except shipping.ShippingError as exc:
+            raise PackError(str(exc)) from None
         package = ship_rows.add_package(
             session,
             shipment_id=bench.lead,

@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 
 from app.actor import Actor
-from app.shipping.settings import ShippingSettings, ShippingSettingsError
+from app.carriers import tracking
+from app.shipping.settings import Carrier, ShippingSettings, ShippingSettingsError
 from data import shipping as rows
 from data.models import ShipmentStatus
 from data.store import StoreEngine
@@ -23,17 +24,13 @@ from data.uow import StoreSession, UnitOfWork
 from printing import documents, label, money
 from printing.money import round_money
 
-TRACKING_DIGITS = 10
-
 
 class ShippingError(ValueError):
     """A shipping request that cannot be done; the message says why and what to do."""
 
 
-def check_digit(body: str) -> int:
-    """The GS1 mod-10 check digit of a string of digits (weights 3, 1 from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
+check_digit = tracking.gs1_mod10
+"""The GS1 mod-10 check digit of a string of digits (weights 3, 1 from the right)."""
 
 
 def sscc(settings: ShippingSettings, serial: int) -> str:
@@ -49,11 +46,18 @@ def sscc(settings: ShippingSettings, serial: int) -> str:
     return body + str(check_digit(body))
 
 
-def tracking_number(prefix: str, serial: int) -> str:
-    if not 1 <= serial < 10**TRACKING_DIGITS:
-        raise ShippingError(f"tracking serial {serial} is outside the carrier's range")
-    digits = f"{serial:0{TRACKING_DIGITS}d}"
-    return f"{prefix}{digits}{check_digit(digits)}"
+def tracking_number(carrier: Carrier, serial: int, service: str = "") -> str:
+    """The carrier's tracking number for store serial ``serial``, in its format."""
+    try:
+        return tracking.make(
+            carrier.tracking_format,
+            serial,
+            prefix=carrier.tracking_prefix,
+            account=carrier.account,
+            service=service,
+        )
+    except tracking.TrackingError as exc:
+        raise ShippingError(f"carrier {carrier.code}: {exc}") from None
 
 
 def add_package(
@@ -106,15 +110,15 @@ def add_package(
                 f"package may weigh (shipping settings, {setting}): weigh it again, or split "
                 "the contents into packages with --weight"
             )
-        tracking = tracking_number(
-            carrier.tracking_prefix, rows.take_numbers(uow.session, f"tracking:{carrier.code}")
+        number = tracking_number(
+            carrier, rows.take_numbers(uow.session, f"tracking:{carrier.code}"), doc.service
         )
         package = rows.add_package(
             uow.session,
             shipment_id=shipment_id,
             sscc=code,
             carrier=carrier.code,
-            tracking_number=tracking,
+            tracking_number=number,
             weight_g=weight,
             box=box,
             actor=actor.name,

@@ -41,6 +41,7 @@ from typing import Any
 import phonenumbers
 
 from app.actor import Actor
+from app.carriers import tracking
 from data import settings as store
 from data.store import StoreEngine
 from data.types import utcnow
@@ -67,6 +68,38 @@ class ShippingSettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Band:
+    """One distance band of a service's rate table: parcels going up to ``up_to_km`` (None:
+    any distance) take ``days`` and cost ``base`` plus ``per_kg`` per started kilogram."""
+
+    up_to_km: int | None
+    days: int
+    base: Decimal
+    per_kg: Decimal
+
+
+@dataclass(frozen=True)
+class Service:
+    """A carrier's service in the site's own rate table."""
+
+    code: str
+    name: str
+    levels: tuple[str, ...]
+    """The order service levels it may carry (``standard``, ``express``, ``next_day``)."""
+    bands: tuple[Band, ...]
+    """Nearest first; the first whose ``up_to_km`` covers the distance applies."""
+    cutoff: str = ""
+    """``HH:MM`` at the node: a parcel handed over later leaves the next day."""
+    fuel_pct: Decimal = Decimal("0")
+    """Fuel surcharge, a fraction of the charge ("0.12" is 12 %)."""
+    residential: Decimal = Decimal("0")
+    """Added for a delivery to a person rather than a company."""
+    oversize_mm: int | None = None
+    """A parcel with a side longer than this pays ``oversize``."""
+    oversize: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
 class Carrier:
     code: str
     name: str
@@ -81,6 +114,10 @@ class Carrier:
     """What the carrier charges per package, before weight."""
     per_kg: Decimal = Decimal("0")
     """What the carrier charges per started kilogram of billable weight."""
+    tracking_format: str = "site"
+    """How its tracking numbers look (see app.carriers.tracking): site, ups, usps, fedex."""
+    services: tuple[Service, ...] = ()
+    """Its services with the site's rate tables; none: the carrier is not rate-shopped."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +193,154 @@ def _carrier_dict(carrier: Carrier) -> dict[str, Any]:
     out["dim_divisor"] = carrier.dim_divisor
     out["base_charge"] = str(carrier.base_charge)
     out["per_kg"] = str(carrier.per_kg)
+    out["tracking_format"] = carrier.tracking_format
+    if carrier.services:
+        out["services"] = {sv.code: _service_dict(sv) for sv in carrier.services}
     return out
+
+
+def _service_dict(service: Service) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": service.name,
+        "levels": list(service.levels),
+        "bands": [
+            {
+                "up_to_km": b.up_to_km,
+                "days": b.days,
+                "base": str(b.base),
+                "per_kg": str(b.per_kg),
+            }
+            for b in service.bands
+        ],
+        "cutoff": service.cutoff,
+        "fuel_pct": str(service.fuel_pct),
+        "residential": str(service.residential),
+        "oversize": str(service.oversize),
+    }
+    if service.oversize_mm is not None:
+        out["oversize_mm"] = service.oversize_mm
+    return out
+
+
+LEVELS = ("standard", "express", "next_day")
+_CODE = re.compile(r"[A-Z0-9_]{1,40}")
+_CUTOFF = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def _services(where: str, raw: object) -> tuple[Service, ...]:
+    if not isinstance(raw, dict):
+        raise ShippingSettingsError(f"{where}: expected an object by service code, got {raw!r}")
+    out = []
+    for code, body in raw.items():
+        here = f"{where}.{code}"
+        if not isinstance(code, str) or not _CODE.fullmatch(code):
+            raise ShippingSettingsError(
+                f"{where}: a service code is 1–40 capital letters, digits or _, got {code!r}"
+            )
+        if not isinstance(body, dict):
+            raise ShippingSettingsError(f"{here}: expected an object, got {body!r}")
+        known = {
+            "name",
+            "levels",
+            "bands",
+            "cutoff",
+            "fuel_pct",
+            "residential",
+            "oversize_mm",
+            "oversize",
+        }
+        unknown = sorted(set(body) - known)
+        if unknown:
+            raise ShippingSettingsError(
+                f"{here}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        name = body.get("name", code)
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 60:
+            raise ShippingSettingsError(f"{here}.name: expected 1–60 characters, got {name!r}")
+        levels = body.get("levels", [])
+        if (
+            not isinstance(levels, list)
+            or not levels
+            or any(level not in LEVELS for level in levels)
+        ):
+            raise ShippingSettingsError(
+                f"{here}.levels: expected a list of the service levels it carries "
+                f"({', '.join(LEVELS)}), got {levels!r}"
+            )
+        bands = _bands(f"{here}.bands", body.get("bands"))
+        cutoff = body.get("cutoff", "")
+        if not isinstance(cutoff, str) or (cutoff and not _CUTOFF.fullmatch(cutoff)):
+            raise ShippingSettingsError(
+                f'{here}.cutoff: expected the time at the node as "HH:MM" ("17:30"), got {cutoff!r}'
+            )
+        fuel = _charge(f"{here}.fuel_pct", body.get("fuel_pct", "0"))
+        if fuel >= 1:
+            raise ShippingSettingsError(
+                f'{here}.fuel_pct: expected a fraction below 1 ("0.12" for 12 %), got {fuel}'
+            )
+        oversize_mm = body.get("oversize_mm")
+        if oversize_mm is not None and (
+            not isinstance(oversize_mm, int) or isinstance(oversize_mm, bool) or oversize_mm < 1
+        ):
+            raise ShippingSettingsError(
+                f"{here}.oversize_mm: expected whole millimetres, got {oversize_mm!r}"
+            )
+        out.append(
+            Service(
+                code,
+                name.strip(),
+                tuple(levels),
+                bands,
+                cutoff,
+                fuel,
+                _charge(f"{here}.residential", body.get("residential", "0")),
+                oversize_mm,
+                _charge(f"{here}.oversize", body.get("oversize", "0")),
+            )
+        )
+    return tuple(out)
+
+
+def _bands(where: str, raw: object) -> tuple[Band, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ShippingSettingsError(
+            f'{where}: expected a list of distance bands such as [{{"up_to_km": 300, '
+            f'"days": 1, "base": "5.10", "per_kg": "0.40"}}], got {raw!r}'
+        )
+    out = []
+    last = 0
+    for n, band in enumerate(raw, 1):
+        here = f"{where}[{n}]"
+        if not isinstance(band, dict) or set(band) - {"up_to_km", "days", "base", "per_kg"}:
+            raise ShippingSettingsError(
+                f"{here}: expected an object with up_to_km, days, base and per_kg, got {band!r}"
+            )
+        up_to = band.get("up_to_km")
+        final = n == len(raw)
+        if up_to is None and not final:
+            raise ShippingSettingsError(f"{here}.up_to_km: only the last band may be open-ended")
+        if up_to is not None and (
+            not isinstance(up_to, int) or isinstance(up_to, bool) or up_to <= last
+        ):
+            raise ShippingSettingsError(
+                f"{here}.up_to_km: expected whole kilometres above the band before ({last}), "
+                f"got {up_to!r}"
+            )
+        days = band.get("days")
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 60:
+            raise ShippingSettingsError(
+                f"{here}.days: expected the days in transit from 0 to 60, got {days!r}"
+            )
+        out.append(
+            Band(
+                up_to,
+                days,
+                _charge(f"{here}.base", band.get("base", "0")),
+                _charge(f"{here}.per_kg", band.get("per_kg", "0")),
+            )
+        )
+        last = up_to or last
+    return tuple(out)
 
 
 def _charge(where: str, value: object) -> Decimal:
@@ -252,6 +436,8 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
             "dim_divisor",
             "base_charge",
             "per_kg",
+            "tracking_format",
+            "services",
         }
         unknown = sorted(set(body) - known)
         if unknown:
@@ -283,6 +469,21 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
                 f"{where}.dim_divisor: expected mm³ per gram from 1000 to 20000 (5,000 cm³/kg "
                 f"is 5000), got {divisor!r}"
             )
+        fmt = body.get("tracking_format", current.tracking_format)
+        if fmt not in tracking.FORMATS:
+            raise ShippingSettingsError(
+                f"{where}.tracking_format: expected one of {', '.join(tracking.FORMATS)}, "
+                f"got {fmt!r}"
+            )
+        try:
+            tracking.make(fmt, 1, prefix=prefix, account=account)
+        except tracking.TrackingError as exc:
+            raise ShippingSettingsError(f"{where}: {exc}") from None
+        services = (
+            _services(f"{where}.services", body["services"])
+            if "services" in body
+            else current.services
+        )
         out[code] = Carrier(
             code,
             name.strip(),
@@ -292,6 +493,8 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
             divisor,
             _charge(f"{where}.base_charge", body.get("base_charge", str(current.base_charge))),
             _charge(f"{where}.per_kg", body.get("per_kg", str(current.per_kg))),
+            fmt,
+            services,
         )
     return out
 
