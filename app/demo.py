@@ -30,8 +30,51 @@ DEMO_SHIPPING = {
     "gs1_company_prefix": demo.GS1_COMPANY_PREFIX,
     "sscc_extension_digit": 0,
     "carriers": {
-        "GROUND": {"name": "Ground Parcel", "tracking_prefix": "GP", "account": "SF-GP-0001"},
-        "EXPRESS": {"name": "Express Courier", "tracking_prefix": "EX", "account": "SF-EX-0001"},
+        "GROUND": {
+            "name": "Ground Parcel",
+            "tracking_prefix": "GP",
+            "account": "SF-GP-0001",
+            "services": {
+                "GROUND": {
+                    "name": "Ground",
+                    "levels": ["standard"],
+                    "cutoff": "17:00",
+                    "fuel_pct": "0.08",
+                    "residential": "1.10",
+                    "oversize_mm": 1200,
+                    "oversize": "18.00",
+                    "bands": [
+                        {"up_to_km": 300, "days": 1, "base": "5.10", "per_kg": "0.45"},
+                        {"up_to_km": 1000, "days": 2, "base": "6.40", "per_kg": "0.60"},
+                        {"up_to_km": 2000, "days": 4, "base": "7.90", "per_kg": "0.80"},
+                        {"up_to_km": None, "days": 5, "base": "9.80", "per_kg": "1.05"},
+                    ],
+                }
+            },
+        },
+        "EXPRESS": {
+            "name": "Express Courier",
+            "tracking_prefix": "EX",
+            "account": "SF-EX-0001",
+            "services": {
+                "2DAY": {
+                    "name": "2-Day",
+                    "levels": ["standard", "express"],
+                    "cutoff": "18:00",
+                    "fuel_pct": "0.10",
+                    "residential": "2.00",
+                    "bands": [{"up_to_km": None, "days": 2, "base": "11.50", "per_kg": "1.40"}],
+                },
+                "OVERNIGHT": {
+                    "name": "Overnight",
+                    "levels": ["standard", "express", "next_day"],
+                    "cutoff": "19:00",
+                    "fuel_pct": "0.10",
+                    "residential": "2.00",
+                    "bands": [{"up_to_km": None, "days": 1, "base": "19.00", "per_kg": "2.10"}],
+                },
+            },
+        },
         "PICKUP": {"name": "Store Pickup", "tracking_prefix": "PU", "account": ""},
     },
     "seller": {
@@ -47,7 +90,8 @@ DEMO_SHIPPING = {
     "tax_rates": {"default": "0", "US-OH": "0.0575", "US-CA": "0.0725", "US-NY": "0.04"},
     "invoice_prefix": "INV-",
 }
-"""The demo site's shipping settings: its GS1 prefix, carriers, seller and tax rates."""
+"""The demo site's shipping settings: its GS1 prefix, carriers with their rate tables (so
+packing rate-shops), seller and tax rates."""
 
 SEEDED_KEY = "demo.seeded"
 """Written when a demo seed has finished, orders included."""

@@ -1192,6 +1192,31 @@ class Package(Base):
     """Its label was voided (wrong carrier, damaged label): it never ships, and its
     tracking number is never used again."""
     voided_by: Mapped[str | None] = mapped_column(String(80))
+    service: Mapped[str | None] = mapped_column(String(40))
+    """The carrier's service rate shopping chose for it (None: the shipment's)."""
+    charge: Mapped[Decimal | None] = mapped_column(Money())
+    """What the carrier's rate table charges for it."""
+    arrives: Mapped[date | None] = mapped_column(Date)
+    """When the chosen service delivers it."""
+
+
+class PackageRate(Base):
+    """A quote rate shopping weighed for a package, append-only: the chosen one and every
+    alternative, with why each did or did not meet the order (for audit)."""
+
+    __tablename__ = "package_rates"
+
+    id: Mapped[IntPK]
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    service: Mapped[str] = mapped_column(String(40))
+    price: Mapped[Amount]
+    days: Mapped[int] = mapped_column(Integer)
+    arrives: Mapped[date] = mapped_column(Date)
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    why: Mapped[str] = mapped_column(Text, default="")
+    """Why it does not meet the order (empty when it does)."""
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
 
 
 class PackageItem(Base):

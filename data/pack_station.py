@@ -6,8 +6,9 @@ No rule lives here: ``app.packing.station`` decides, this module reads and write
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from data.inventory import Who
 from data.models import (
+    Address,
     Box,
     Channel,
     Location,
@@ -24,6 +26,7 @@ from data.models import (
     OrderLine,
     Package,
     PackageItem,
+    PackageRate,
     PackEvent,
     PackingMaterial,
     PickedSerial,
@@ -509,6 +512,92 @@ def record_package(
         )
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class RatingFacts:
+    """What a carrier rates a package of the shipment by, besides the box."""
+
+    node_latitude: float
+    node_longitude: float
+    node_timezone: str
+    ship_latitude: float | None
+    ship_longitude: float | None
+    company: str
+    """The ship-to's company ("" for a person: a residential delivery)."""
+    service_level: str
+    placed_at: datetime
+
+
+def rating_facts(session: Session, shipment_id: int) -> RatingFacts | None:
+    row = session.execute(
+        select(
+            Node.latitude,
+            Node.longitude,
+            Node.timezone,
+            Address.latitude,
+            Address.longitude,
+            Address.company,
+            Order.service_level,
+            Order.placed_at,
+        )
+        .select_from(Shipment)
+        .join(Node, Node.id == Shipment.node_id)
+        .join(Order, Order.id == Shipment.order_id)
+        .outerjoin(Address, (Address.order_id == Order.id) & (Address.role == "ship_to"))
+        .where(Shipment.id == shipment_id)
+    ).first()
+    if row is None:
+        return None
+    return RatingFacts(row[0], row[1], row[2], row[3], row[4], row[5] or "", str(row[6]), row[7])
+
+
+@dataclass(frozen=True)
+class RateIn:
+    carrier: str
+    service: str
+    price: Decimal
+    days: int
+    arrives: date
+    chosen: bool
+    why: str
+
+
+def record_rates(
+    session: Session,
+    package_id: int,
+    *,
+    service: str,
+    charge: Decimal,
+    arrives: date,
+    quotes: Sequence[RateIn],
+    at: datetime,
+) -> None:
+    """The service rate shopping chose for the package, and every quote it weighed."""
+    session.execute(
+        update(Package)
+        .where(Package.id == package_id)
+        .values(service=service, charge=charge, arrives=arrives)
+        .execution_options(synchronize_session=False)
+    )
+    if quotes:
+        session.execute(
+            insert(PackageRate),
+            [
+                {
+                    "package_id": package_id,
+                    "carrier": q.carrier,
+                    "service": q.service,
+                    "price": q.price,
+                    "days": q.days,
+                    "arrives": q.arrives,
+                    "chosen": q.chosen,
+                    "why": q.why,
+                    "at": at,
+                }
+                for q in quotes
+            ],
+        )
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ class PackageRow:
     weight_g: int | None
     box: str | None
     manifest_id: int | None
+    service: str | None = None
+    """The service rate shopping chose for it (None: the shipment's)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ _PACKAGE_COLUMNS = (
     Package.weight_g,
     Package.box,
     Package.manifest_id,
+    Package.service,
 )
 
 
@@ -437,11 +440,11 @@ def manifest(session: Session, manifest_id: int) -> tuple[ManifestHead, list[Man
     )
     lines = [
         ManifestLine(
-            package=PackageRow(*row[:8]),
-            order_ref=f"{row[8]}/{row[9]}",
-            ship_to_name=row[10],
-            postal_code=row[11],
-            country=row[12],
+            package=PackageRow(*row[:9]),
+            order_ref=f"{row[9]}/{row[10]}",
+            ship_to_name=row[11],
+            postal_code=row[12],
+            country=row[13],
         )
         for row in rows
     ]

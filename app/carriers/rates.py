@@ -68,12 +68,16 @@ class Shopped:
     quotes: tuple[Quote, ...]
     level: str
     promised: date
+    late: bool = False
+    """No service arrives by the promised date: the choice is the soonest."""
 
     def reason(self) -> str:
         if self.choice is None:
+            return f"no service in the rate tables carries {self.level} orders"
+        if self.late:
             return (
-                f"no service carries a {self.level} order by {self.promised:%a %d %b}: "
-                + "; ".join(f"{q.carrier} {q.service}: {q.why}" for q in self.quotes[:3])
+                f"{self.choice.name} {self.choice.price} arrives {self.choice.arrives:%a %d %b}: "
+                f"LATE, promised by {self.promised:%a %d %b}"
             )
         others = sum(1 for q in self.quotes if q.meets) - 1
         return (
@@ -160,8 +164,11 @@ def shop(
     level: str,
     promised: date,
 ) -> Shopped:
-    """Every rate-table service's quote, cheapest first (then soonest, then by code); the
-    choice is the first that meets the order."""
+    """Every rate-table service's quote, cheapest first (then soonest, then by code). The
+    choice is the first that meets the order. When none can arrive by the promised date
+    (the order is late already), it is the cheapest that carries the order's level, or the
+    soonest where the site expedites late orders (``expedite_late``); None when no service
+    carries the level at all."""
     quotes = [
         quote(carrier, service, parcel, now, level, promised)
         for carrier in settings.carriers.values()
@@ -169,7 +176,16 @@ def shop(
     ]
     quotes.sort(key=lambda q: (not q.meets, q.price, q.arrives, q.carrier, q.service))
     choice = next((q for q in quotes if q.meets), None)
-    return Shopped(choice, tuple(quotes), level, promised)
+    late = False
+    if choice is None:
+        carrying = [q for q in quotes if q.why.startswith("arrives ")]
+        if carrying:
+            if settings.expedite_late:
+                choice = min(carrying, key=lambda q: (q.arrives, q.price, q.carrier, q.service))
+            else:
+                choice = carrying[0]
+            late = True
+    return Shopped(choice, tuple(quotes), level, promised, late)
 
 
 def rate_shopping(settings: ShippingSettings) -> bool:

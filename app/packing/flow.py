@@ -617,6 +617,9 @@ class PackFlow(Flow[Step]):
             f"Box {closed.package_number} closed: {closed.weight_g:,} g{by}, {closed.carrier} "
             f"{closed.tracking_number}"
         )
+        if closed.rated:
+            # Rate shopping chose the carrier's service: which, and why.
+            said += f" ({closed.rated})"
         if not closed.last:
             try:
                 self.bench = self.terminal.read_bench(bench)

@@ -28,10 +28,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.access import AccessRefused, authenticate_pin
 from app.actor import Actor
 from app.barcodes import BarcodeError, gtin14, resolve, show
+from app.carriers import rates
 from app.dom.reroute import reroute_damaged
 from app.dom.routing import NotRoutable, ReservationLost
 from app.dom.settings import load as load_routing_settings
@@ -787,6 +789,9 @@ class Closed:
     """The order's last box: it is packed, its totes are free, its documents are queued."""
     queued: tuple[Queued, ...]
     totes_freed: tuple[str, ...]
+    service: str = ""
+    rated: str = ""
+    """Which service rate shopping chose and why ("" where the site does not rate-shop)."""
 
 
 CONTENT_TYPES = {"zpl": "application/zpl", "pdf": "application/pdf"}
@@ -868,11 +873,15 @@ def close_box(
                 raise PackError(f"serial {unit.serial} is already packed; nothing was recorded")
         if not ship_rows.lock_shipment(session, bench.lead):
             raise PackError(f"shipment {bench.lead} is gone from the store")
+        shopped = _rate_shop(session, bench, box, in_box, weight_g, ship)
         try:
-            carrier = ship.carrier(bench.carrier)
+            carrier = ship.carrier(
+                shopped.choice.carrier if shopped and shopped.choice else bench.carrier
+            )
             sscc = shipping.sscc(ship, ship_rows.take_numbers(session, "sscc"))
         except ShippingSettingsError as exc:
             raise PackError(str(exc)) from None
+        service = shopped.choice.service if shopped and shopped.choice else bench.service
         limit, setting = ship.max_weight_g(carrier.code)
         if weight_g > limit:
             raise PackError(
@@ -883,7 +892,7 @@ def close_box(
             tracking = shipping.tracking_number(
                 carrier,
                 ship_rows.take_numbers(session, f"tracking:{carrier.code}"),
-                bench.service,
+                service,
             )
         except shipping.ShippingError as exc:
             raise PackError(str(exc)) from None
@@ -906,6 +915,22 @@ def close_box(
             override_by=override_by,
             who=me,
         )
+        if shopped is not None and shopped.choice is not None:
+            chosen = shopped.choice
+            rows.record_rates(
+                session,
+                package.id,
+                service=chosen.service,
+                charge=chosen.price,
+                arrives=chosen.arrives,
+                quotes=[
+                    rows.RateIn(
+                        q.carrier, q.service, q.price, q.days, q.arrives, q is chosen, q.why
+                    )
+                    for q in shopped.quotes
+                ],
+                at=now,
+            )
         rows.add_items(
             session,
             package.id,
@@ -953,6 +978,8 @@ def close_box(
             left == 0,
             tuple(queued),
             freed,
+            service,
+            shopped.reason() if shopped is not None else "",
         )
 
     return run_in_transaction(engine, work)
@@ -1056,6 +1083,46 @@ def _queue_documents(
         )
         out.append(Queued(job_id, printer.name, title))
     return out
+
+
+def _rate_shop(
+    session: Any,
+    bench: Bench,
+    box: cartonize.BoxType | None,
+    in_box: Sequence[Unit],
+    weight_g: int,
+    ship: ShippingSettings,
+) -> rates.Shopped | None:
+    """The rate shop for the box, where the site has rate tables and one carries the
+    order's service level (pickup orders are not shipped by a carrier); None: the box goes
+    with the shipment's carrier and service."""
+    if not rates.rate_shopping(ship):
+        return None
+    facts = rows.rating_facts(session, bench.lead)
+    if facts is None or facts.service_level == "pickup":
+        return None
+    if box is not None:
+        sides = (box.outer_length, box.outer_width, box.outer_height)
+    else:
+        item = bench.line(in_box[0].line_id).unit
+        sides = (item.length, item.width, item.height)
+    distance = None
+    if facts.ship_latitude is not None and facts.ship_longitude is not None:
+        distance = rates.distance_km(
+            facts.node_latitude, facts.node_longitude, facts.ship_latitude, facts.ship_longitude
+        )
+    parcel = rates.Parcel(weight_g, *sides, distance, residential=not facts.company)
+    try:
+        zone = ZoneInfo(facts.node_timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    now = utcnow().astimezone(zone)
+    promised = rates.promised_by(facts.service_level, facts.placed_at.astimezone(zone).date())
+    shopped = rates.shop(ship, parcel, now, facts.service_level, promised)
+    if shopped.choice is None:
+        # No rate table carries the order's level: it goes with the wave's carrier.
+        return None
+    return shopped
 
 
 def ship_ref(bench: Bench) -> str:

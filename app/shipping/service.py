@@ -189,12 +189,16 @@ def labels(
             country=doc.ship_from.country,
             phone=str(seller.get("phone", "")),
         )
-    try:
-        service = f"{settings.carrier(doc.carrier).name} {doc.service}".strip()
-    except ShippingSettingsError:
-        service = doc.service
     out = []
     for p in chosen:
+        # A package rate shopping put on another carrier's service says that one.
+        code = p.service or doc.service
+        try:
+            carrier = settings.carrier(p.carrier)
+            named = next((sv.name for sv in carrier.services if sv.code == code), code)
+            service = f"{carrier.name} {named}".strip()
+        except ShippingSettingsError:
+            service = code
         out.append(
             label.ShippingLabel(
                 ship_from=ship_from,

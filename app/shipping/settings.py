@@ -12,7 +12,8 @@ Stored as JSON (every field optional; missing ones take the default)::
      "tax_rates": {"default": "0", "GB": "0.20", "US-CA": "0.0725"},
      "invoice_prefix": "INV-",
      "max_package_weight_g": 70000,
-     "ship_to_countries": ["GB", "IE"]}
+     "ship_to_countries": ["GB", "IE"],
+     "expedite_late": false}
 
 ``gs1_company_prefix`` (7 to 10 digits, from GS1) and the extension digit make every SSCC
 ``extension + prefix + serial + check digit``; the serial comes from a store sequence, so an
@@ -137,6 +138,9 @@ class ShippingSettings:
     """The heaviest package a label is printed for, unless its carrier says otherwise."""
     ship_to_countries: tuple[str, ...] = ()
     """The countries (ISO 3166-1 alpha-2) the site ships to; empty: any country."""
+    expedite_late: bool = False
+    """Rate shopping for an order past its promised date takes the soonest service (else
+    the cheapest that carries its service level)."""
 
     def max_weight_g(self, carrier: str) -> tuple[int, str]:
         """The heaviest package ``carrier`` takes, and the setting that says so."""
@@ -179,6 +183,7 @@ class ShippingSettings:
             "invoice_prefix": self.invoice_prefix,
             "max_package_weight_g": self.max_package_weight_g,
             "ship_to_countries": list(self.ship_to_countries),
+            "expedite_late": self.expedite_late,
         }
 
 
@@ -378,6 +383,7 @@ def from_dict(raw: Mapping[str, Any], base: ShippingSettings | None = None) -> S
         "invoice_prefix",
         "max_package_weight_g",
         "ship_to_countries",
+        "expedite_late",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -417,6 +423,12 @@ def from_dict(raw: Mapping[str, Any], base: ShippingSettings | None = None) -> S
         )
     if "ship_to_countries" in raw:
         out["ship_to_countries"] = _countries(raw["ship_to_countries"])
+    if "expedite_late" in raw:
+        if not isinstance(raw["expedite_late"], bool):
+            raise ShippingSettingsError(
+                f"expedite_late: expected true or false, got {raw['expedite_late']!r}"
+            )
+        out["expedite_late"] = raw["expedite_late"]
     return ShippingSettings(**{**base.__dict__, **out})
 
 

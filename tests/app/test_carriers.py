@@ -164,10 +164,21 @@ def test_rate_shopping_takes_the_cheapest_that_arrives_in_time() -> None:
     assert fast.choice is not None
     assert fast.choice.carrier == "EXPRESS"
     assert fast.quotes[-1].why == "does not carry next_day orders"
-    # Promised for a day no service can make: no choice, and the reason says why.
-    none = rates.shop(settings, parcel(distance_km=5000.0), EVENING, "express", date(2026, 6, 1))
-    assert none.choice is None
-    assert none.reason().startswith("no service carries a express order by Mon 01 Jun")
+    # Promised for a day no service can make (the order is late): the cheapest that carries
+    # its level, said so; the soonest where the site expedites late orders.
+    late = rates.shop(settings, parcel(distance_km=5000.0), EVENING, "standard", date(2026, 6, 1))
+    assert late.choice is not None
+    assert late.late
+    assert (late.choice.carrier, late.choice.arrives) == ("GROUND", date(2026, 6, 7))
+    assert "arrives Sun 07 Jun: LATE, promised by Mon 01 Jun" in late.reason()
+    hurry = from_dict({**TABLES, "expedite_late": True})
+    fast_late = rates.shop(hurry, parcel(distance_km=5000.0), EVENING, "standard", date(2026, 6, 1))
+    assert fast_late.choice is not None
+    assert (fast_late.choice.carrier, fast_late.choice.arrives) == ("EXPRESS", date(2026, 6, 2))
+    # A level no rate table carries: no choice (the wave's carrier takes it).
+    no_pickup = rates.shop(settings, parcel(), MORNING, "pickup", date(2026, 6, 6))
+    assert no_pickup.choice is None
+    assert no_pickup.reason() == "no service in the rate tables carries pickup orders"
     assert rates.promised_by("express", date(2026, 6, 1)) == date(2026, 6, 3)
 
 

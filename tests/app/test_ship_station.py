@@ -39,6 +39,7 @@ from data.models import (
     OrderStatus,
     OutboxMessage,
     Package,
+    PackageRate,
     PrintJob,
     ShipEvent,
     Shipment,
@@ -521,3 +522,33 @@ def test_the_lifecycle_allows_partially_shipped_then_shipped() -> None:
     assert can_transition(S.PARTIALLY_SHIPPED, S.SHIPPED)
     assert not can_transition(S.PARTIALLY_SHIPPED, S.CANCELLED)
     assert not can_transition(S.HELD, S.PARTIALLY_SHIPPED)
+
+
+def test_each_box_is_rate_shopped_and_the_quotes_are_kept(dock: Engine) -> None:
+    settings = load_shipping(dock)
+    with UnitOfWork(dock, read_only=True) as uow:
+        s = uow.session
+        packages = s.scalars(select(Package)).all()
+        assert len(packages) == PACKED
+        for p in packages:
+            quotes = s.scalars(select(PackageRate).where(PackageRate.package_id == p.id)).all()
+            # Every service of the demo's rate tables was weighed, one chosen: the package's.
+            assert len(quotes) == 3
+            [chosen] = [q for q in quotes if q.chosen]
+            assert (chosen.carrier, chosen.service) == (p.carrier, p.service)
+            assert (chosen.price, chosen.arrives) == (p.charge, p.arrives)
+            level = s.scalar(
+                select(Order.service_level)
+                .join(Shipment, Shipment.order_id == Order.id)
+                .where(Shipment.id == p.shipment_id)
+            )
+            carrying = [q for q in quotes if not q.why.startswith("does not carry")]
+            # The cheapest that carries the order's level (the demo's orders are late
+            # already, so none meets its date and the cheapest is taken).
+            assert chosen.price == min(q.price for q in carrying), level
+            doc = service.shipment(dock, p.shipment_id)
+            [label] = service.labels(doc, settings)
+            carrier = settings.carrier(p.carrier)
+            service_name = next(sv.name for sv in carrier.services if sv.code == p.service)
+            assert label.service == f"{carrier.name} {service_name}"
+            assert label.carrier == p.carrier

@@ -51,7 +51,7 @@ def test_sscc_is_extension_prefix_serial_and_check_digit() -> None:
         service.sscc(SETTINGS, 10**9)
     with pytest.raises(ShippingSettingsError, match="no GS1 company prefix"):
         service.sscc(ShippingSettings(), 1)
-    assert service.tracking_number("GP", 17) == "GP00000000178"
+    assert service.tracking_number(SETTINGS.carrier("GROUND"), 17) == "GP00000000178"
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ terminal worker by polling a condition, never with fixed sleeps.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from app.packing.flow import PACK_STEPS, Step, suggested_box
 from app.packing.station import Bench, PackLine
 from app.scanning import ScanFeed
 from app.terminal import Terminal
+from data.demo import DEMO_EPOCH
 from data.models import (
     Order,
     OrderStatus,
@@ -655,8 +657,12 @@ async def test_the_footer_and_help_show_the_keys_the_step_table_enables(
 
 
 @pytest.mark.asyncio
-async def test_snapshots(sqlite_floor: Engine, tmp_path: Path) -> None:
+async def test_snapshots(
+    sqlite_floor: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = sqlite_floor
+    # Rate shopping dates the box's delivery from the clock: a fixed day, the demo's.
+    monkeypatch.setattr(pack, "utcnow", lambda: DEMO_EPOCH + timedelta(hours=11))
     bench = orders_in_totes(engine)[0]
     app = make_app(engine, devices_file(tmp_path), feed=keyboard(), clock=lambda: FROZEN)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -21,8 +21,9 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-HISTORY = ("ship_events",)
-"""What happened at a ship station: append-only (see 0001)."""
+HISTORY = ("ship_events", "package_rates")
+"""What happened at a ship station, and the quotes rate shopping weighed: append-only
+(see 0001)."""
 
 ORDER_STATUSES = (
     "received",
@@ -206,7 +207,36 @@ def upgrade() -> None:
             sa.Column("voided_at", data.types.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("voided_by", sa.String(length=80), nullable=True))
+        batch_op.add_column(sa.Column("service", sa.String(length=40), nullable=True))
+        batch_op.add_column(
+            sa.Column("charge", data.types.Money(precision=12, scale=2), nullable=True)
+        )
+        batch_op.add_column(sa.Column("arrives", sa.Date(), nullable=True))
         batch_op.create_index(batch_op.f("ix_packages_load_id"), ["load_id"], unique=False)
+
+    op.create_table(
+        "package_rates",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "package_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("carrier", sa.String(length=40), nullable=False),
+        sa.Column("service", sa.String(length=40), nullable=False),
+        sa.Column("price", data.types.Money(precision=12, scale=2), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("arrives", sa.Date(), nullable=False),
+        sa.Column("chosen", sa.Boolean(), nullable=False),
+        sa.Column("why", sa.Text(), nullable=False),
+        sa.Column("at", data.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["package_id"], ["packages.id"], name=op.f("fk_package_rates_package_id_packages")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_package_rates")),
+    )
+    with op.batch_alter_table("package_rates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_package_rates_package_id"), ["package_id"], unique=False
+        )
 
     _order_statuses(ORDER_STATUSES)
     protect(HISTORY)
@@ -214,11 +244,17 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     unprotect(HISTORY)
+    with op.batch_alter_table("package_rates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_package_rates_package_id"))
+    op.drop_table("package_rates")
     _order_statuses(tuple(s for s in ORDER_STATUSES if s != "partially_shipped"))
     with op.batch_alter_table("packages", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_packages_loaded_by_users"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("fk_packages_load_id_loads"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_packages_load_id"))
+        batch_op.drop_column("arrives")
+        batch_op.drop_column("charge")
+        batch_op.drop_column("service")
         batch_op.drop_column("voided_by")
         batch_op.drop_column("voided_at")
         batch_op.drop_column("loaded_by")
