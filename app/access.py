@@ -53,6 +53,8 @@ class Action(enum.StrEnum):
     """An invoice rendered is issued: it takes the next invoice number."""
     DOCUMENT_PRINT = "document print"
     PACKAGE_ADD = "package add"
+    PACKAGE_RELABEL = "package relabel"
+    """A package's label voided (its tracking number dead) and a new one given."""
     PACK_CLEAR = "pack clear"
     """An order on the problem shelf may be packed again."""
     PACK_SETTINGS = "pack settings"
@@ -100,6 +102,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DOCUMENT_RENDER: _PACK_AND_SHIP,
     Action.DOCUMENT_PRINT: _PACK_AND_SHIP,
     Action.PACKAGE_ADD: _PACK_AND_SHIP,
+    Action.PACKAGE_RELABEL: _PACK_AND_SHIP,
     Action.PACK_CLEAR: _SUPERVISE,
     Action.PACK_SETTINGS: _ADMIN,
     Action.PACK_LOAD_CATALOGUE: _ADMIN,

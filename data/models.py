@@ -1188,16 +1188,32 @@ class Package(Base):
     """The load it was scanned onto at the ship station (taken off: None again)."""
     loaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     loaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    """Its label was voided (wrong carrier, damaged label): it never ships, and its
-    tracking number is never used again."""
-    voided_by: Mapped[str | None] = mapped_column(String(80))
     service: Mapped[str | None] = mapped_column(String(40))
     """The carrier's service rate shopping chose for it (None: the shipment's)."""
     charge: Mapped[Decimal | None] = mapped_column(Money())
     """What the carrier's rate table charges for it."""
     arrives: Mapped[date | None] = mapped_column(Date)
     """When the chosen service delivers it."""
+
+
+class VoidedLabel(Base):
+    """A package's label voided and replaced (wrong carrier, damaged label), append-only:
+    its tracking number is dead for good (the carrier's sequence never gives it again)."""
+
+    __tablename__ = "voided_labels"
+
+    id: Mapped[IntPK]
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    service: Mapped[str | None] = mapped_column(String(40))
+    tracking_number: Mapped[str] = mapped_column(String(40), index=True)
+    replaced_by: Mapped[str] = mapped_column(String(40))
+    """The tracking number of the label that replaced it."""
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
 
 
 class PackageRate(Base):

@@ -34,6 +34,7 @@ from data.models import (
     ShipmentStatus,
     Station,
     User,
+    VoidedLabel,
     Wave,
 )
 from data.upsert import insert_on_conflict
@@ -156,7 +157,7 @@ class FoundPackage:
     loaded_at: datetime | None
     loaded_by: str | None
     manifest_id: int | None
-    voided_at: datetime | None
+    service: str | None
     shipment_status: ShipmentStatus
     node_id: int
     node_code: str
@@ -188,7 +189,7 @@ def find_packages(
             Package.loaded_at,
             loader.name,
             Package.manifest_id,
-            Package.voided_at,
+            Package.service,
             Shipment.status,
             Shipment.node_id,
             Node.code,
@@ -215,7 +216,7 @@ def find_packages(
     out = []
     for row in session.execute(query.order_by(Package.id)):
         (pid, sid, number, sscc_, carrier, track, load_id, loaded_at, loader_name) = row[:9]
-        (manifest_id, voided_at, status, node_id, node_code, order_id) = row[9:15]
+        (manifest_id, service, status, node_id, node_code, order_id) = row[9:15]
         out.append(
             FoundPackage(
                 pid,
@@ -228,7 +229,7 @@ def find_packages(
                 loaded_at,
                 loader_name,
                 manifest_id,
-                voided_at,
+                service,
                 status,
                 node_id,
                 node_code,
@@ -241,28 +242,20 @@ def find_packages(
 
 
 def package_count(session: Session, shipment_id: int) -> int:
-    """The shipment's packages that are not voided."""
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                Package.shipment_id == shipment_id, Package.voided_at.is_(None)
-            )
-        )
-        or 0
-    )
+    """The shipment's packages."""
+    return int(session.scalar(select(func.count()).where(Package.shipment_id == shipment_id)) or 0)
 
 
 def set_loaded(
     session: Session, package_id: int, load_id: int, user_id: int | None, at: datetime
 ) -> bool:
-    """Put the package on the load if it is on none, not manifested and not voided."""
+    """Put the package on the load if it is on none and not manifested."""
     done = session.execute(
         update(Package)
         .where(
             Package.id == package_id,
             Package.load_id.is_(None),
             Package.manifest_id.is_(None),
-            Package.voided_at.is_(None),
         )
         .values(load_id=load_id, loaded_at=at, loaded_by=user_id)
         .execution_options(synchronize_session=False)
@@ -313,12 +306,11 @@ def add_event(
 
 
 def _ready(node_id: int) -> list[object]:
-    """Packages at the node ready to leave: packed, not voided, not yet manifested."""
+    """Packages at the node ready to leave: packed, not yet manifested."""
     return [
         Shipment.node_id == node_id,
         Shipment.status == ShipmentStatus.PACKED,
         Package.manifest_id.is_(None),
-        Package.voided_at.is_(None),
     ]
 
 
@@ -445,13 +437,12 @@ class LeftBehind:
 
 
 def split_across(session: Session, load_id: int) -> list[LeftBehind]:
-    """For every shipment with packages both on and off the load, all its packages (not
-    voided), to name what is missing."""
+    """For every shipment with packages both on and off the load, all its packages, to name
+    what is missing."""
     on = select(Package.shipment_id).where(Package.load_id == load_id)
     off = select(Package.shipment_id).where(
         Package.shipment_id.in_(on),
         or_(Package.load_id.is_(None), Package.load_id != load_id),
-        Package.voided_at.is_(None),
     )
     rows = session.execute(
         select(
@@ -465,7 +456,7 @@ def split_across(session: Session, load_id: int) -> list[LeftBehind]:
         .join(Shipment, Shipment.id == Package.shipment_id)
         .join(Order, Order.id == Shipment.order_id)
         .join(Channel, Channel.id == Order.channel_id)
-        .where(Package.shipment_id.in_(off), Package.voided_at.is_(None))
+        .where(Package.shipment_id.in_(off))
         .order_by(Package.shipment_id, Package.number)
     )
     return [
@@ -683,3 +674,79 @@ def add_outbox(
             .values(values)
             .on_conflict_do_nothing(index_elements=["key"])
         )
+
+
+@dataclass(frozen=True)
+class Voided:
+    tracking_number: str
+    carrier: str
+    replaced_by: str
+    reason: str
+    at: datetime
+    actor: str
+
+
+def voided_label(session: Session, tracking: str) -> Voided | None:
+    """The voided label with this tracking number, if one was."""
+    row = session.execute(
+        select(
+            VoidedLabel.tracking_number,
+            VoidedLabel.carrier,
+            VoidedLabel.replaced_by,
+            VoidedLabel.reason,
+            VoidedLabel.at,
+            VoidedLabel.actor,
+        )
+        .where(func.upper(VoidedLabel.tracking_number) == tracking.upper())
+        .order_by(VoidedLabel.id.desc())
+        .limit(1)
+    ).first()
+    return Voided(*row) if row is not None else None
+
+
+def replace_label(
+    session: Session,
+    package_id: int,
+    *,
+    old: tuple[str, str | None, str],
+    carrier: str,
+    service: str | None,
+    tracking_number: str,
+    reason: str,
+    actor: str,
+    user_id: int | None,
+    station_id: int | None,
+    at: datetime,
+) -> None:
+    """Void the package's label ``old`` (carrier, service, tracking number) and give it the
+    new one."""
+    session.execute(
+        insert(VoidedLabel).values(
+            package_id=package_id,
+            carrier=old[0],
+            service=old[1],
+            tracking_number=old[2],
+            replaced_by=tracking_number,
+            reason=reason,
+            at=at,
+            actor=actor,
+            user_id=user_id,
+            station_id=station_id,
+        )
+    )
+    session.execute(
+        update(Package)
+        .where(Package.id == package_id)
+        .values(
+            carrier=carrier,
+            service=service,
+            tracking_number=tracking_number,
+            charge=None,
+            arrives=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def service_level(session: Session, order_id: int) -> str:
+    return str(session.scalar(select(Order.service_level).where(Order.id == order_id)))

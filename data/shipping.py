@@ -351,8 +351,8 @@ class ManifestLine:
 
 
 def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
-    """Packed packages of ``carrier`` leaving ``node_id`` not yet on a manifest, not voided,
-    of shipments none of whose packages is on a load at a dock door (oldest first)."""
+    """Packed packages of ``carrier`` leaving ``node_id`` not yet on a manifest, of
+    shipments none of whose packages is on a load at a dock door (oldest first)."""
     on_loads = select(Package.shipment_id).where(
         Package.load_id.is_not(None), Package.manifest_id.is_(None)
     )
@@ -364,7 +364,6 @@ def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
                 Shipment.node_id == node_id,
                 Package.carrier == carrier,
                 Package.manifest_id.is_(None),
-                Package.voided_at.is_(None),
                 Shipment.status == ShipmentStatus.PACKED,
                 Shipment.id.not_in(on_loads),
             )

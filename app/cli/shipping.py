@@ -96,7 +96,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     dprint.set_defaults(run=cmd_document_print, action=Action.DOCUMENT_PRINT)
 
     pkg_cmd = commands.add_parser("package", parents=[common], help="a shipment's packages")
-    pkg_sub = pkg_cmd.add_subparsers(dest="package_command", required=True, metavar="add|list")
+    pkg_sub = pkg_cmd.add_subparsers(
+        dest="package_command", required=True, metavar="add|relabel|list"
+    )
     padd = pkg_sub.add_parser(
         "add", parents=[common, acting_options()], help="add a package (SSCC, tracking)"
     )
@@ -105,6 +107,16 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     padd.add_argument("--box", metavar="CODE")
     padd.add_argument("--json", action="store_true", help="print one JSON object")
     padd.set_defaults(run=cmd_package_add, action=Action.PACKAGE_ADD)
+    prel = pkg_sub.add_parser(
+        "relabel",
+        parents=[common, acting_options()],
+        help="void a package's label (its tracking number is dead) and give it a new one",
+    )
+    prel.add_argument("package", metavar="SCAN", help="its SSCC or tracking number")
+    prel.add_argument("--reason", required=True, help="why: a damaged label, a wrong carrier…")
+    prel.add_argument("--carrier", metavar="CODE", help="another carrier (default: the same)")
+    prel.add_argument("--node", default="WH1", help="where the package is (default WH1)")
+    prel.set_defaults(run=cmd_package_relabel, action=Action.PACKAGE_RELABEL)
     plist = pkg_sub.add_parser("list", parents=[common], help="a shipment's packages")
     plist.add_argument("--shipment", type=int, metavar="ID", required=True)
     plist.add_argument("--json", action="store_true", help="print one JSON object")
@@ -376,6 +388,29 @@ def cmd_package_add(args: argparse.Namespace) -> int:
             f"Package {package.number} of shipment {args.shipment}: SSCC {package.sscc}, "
             f"{package.carrier} tracking {package.tracking_number}, {package.weight_g:,} g."
         )
+    return 0
+
+
+def cmd_package_relabel(args: argparse.Namespace) -> int:
+    engine = current_engine(args)
+    who = caller(args)
+    try:
+        done = loadout.relabel(
+            engine,
+            _settings(args),
+            args.node,
+            args.package,
+            args.reason,
+            who.actor,
+            carrier=args.carrier,
+        )
+    except loadout.ShipError as exc:
+        raise CommandError(str(exc), 1) from None
+    out.print(
+        f"Package {done.sscc} ({done.order_ref}): label {done.old} voided, new {done.carrier} "
+        f"label {done.new}. Print it with `shipfloor label print --shipment "
+        f"{done.shipment_id} --package {done.number} --station ID` and put it over the old one."
+    )
     return 0
 
 

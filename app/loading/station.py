@@ -6,8 +6,9 @@ A **load** is one carrier's pickup, trailer or van at a dock door (a location of
 
 Loading a package (its SSCC, its ``PKG-`` barcode or its tracking number) is one
 conditional update under the load's row lock: a package already on a load, on a manifest,
-voided, not packed yet, of another carrier or another node is refused, naming why and what
-to do. Closing out takes the same lock, so a scan and a close-out never interleave: a
+not packed yet, of another carrier or another node is refused, naming why and what
+to do; a voided label's tracking number is refused naming the label that replaced it.
+Closing out takes the same lock, so a scan and a close-out never interleave: a
 package is on the manifest or refused, never on a closed load without one.
 
 **Close-out** is one transaction: the manifest with the loaded packages only, the load
@@ -280,7 +281,7 @@ def _event(
 # --- packages --------------------------------------------------------------------------
 
 
-def find_package(s: StoreSession, who: LoggedIn, scan: str) -> rows.FoundPackage:
+def find_package(s: StoreSession, node_id: int, node_code: str, scan: str) -> rows.FoundPackage:
     """The package a scan names: its label's SSCC (GS1-128, AI 00), its ``PKG-`` barcode
     (the SSCC) or its tracking number."""
     text = scan.strip()
@@ -304,18 +305,26 @@ def find_package(s: StoreSession, who: LoggedIn, scan: str) -> rows.FoundPackage
         found = rows.find_packages(s, sscc=code.value)
     else:
         found = rows.find_packages(s, tracking=text)
+        if not found:
+            dead = rows.voided_label(s, text)
+            if dead is not None:
+                raise ShipError(
+                    f"tracking number {dead.tracking_number} was voided ({dead.reason}; by "
+                    f"{dead.actor}): the package has a new label, {dead.replaced_by}. Take the "
+                    "old label off and scan the new one"
+                )
     if not found:
         what = f"SSCC {code.value}" if code is not None else f"tracking number {show(scan)}"
         raise ShipError(
             f"expected a package label, scanned {what}: no package has it. Check the label "
             "is this site's; a label that will not scan needs a reprint at a pack bench"
         )
-    here = [p for p in found if p.node_id == who.node_id]
+    here = [p for p in found if p.node_id == node_id]
     if not here:
         other = found[0]
         raise ShipError(
             f"package {other.sscc} ({other.order_ref}) leaves from {other.node_code}, not "
-            f"{who.node_code}: set it aside for a supervisor"
+            f"{node_code}: set it aside for a supervisor"
         )
     if len(here) > 1:
         carriers = ", ".join(p.carrier for p in here)
@@ -340,11 +349,6 @@ def why_not_loadable(
 ) -> str:
     """Why a package cannot go on this load, or "" when it can."""
     label = f"package {p.sscc} ({p.order_ref}, box {p.number})"
-    if p.voided_at is not None:
-        return (
-            f"{label} was voided: its label is no good and its tracking number is dead. Take "
-            "it back to a pack bench to be labelled again"
-        )
     if p.manifest_id is not None:
         return f"{label} has left already on manifest M-{p.manifest_id}: it cannot be loaded"
     if p.load_id == load.id:
@@ -381,12 +385,12 @@ def load_package(
         s = uow.session
         load = _open_load(s, who, load_id)
         now = utcnow()
-        p = find_package(s, who, scan)
+        p = find_package(s, who.node_id, who.node_code, scan)
         why = why_not_loadable(p, load, ship, who.node_timezone)
         if not why and not rows.set_loaded(s, p.id, load_id, who.user_id, now):
             # Changed since it was read (the row lock of the load does not cover another
             # load): read it again to say what happened.
-            again = find_package(s, who, scan)
+            again = find_package(s, who.node_id, who.node_code, scan)
             why = (
                 why_not_loadable(again, load, ship, who.node_timezone)
                 or f"package {p.sscc} changed: scan it again"
@@ -414,7 +418,7 @@ def unload_package(
     def work(uow: UnitOfWork) -> tuple[rows.FoundPackage, int]:
         s = uow.session
         load = _open_load(s, who, load_id)
-        p = find_package(s, who, scan)
+        p = find_package(s, who.node_id, who.node_code, scan)
         if p.load_id != load.id or not rows.set_unloaded(s, p.id, load_id):
             raise ShipError(
                 f"package {p.sscc} ({p.order_ref}) is not on this load: nothing to take off"
@@ -603,6 +607,89 @@ def queue_manifest(
         who=printjobs.Who(who.badge, who.user_id, who.station_id, utcnow()),
     )
     return Queued(job_id, printer.name, title)
+
+
+@dataclass(frozen=True)
+class Relabelled:
+    sscc: str
+    order_ref: str
+    shipment_id: int
+    number: int
+    """The package's number in its shipment (``label print --package``)."""
+    old: str
+    new: str
+    carrier: str
+    service: str | None
+
+
+def relabel(
+    engine: StoreEngine,
+    ship: ShippingSettings,
+    node_code: str,
+    scan: str,
+    reason: str,
+    actor: Actor,
+    carrier: str | None = None,
+) -> Relabelled:
+    """Void a package's label (its tracking number is dead for good) and give it a new one,
+    of ``carrier`` if given (a wrong carrier) or of the same (a damaged label). The package
+    keeps its SSCC and contents; its new label is printed with ``label print``."""
+    if not reason.strip():
+        raise ShipError("say why the label is voided (--reason): a damaged label, a wrong carrier…")
+
+    def work(uow: UnitOfWork) -> Relabelled:
+        s = uow.session
+        node = wave_rows.node(s, node_code)
+        if node is None:
+            raise ShipError(f"there is no node {node_code!r}")
+        p = find_package(s, node.id, node.code, scan)
+        ship_rows.lock_shipment(s, p.shipment_id)
+        p = find_package(s, node.id, node.code, scan)
+        if p.manifest_id is not None:
+            raise ShipError(
+                f"package {p.sscc} left on manifest M-{p.manifest_id}: its label can only be "
+                "voided with the carrier now"
+            )
+        if p.load_id is not None:
+            raise ShipError(
+                f"package {p.sscc} is on load {p.load_id}: take it off the load first (F4 at "
+                "the ship station), then relabel it"
+            )
+        code = carrier or p.carrier
+        try:
+            chosen = ship.carrier(code)
+        except ShippingSettingsError as exc:
+            raise ShipError(str(exc)) from None
+        level = rows.service_level(s, p.order_id)
+        service = next(
+            (sv.code for sv in chosen.services if level in sv.levels),
+            p.service if code == p.carrier else None,
+        )
+        try:
+            number = shipping.tracking_number(
+                chosen, ship_rows.take_numbers(s, f"tracking:{chosen.code}"), service or ""
+            )
+        except shipping.ShippingError as exc:
+            raise ShipError(str(exc)) from None
+        rows.replace_label(
+            s,
+            p.id,
+            old=(p.carrier, p.service, p.tracking_number),
+            carrier=chosen.code,
+            service=service,
+            tracking_number=number,
+            reason=reason.strip(),
+            actor=actor.name,
+            user_id=actor.user_id,
+            station_id=actor.station_id,
+            at=utcnow(),
+        )
+        uow.commit()
+        return Relabelled(
+            p.sscc, p.order_ref, p.shipment_id, p.number, p.tracking_number, number, code, service
+        )
+
+    return run_in_transaction(engine, work)
 
 
 def close_manifest(

@@ -87,6 +87,7 @@ def _sample(action: Action, tmp: Path) -> list[str]:
         Action.DOCUMENT_RENDER: ["invoice", "--shipment", "404", "-o", str(tmp / "i.pdf")],
         Action.DOCUMENT_PRINT: ["slip", "--shipment", "404", *at_pack],
         Action.PACKAGE_ADD: ["--shipment", "404"],
+        Action.PACKAGE_RELABEL: ["NO-SUCH", "--reason", "torn"],
         Action.PACK_CLEAR: ["web/W-404"],
         Action.PACK_SETTINGS: ["--file", str(settings)],
         Action.PACK_LOAD_CATALOGUE: [str(tmp / "none.json")],

@@ -226,7 +226,7 @@ class FakeDock:
             loaded_at=None,
             loaded_by=None,
             manifest_id=None,
-            voided_at=None,
+            service=None,
             shipment_status=ShipmentStatus.PACKED,
             node_id=SAM.node_id,
             node_code=SAM.node_code,

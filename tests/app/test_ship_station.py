@@ -42,11 +42,11 @@ from data.models import (
     PackageRate,
     PrintJob,
     ShipEvent,
+    VoidedLabel,
     Shipment,
     ShipmentStatus,
 )
 from data.store import make_engine
-from data.types import utcnow
 from data.uow import UnitOfWork
 from tests.app.test_shipping import pdf_barcodes
 from tests.cli import main
@@ -212,14 +212,10 @@ def test_every_wrong_scan_is_refused_naming_why(dock: Engine) -> None:
         load(dock, who, ground.id, "ZZ12345")
     with pytest.raises(ship.ShipError, match="expected a package label .* scanned gtin"):
         load(dock, who, ground.id, "4006381333931")
-    # Voided (a label replaced): never loaded.
-    with UnitOfWork(dock) as uow:
-        uow.session.execute(
-            update(Package).where(Package.id == floor[1].id).values(voided_at=utcnow())
-        )
-        uow.commit()
-    with pytest.raises(ship.ShipError, match="was voided"):
-        load(dock, who, ground.id, floor[1].sscc)
+    # A label voided and replaced: its old tracking number names the new label.
+    done = ship.relabel(dock, load_shipping(dock), "WH1", floor[1].sscc, "label torn", who.actor)
+    with pytest.raises(ship.ShipError, match="was voided \\(label torn; by U3001\\): the package"):
+        load(dock, who, ground.id, done.old)
     # A package of an order not packed whole yet (its shipment still being picked).
     with UnitOfWork(dock, read_only=True) as uow:
         picked = uow.session.scalar(
@@ -243,7 +239,7 @@ def test_every_wrong_scan_is_refused_naming_why(dock: Engine) -> None:
     with UnitOfWork(dock, read_only=True) as uow:
         refused = uow.session.scalar(select(func.count()).where(ShipEvent.kind == "refused"))
     # Every refusal about a package found is recorded with the scan.
-    assert refused == 5
+    assert refused == 4
     # Taking one off: it is on the floor again.
     off = ship.unload_package(dock, who, ground.id, target.sscc, load_shipping(dock))
     assert off.view.loaded == 0
@@ -552,3 +548,58 @@ def test_each_box_is_rate_shopped_and_the_quotes_are_kept(dock: Engine) -> None:
             service_name = next(sv.name for sv in carrier.services if sv.code == p.service)
             assert label.service == f"{carrier.name} {service_name}"
             assert label.carrier == p.carrier
+
+
+def test_a_label_voided_is_replaced_and_its_number_never_comes_back(
+    dock: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    who = shipper(dock)
+    floor = waiting(dock, who)
+    first = floor[0]
+    mine = carrier_of(dock, who)
+    other = "GROUND" if mine != "GROUND" else "EXPRESS"
+    settings = load_shipping(dock)
+    with pytest.raises(ship.ShipError, match="say why the label is voided"):
+        ship.relabel(dock, settings, "WH1", first.sscc, " ", who.actor)
+    # A wrong carrier: the label of the other one, in its format, with a service of it
+    # that carries the order's level.
+    moved = ship.relabel(
+        dock, settings, "WH1", first.tracking_number, "wrong carrier", who.actor, carrier=other
+    )
+    assert (moved.old, moved.carrier) == (first.tracking_number, other)
+    assert moved.new != moved.old
+    assert moved.new.startswith(settings.carrier(other).tracking_prefix)
+    # A damaged label: the same carrier, a new number.
+    again = ship.relabel(dock, settings, "WH1", first.sscc, "label torn", who.actor)
+    assert again.old == moved.new
+    assert again.carrier == other
+    with UnitOfWork(dock, read_only=True) as uow:
+        s = uow.session
+        package = s.get(Package, first.id)
+        assert package is not None
+        assert (package.carrier, package.tracking_number) == (other, again.new)
+        dead = s.scalars(
+            select(VoidedLabel.tracking_number)
+            .where(VoidedLabel.package_id == first.id)
+            .order_by(VoidedLabel.id)
+        ).all()
+    assert dead == [first.tracking_number, moved.new]
+    # Loaded or gone: no relabelling here.
+    view = ship.open_load(dock, who, "DOCK-1", other, settings)
+    load(dock, who, view.id, again.new)
+    with pytest.raises(ship.ShipError, match="take it off the load first"):
+        ship.relabel(dock, settings, "WH1", first.sscc, "torn", who.actor)
+    ship.close_out(dock, who, view.id, settings, PRINTER)
+    with pytest.raises(ship.ShipError, match="only be voided with the carrier now"):
+        ship.relabel(dock, settings, "WH1", first.sscc, "torn", who.actor)
+    # On the command line, and the label it says to print carries the new number.
+    second = floor[1]
+    db = ["--db", dock.url.render_as_string(hide_password=False)]
+    code = main(["package", "relabel", second.sscc, "--reason", "smudged", *db])
+    said = capsys.readouterr()
+    assert code == 0, said.err
+    assert f"label {second.tracking_number} voided" in said.out
+    with UnitOfWork(dock, read_only=True) as uow:
+        new = uow.session.scalar(select(Package.tracking_number).where(Package.id == second.id))
+    assert new is not None
+    assert new in said.out

@@ -1,4 +1,5 @@
-"""The ship station: loads at dock doors, packages loaded and voided, the ship station's
+"""The ship station: loads at dock doors, packages loaded, labels voided and replaced,
+rate shopping's choice and quotes, the ship station's
 record, the outbox of messages for outside, and the order status "partially shipped".
 
 Revision ID: 0013
@@ -21,7 +22,7 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-HISTORY = ("ship_events", "package_rates")
+HISTORY = ("ship_events", "package_rates", "voided_labels")
 """What happened at a ship station, and the quotes rate shopping weighed: append-only
 (see 0001)."""
 
@@ -203,10 +204,6 @@ def upgrade() -> None:
             sa.Column("loaded_at", data.types.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(ref("loaded_by", "users"))
-        batch_op.add_column(
-            sa.Column("voided_at", data.types.UTCDateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(sa.Column("voided_by", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("service", sa.String(length=40), nullable=True))
         batch_op.add_column(
             sa.Column("charge", data.types.Money(precision=12, scale=2), nullable=True)
@@ -237,6 +234,41 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_package_rates_package_id"), ["package_id"], unique=False
         )
+    op.create_table(
+        "voided_labels",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "package_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("carrier", sa.String(length=40), nullable=False),
+        sa.Column("service", sa.String(length=40), nullable=True),
+        sa.Column("tracking_number", sa.String(length=40), nullable=False),
+        sa.Column("replaced_by", sa.String(length=40), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("at", data.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=80), nullable=False),
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "station_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["package_id"], ["packages.id"], name=op.f("fk_voided_labels_package_id_packages")
+        ),
+        sa.ForeignKeyConstraint(
+            ["station_id"], ["stations.id"], name=op.f("fk_voided_labels_station_id_stations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_voided_labels_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_voided_labels")),
+    )
+    with op.batch_alter_table("voided_labels", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_voided_labels_package_id"), ["package_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_voided_labels_tracking_number"), ["tracking_number"], unique=False
+        )
 
     _order_statuses(ORDER_STATUSES)
     protect(HISTORY)
@@ -244,6 +276,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     unprotect(HISTORY)
+    with op.batch_alter_table("voided_labels", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_voided_labels_tracking_number"))
+        batch_op.drop_index(batch_op.f("ix_voided_labels_package_id"))
+    op.drop_table("voided_labels")
     with op.batch_alter_table("package_rates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_package_rates_package_id"))
     op.drop_table("package_rates")
@@ -255,8 +291,6 @@ def downgrade() -> None:
         batch_op.drop_column("arrives")
         batch_op.drop_column("charge")
         batch_op.drop_column("service")
-        batch_op.drop_column("voided_by")
-        batch_op.drop_column("voided_at")
         batch_op.drop_column("loaded_by")
         batch_op.drop_column("loaded_at")
         batch_op.drop_column("load_id")
