@@ -12,7 +12,9 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from data.models import (
+    Address,
     AllocationStatus,
+    Box,
     Channel,
     Customer,
     LineAllocation,
@@ -750,3 +752,28 @@ def replace_label(
 
 def service_level(session: Session, order_id: int) -> str:
     return str(session.scalar(select(Order.service_level).where(Order.id == order_id)))
+
+
+def box_sizes(
+    session: Session,
+) -> list[tuple[int, int, int, int, float, float, float | None, float | None]]:
+    """Every package in a box: weight, the box's outer length, width and height, and the
+    coordinates of its node and of its ship-to address (for rating it again)."""
+    rows = session.execute(
+        select(
+            func.coalesce(Package.weight_g, 0),
+            Box.outer_length_mm,
+            Box.outer_width_mm,
+            Box.outer_height_mm,
+            Node.latitude,
+            Node.longitude,
+            Address.latitude,
+            Address.longitude,
+        )
+        .join(Shipment, Shipment.id == Package.shipment_id)
+        .join(Node, Node.id == Shipment.node_id)
+        .join(Address, (Address.order_id == Shipment.order_id) & (Address.role == "ship_to"))
+        .join(Box, Box.code == Package.box)
+        .order_by(Package.id)
+    ).all()
+    return [tuple(r) for r in rows]

@@ -63,9 +63,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     if args.name == "pack":
         return bench_pack(args)
+    if args.name == "ship":
+        return bench_ship(args)
     if args.name != "dom":
         raise CommandError(
-            f"unknown benchmark {args.name!r}; available: dom, labels, pack, picking, scan"
+            f"unknown benchmark {args.name!r}; available: dom, labels, pack, picking, scan, ship"
         )
     from app.dom import bench
 
@@ -161,21 +163,64 @@ def bench_pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_ship(args: argparse.Namespace) -> int:
+    from app.loading import bench as ship_bench
+
+    with progress(not args.json and err.is_terminal) as update:
+        try:
+            report = ship_bench.run(args.postgresql, packages=args.ship_packages, progress=update)
+        except ship_bench.BenchError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json(report)
+        return 0
+    table = Table(
+        "store",
+        "rate shop p95 ms",
+        "load scan p50 ms",
+        "load scan p95 ms",
+        "close-out s",
+        "packages",
+        "orders",
+    )
+    for store_name, figures in report["stores"].items():
+        if "skipped" in figures:
+            table.add_row(store_name, figures["skipped"], "", "", "", "", "")
+            continue
+        table.add_row(
+            store_name,
+            f"{figures['rate_shop_ms_p95']:.3f}",
+            f"{figures['load_scan_ms_p50']:.2f}",
+            f"{figures['load_scan_ms_p95']:.2f}",
+            f"{figures['close_out_1000_packages_s']:.2f}",
+            f"{figures['packages_closed_out']:,}",
+            f"{figures['orders_shipped']:,}",
+        )
+    out.print(table)
+    return 0
+
+
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     """Add this group's commands to the `shipfloor` parser."""
     bench_cmd = commands.add_parser("bench", parents=[common], help="run a benchmark")
     bench_cmd.add_argument(
         "name",
         metavar="NAME",
-        choices=["dom", "labels", "pack", "picking", "scan"],
-        help="dom, labels, pack, picking, scan",
+        choices=["dom", "labels", "pack", "picking", "scan", "ship"],
+        help="dom, labels, pack, picking, scan, ship",
     )
     bench_cmd.add_argument(
         "--postgresql",
         metavar="URL",
         default=os.environ.get("SHIPFLOOR_BENCH_POSTGRES_URL"),
-        help="scan: a PostgreSQL server where a scratch database may be made "
+        help="scan, ship: a PostgreSQL server where a scratch database may be made "
         "(default: $SHIPFLOOR_BENCH_POSTGRES_URL)",
+    )
+    bench_cmd.add_argument(
+        "--ship-packages",
+        type=positive,
+        default=1000,
+        help="ship: packages on the load closed out (1000)",
     )
     bench_cmd.add_argument(
         "--scan-orders", type=positive, default=150, help="scan: orders routed and picked (150)"
