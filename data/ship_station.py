@@ -349,6 +349,8 @@ class WaitingPackage:
     number: int
     cutoff_at: datetime | None
     load_id: int | None
+    service: str
+    """The service it ships with (rate shopping's choice, else its shipment's)."""
 
 
 def _waiting_query() -> object:
@@ -364,6 +366,7 @@ def _waiting_query() -> object:
             Package.number,
             Wave.cutoff_at,
             Package.load_id,
+            func.coalesce(Package.service, Shipment.service),
         )
         .join(Shipment, Shipment.id == Package.shipment_id)
         .join(Wave, Wave.id == Shipment.wave_id)
@@ -384,6 +387,7 @@ def _waiting(rows: Iterable[Sequence[object]]) -> list[WaitingPackage]:
             number=int(r[7]),  # type: ignore[call-overload]
             cutoff_at=r[8],  # type: ignore[arg-type]
             load_id=r[9],  # type: ignore[arg-type]
+            service=str(r[10]),
         )
         for r in rows
     ]

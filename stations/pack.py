@@ -10,28 +10,22 @@ Keyboard and scanner alone; every binding has an id (see :data:`PACK_BINDINGS`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from app.barcodes import show
 from app.packing.flow import PackFlow, PackState, Step, suggested_box
 from app.packing.station import PROBLEMS, Bench, PackError, PackLine, keyed_grams
-from stations.capture import EntryChanged, Scanned, ScannerStatus
-from stations.messages import Level, show_message, with_keys
+from stations.capture import Scanned
+from stations.flowscreen import FlowScreen
+from stations.messages import with_keys
 from stations.questions import ChoiceQuestion, forward
-
-if TYPE_CHECKING:
-    from stations.app import StationApp
-
 
 PACK_BINDINGS: list[BindingType] = [
     Binding("f2", "print_again", "Print", id="pack.print", tooltip="Send failed print jobs again"),
@@ -53,28 +47,25 @@ LINE_ROWS = 8
 weighing, the weight); more are summed up in the last row."""
 
 ACTION_IDS = {
-    binding.action: binding.id for binding in PACK_BINDINGS if isinstance(binding, Binding)
+    binding.action: binding.id
+    for binding in PACK_BINDINGS
+    if isinstance(binding, Binding) and binding.id
 }
 """Each pack action's binding id: the step table enables bindings by id."""
 
 
-class PackScreen(Screen[None], inherit_bindings=False):
+class PackScreen(FlowScreen[PackState], inherit_bindings=False):
     """The pack station's one screen; usable at 80x24 from the keyboard and scanner alone."""
 
     AUTO_FOCUS = ""
     BINDINGS: ClassVar[list[BindingType]] = PACK_BINDINGS
+    ACTION_IDS: ClassVar[dict[str, str]] = ACTION_IDS
 
     def __init__(self) -> None:
         super().__init__()
         self.flow = PackFlow(self.station.terminal.pack_desk())
         self.shown = self.flow.state()
-        self.generation = self.station.generation
         self._beating = False
-        self._flash_timer: Any = None
-
-    @property
-    def station(self) -> StationApp:
-        return cast("StationApp", self.app)
 
     def compose(self) -> ComposeResult:
         user = self.station.terminal.user
@@ -98,28 +89,6 @@ class PackScreen(Screen[None], inherit_bindings=False):
         self.set_interval(self.station.heartbeat_every, self._beat)
 
     # --- jobs -------------------------------------------------------------------------
-
-    def _submit(self, work: Callable[[], PackState | None]) -> None:
-        self.station.submit(work, self._result, generation=self.generation)
-
-    def _result(self, result: PackState | None | Exception) -> None:
-        if not self.is_attached:
-            return
-        if isinstance(result, Exception):
-            first = str(result).strip().splitlines()[0][:120] if str(result).strip() else ""
-            why = f" ({first})" if first else ""
-            self.render_state(
-                replace(
-                    self.shown,
-                    message=f"the store did not answer{why}; nothing was recorded: try again, "
-                    "and tell a supervisor if it keeps happening",
-                    level="error",
-                    alert=True,
-                )
-            )
-            return
-        if result is not None:
-            self.render_state(result)
 
     def _beat(self) -> None:
         if self._beating or not self.shown.holding:
@@ -156,22 +125,6 @@ class PackScreen(Screen[None], inherit_bindings=False):
     def on_scanned(self, message: Scanned) -> None:
         scan = message.scan
         self._submit(lambda: self.flow.scan(scan))
-
-    def on_entry_changed(self, message: EntryChanged) -> None:
-        pending = show(message.pending)[1:-1] if message.pending else ""
-        self.query_one("#entry", Static).update(Content(f"> {pending}"))
-
-    def on_scanner_status(self, message: ScannerStatus) -> None:
-        self.query_one("#message", Static).update(
-            Content(f"scanner {message.name}: {message.status}")
-        )
-
-    def check_action(self, action: str, _parameters: tuple[object, ...]) -> bool | None:
-        """Only the keys the step table enables in this step, as the flow last said."""
-        binding_id = ACTION_IDS.get(action)
-        if binding_id is None:
-            return True
-        return binding_id in self.shown.keys
 
     def action_print_again(self) -> None:
         self.render_message("Sending the print jobs again…", "info")
@@ -229,9 +182,6 @@ class PackScreen(Screen[None], inherit_bindings=False):
 
     # --- showing ----------------------------------------------------------------------
 
-    def render_message(self, text: str, level: Level) -> None:
-        show_message(self, text, level)
-
     def render_state(self, state: PackState) -> None:
         self.shown = state
         self.refresh_bindings()
@@ -259,15 +209,7 @@ class PackScreen(Screen[None], inherit_bindings=False):
         prints.display = bool(state.prints)
         prints.set_classes("ok" if all(level == "ok" for level, _ in state.prints) else "warn")
         prints.update(Content(with_keys(self, "\n".join(text for _, text in state.prints[-6:]))))
-        self.render_message(state.message, state.level)
-        if state.alert:
-            self.station.bell()
-            self.add_class("refused")
-            if self._flash_timer is not None:
-                self._flash_timer.stop()
-            self._flash_timer = self.set_timer(
-                self.station.flash_seconds, lambda: self.remove_class("refused")
-            )
+        self.show_common(state)
 
     def _order_line(self, state: PackState) -> str:
         bench = state.bench

@@ -183,18 +183,21 @@ def load_lines(load: LoadView, tz: str) -> list[str]:
     out = [
         f"{load.loaded} loaded · {load.to_load} {load.carrier} on the floor · "
         f"{load.past_cutoff} past cut-off (all carriers)",
-        "Loaded, last first:",
+        "Loaded, last first (order, box, service):",
     ]
     for p in load.packages[:ROWS]:
-        out.append(f"  {p.order_ref[:20]:<20} box {p.number:<2} {p.tracking_number:<16} {p.sscc}")
+        out.append(
+            f"  {p.order_ref[:18]:<18} {p.number:>2} {p.service[:9]:<9} {p.tracking_number:<16} "
+            f"{p.sscc}"
+        )
     if load.loaded > ROWS:
         out.append(f"  … and {load.loaded - ROWS} more")
     if not load.packages:
         out.append("  nothing yet")
-    out.append("Still on the floor:")
+    out.append("Still on the floor (order, box, service):")
     for p in load.floor[:ROWS]:
         out.append(
-            f"  {p.order_ref[:20]:<20} box {p.number:<2} {p.sscc} "
+            f"  {p.order_ref[:18]:<18} {p.number:>2} {p.service[:9]:<9} {p.sscc} "
             f"cut-off {local_time(p.cutoff_at, tz)}"
         )
     if load.to_load > ROWS:

@@ -59,6 +59,7 @@ def package(n: int, sscc: str, carrier: str, order_ref: str) -> rows.WaitingPack
         number=1,
         cutoff_at=CUTOFF,
         load_id=None,
+        service="GROUND" if carrier == "GROUND" else "2DAY",
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 from sqlalchemy import Engine, select
 from textual import events
@@ -137,6 +138,20 @@ async def logged_in_with_list(pilot: Pilot[Any], app: StationApp, badge: str, pi
     await until(
         pilot, lambda: screen.shown.view is not None and not app.busy, "a pick list claimed"
     )
+
+
+def check_snapshot(app: StationApp, name: str) -> None:
+    """The screen as text equals its snapshot (written when missing or when
+    SHIPFLOOR_UPDATE_SNAPSHOTS=1; a missing one fails the test to be checked by eye)."""
+    got = render_text(app)
+    path = SNAPSHOTS / f"{name}.txt"
+    if UPDATE or not path.exists():
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(got, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"snapshot {path.name} was missing and is now written: check it by eye")
+    want = path.read_text(encoding="utf-8")
+    assert got == want, f"snapshot {name} differs (SHIPFLOOR_UPDATE_SNAPSHOTS=1 rewrites it)"
 
 
 def render_text(app: StationApp) -> str:

@@ -47,8 +47,7 @@ from stations.login import LoginScreen
 from stations.pack import LINE_ROWS, OverrideModal, PackScreen, WeightModal, _line_rows
 from tests import packfloor
 from tests.stations.helpers import (
-    SNAPSHOTS,
-    UPDATE,
+    check_snapshot,
     keyboard,
     login,
     render_text,
@@ -219,18 +218,6 @@ def print_jobs(engine: Engine, station: str = "PACK-01") -> list[tuple[str, str,
             .order_by(PrintJob.id)
         ).all()
     return [(r.document, r.printer, r.status) for r in rows]
-
-
-def check_snapshot(app: StationApp, name: str) -> None:
-    got = render_text(app)
-    path = SNAPSHOTS / f"{name}.txt"
-    if UPDATE or not path.exists():
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"snapshot {path.name} was missing and is now written: check it by eye")
-    want = path.read_text(encoding="utf-8")
-    assert got == want, f"snapshot {name} differs (SHIPFLOOR_UPDATE_SNAPSHOTS=1 rewrites it)"
 
 
 # --- a whole order -------------------------------------------------------------------------

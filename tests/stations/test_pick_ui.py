@@ -42,9 +42,8 @@ from stations.help import HelpScreen
 from stations.login import LoginScreen
 from stations.pick import PickScreen
 from tests.stations.helpers import (
-    SNAPSHOTS,
-    UPDATE,
     act,
+    check_snapshot,
     item_scans,
     keyboard,
     keys,
@@ -66,18 +65,6 @@ from tests.stations.helpers import (
 )
 
 FROZEN = 1000.0
-
-
-def check_snapshot(app: StationApp, name: str) -> None:
-    got = render_text(app)
-    path = SNAPSHOTS / f"{name}.txt"
-    if UPDATE or not path.exists():
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"snapshot {path.name} was missing and is now written: check it by eye")
-    want = path.read_text(encoding="utf-8")
-    assert got == want, f"snapshot {name} differs (SHIPFLOOR_UPDATE_SNAPSHOTS=1 rewrites it)"
 
 
 # --- end to end ---------------------------------------------------------------------

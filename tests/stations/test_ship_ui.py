@@ -44,8 +44,7 @@ from stations.app import StationApp
 from stations.ship import CarrierModal, ShipScreen
 from tests.factories import PLAN_AT
 from tests.stations.helpers import (
-    SNAPSHOTS,
-    UPDATE,
+    check_snapshot,
     keyboard,
     login,
     render_text,
@@ -147,18 +146,6 @@ def keys_shown(screen: ShipScreen) -> set[str]:
         for active in screen.active_bindings.values()
         if active.binding.id and active.binding.id.startswith("ship.") and active.enabled
     }
-
-
-def check_snapshot(app: StationApp, name: str) -> None:
-    got = render_text(app)
-    path = SNAPSHOTS / f"{name}.txt"
-    if UPDATE or not path.exists():
-        SNAPSHOTS.mkdir(exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-        if not UPDATE:
-            pytest.fail(f"snapshot {path.name} was missing and is now written: check it by eye")
-    want = path.read_text(encoding="utf-8")
-    assert got == want, f"snapshot {name} differs (SHIPFLOOR_UPDATE_SNAPSHOTS=1 rewrites it)"
 
 
 def loads(engine: Engine) -> list[tuple[str, str, LoadStatus, int | None]]:
