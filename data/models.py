@@ -1194,6 +1194,10 @@ class Package(Base):
     """What the carrier's rate table charges for it."""
     arrives: Mapped[date | None] = mapped_column(Date)
     """When the chosen service delivers it."""
+    carrier_label: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The label the carrier's API returned (printed as it is), for a carrier with one."""
+    carrier_label_format: Mapped[str | None] = mapped_column(String(3))
+    """``zpl`` or ``pdf``."""
 
 
 class VoidedLabel(Base):
@@ -1214,6 +1218,28 @@ class VoidedLabel(Base):
     actor: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+
+
+class LabelRequest(Base):
+    """A shipment asked of a carrier's API for a box, under its idempotency key: pending
+    until the carrier answers (a request whose answer never came stays pending, and the
+    same box asks again under the same key), then created, used by the package, refused,
+    or voided."""
+
+    __tablename__ = "label_requests"
+    __table_args__ = (Index("ix_label_requests_box", "shipment_id", "box_number", "id"),)
+
+    id: Mapped[IntPK]
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"))
+    box_number: Mapped[int] = mapped_column(Integer)
+    carrier: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    tracking_number: Mapped[str | None] = mapped_column(String(40))
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[Timestamp] = mapped_column(default=utcnow)
+    updated_at: Mapped[Timestamp] = mapped_column(default=utcnow)
 
 
 class PackageRate(Base):

@@ -20,6 +20,7 @@ from data.models import (
     Address,
     Box,
     Channel,
+    LabelRequest,
     Location,
     Node,
     Order,
@@ -598,6 +599,115 @@ def record_rates(
                 for q in quotes
             ],
         )
+
+
+@dataclass(frozen=True)
+class LabelAsked:
+    id: int
+    key: str
+    status: str
+    tracking_number: str | None
+
+
+def next_box_number(session: Session, shipment_id: int) -> int:
+    return (
+        int(
+            session.scalar(
+                select(func.coalesce(func.max(Package.number), 0)).where(
+                    Package.shipment_id == shipment_id
+                )
+            )
+            or 0
+        )
+        + 1
+    )
+
+
+def pending_label_request(
+    session: Session, shipment_id: int, box_number: int, carrier: str
+) -> LabelAsked | None:
+    """The box's request to the carrier whose answer never came, if one is pending."""
+    row = session.execute(
+        select(LabelRequest.id, LabelRequest.key, LabelRequest.status, LabelRequest.tracking_number)
+        .where(
+            LabelRequest.shipment_id == shipment_id,
+            LabelRequest.box_number == box_number,
+            LabelRequest.carrier == carrier,
+            LabelRequest.status == "pending",
+        )
+        .order_by(LabelRequest.id.desc())
+        .limit(1)
+    ).first()
+    return LabelAsked(*row) if row is not None else None
+
+
+def add_label_request(
+    session: Session, shipment_id: int, box_number: int, carrier: str, at: datetime
+) -> LabelAsked:
+    request_id: int = session.execute(
+        insert(LabelRequest)
+        .values(
+            shipment_id=shipment_id,
+            box_number=box_number,
+            carrier=carrier,
+            key=f"pending-{shipment_id}-{box_number}-{at.timestamp()}",
+            status="pending",
+            detail="",
+            created_at=at,
+            updated_at=at,
+        )
+        .returning(LabelRequest.id)
+    ).scalar_one()
+    key = f"S{shipment_id}-B{box_number}-R{request_id}"
+    session.execute(
+        update(LabelRequest)
+        .where(LabelRequest.id == request_id)
+        .values(key=key)
+        .execution_options(synchronize_session=False)
+    )
+    return LabelAsked(request_id, key, "pending", None)
+
+
+def set_label_request(
+    session: Session,
+    request_id: int,
+    status: str,
+    at: datetime,
+    *,
+    tracking_number: str | None = None,
+    package_id: int | None = None,
+    detail: str = "",
+) -> None:
+    values: dict[str, Any] = {"status": status, "updated_at": at, "detail": detail}
+    if tracking_number is not None:
+        values["tracking_number"] = tracking_number
+    if package_id is not None:
+        values["package_id"] = package_id
+    session.execute(
+        update(LabelRequest)
+        .where(LabelRequest.id == request_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_carrier_label(session: Session, package_id: int, fmt: str, content: bytes) -> None:
+    session.execute(
+        update(Package)
+        .where(Package.id == package_id)
+        .values(carrier_label=content, carrier_label_format=fmt)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def carrier_labels(session: Session, shipment_id: int) -> dict[int, tuple[str, bytes]]:
+    """Package number → (format, content) of the labels carriers' APIs returned."""
+    rows = session.execute(
+        select(Package.number, Package.carrier_label_format, Package.carrier_label).where(
+            Package.shipment_id == shipment_id, Package.carrier_label.is_not(None)
+        )
+    )
+    return {number: (fmt or "", content) for number, fmt, content in rows}
 
 
 @dataclass(frozen=True)

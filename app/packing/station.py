@@ -33,7 +33,8 @@ from zoneinfo import ZoneInfo
 from app.access import AccessRefused, authenticate_pin
 from app.actor import Actor
 from app.barcodes import BarcodeError, gtin14, resolve, show
-from app.carriers import rates
+from app.carriers import api as carrier_api
+from app.carriers import rates, registry
 from app.dom.reroute import reroute_damaged
 from app.dom.routing import NotRoutable, ReservationLost
 from app.dom.settings import load as load_routing_settings
@@ -41,7 +42,7 @@ from app.orders import lifecycle
 from app.packing import cartonize
 from app.shipping import labelcheck
 from app.shipping import service as shipping
-from app.shipping.settings import ShippingSettings, ShippingSettingsError
+from app.shipping.settings import Carrier, ShippingSettings, ShippingSettingsError
 from app.users import LoggedIn
 from data import dom as dom_rows
 from data import pack_station as rows
@@ -826,6 +827,25 @@ def close_box(
         else None
     )
 
+    # Which carrier and service (rate shopping), and for a carrier with an API its shipment,
+    # made before the transaction: a carrier's answer is never awaited holding locks.
+    with UnitOfWork(engine, read_only=True) as uow:
+        shopped = _rate_shop(uow.session, bench, box, in_box, weight_g, ship)
+    try:
+        carrier = ship.carrier(
+            shopped.choice.carrier if shopped and shopped.choice else bench.carrier
+        )
+    except ShippingSettingsError as exc:
+        raise PackError(str(exc)) from None
+    service = shopped.choice.service if shopped and shopped.choice else bench.service
+    limit, setting = ship.max_weight_g(carrier.code)
+    if weight_g > limit:
+        raise PackError(
+            f"the box weighs {weight_g:,} g, more than the {limit:,} g a {carrier.code} "
+            f"package may weigh ({setting}): split it into two boxes"
+        )
+    made = _carrier_label(engine, bench, box, in_box, weight_g, carrier, service, printers)
+
     def work(uow: UnitOfWork) -> Closed:
         session = uow.session
         ids = list(bench.shipment_ids)
@@ -873,28 +893,17 @@ def close_box(
                 raise PackError(f"serial {unit.serial} is already packed; nothing was recorded")
         if not ship_rows.lock_shipment(session, bench.lead):
             raise PackError(f"shipment {bench.lead} is gone from the store")
-        shopped = _rate_shop(session, bench, box, in_box, weight_g, ship)
         try:
-            carrier = ship.carrier(
-                shopped.choice.carrier if shopped and shopped.choice else bench.carrier
-            )
             sscc = shipping.sscc(ship, ship_rows.take_numbers(session, "sscc"))
-        except ShippingSettingsError as exc:
-            raise PackError(str(exc)) from None
-        service = shopped.choice.service if shopped and shopped.choice else bench.service
-        limit, setting = ship.max_weight_g(carrier.code)
-        if weight_g > limit:
-            raise PackError(
-                f"the box weighs {weight_g:,} g, more than the {limit:,} g a {carrier.code} "
-                f"package may weigh ({setting}): split it into two boxes"
-            )
-        try:
-            tracking = shipping.tracking_number(
-                carrier,
-                ship_rows.take_numbers(session, f"tracking:{carrier.code}"),
-                service,
-            )
-        except shipping.ShippingError as exc:
+            if made is not None:
+                tracking = made.label.tracking_number
+            else:
+                tracking = shipping.tracking_number(
+                    carrier,
+                    ship_rows.take_numbers(session, f"tracking:{carrier.code}"),
+                    service,
+                )
+        except (ShippingSettingsError, shipping.ShippingError) as exc:
             raise PackError(str(exc)) from None
         package = ship_rows.add_package(
             session,
@@ -915,6 +924,9 @@ def close_box(
             override_by=override_by,
             who=me,
         )
+        if made is not None:
+            rows.set_carrier_label(session, package.id, made.label.format, made.label.content)
+            rows.set_label_request(session, made.request_id, "used", now, package_id=package.id)
         if shopped is not None and shopped.choice is not None:
             chosen = shopped.choice
             rows.record_rates(
@@ -982,7 +994,12 @@ def close_box(
             shopped.reason() if shopped is not None else "",
         )
 
-    return run_in_transaction(engine, work)
+    try:
+        return run_in_transaction(engine, work)
+    except Exception as exc:
+        if made is None:
+            raise
+        raise PackError(_undo_label(engine, carrier, made, exc)) from exc
 
 
 WAITING_FOR_UNITS = frozenset(
@@ -1051,7 +1068,13 @@ def _queue_documents(
     except shipping.ShippingError as exc:
         raise PackError(f"the label cannot be made: {exc}") from None
     output: label.Output = "pdf" if lab.language == "pdf" else "zpl"
+    # A box whose carrier's API made its shipment prints the carrier's label as it is.
+    theirs = rows.carrier_labels(session, bench.lead)
     for one in made:
+        if one.package_number in theirs and theirs[one.package_number][0] == output:
+            title = f"Label {one.shipment_ref} box {one.package_number} of {one.package_count}"
+            jobs.append((lab, "label", title, theirs[one.package_number][1]))
+            continue
         try:
             # A name the printer's font cannot print (Łukasz on ZPL) is transliterated.
             ready = labelcheck.check(one, ship, output).label
@@ -1085,6 +1108,141 @@ def _queue_documents(
     return out
 
 
+@dataclass(frozen=True)
+class MadeLabel:
+    """A shipment the carrier's API created for a box, under the request that asked it."""
+
+    request_id: int
+    label: carrier_api.Label
+
+
+def _carrier_label(
+    engine: StoreEngine,
+    bench: Bench,
+    box: cartonize.BoxType | None,
+    in_box: Sequence[Unit],
+    weight_g: int,
+    carrier: Carrier,
+    service: str,
+    printers: Printers,
+) -> MadeLabel | None:
+    """For a carrier with an API, its shipment for the box (None for the others).
+
+    The request is recorded first, in its own transaction, with its idempotency key; a
+    request whose answer never came stays pending, and the same box asks again under the
+    same key, so a carrier that honours the key never makes two shipments for one box.
+    Refused (PackError) with the carrier's reason; nothing of the box is recorded then."""
+    try:
+        api = registry.api_of(carrier)
+    except carrier_api.CarrierError as exc:
+        raise PackError(f"{carrier.name} cannot be reached: {exc}") from None
+    if api is None:
+        return None
+
+    def ask(uow: UnitOfWork) -> tuple[rows.LabelAsked, ship_rows.ShipmentDoc | None]:
+        s = uow.session
+        number = rows.next_box_number(s, bench.lead)
+        asked = rows.pending_label_request(s, bench.lead, number, carrier.code)
+        if asked is None:
+            asked = rows.add_label_request(s, bench.lead, number, carrier.code, utcnow())
+        doc = ship_rows.shipment_doc(s, bench.lead)
+        uow.commit()
+        return asked, doc
+
+    asked, doc = run_in_transaction(engine, ask)
+    assert doc is not None
+    sides = _sides(bench, box, in_box)
+    request = carrier_api.Shipment(
+        ship_from=_api_address(doc.ship_from),
+        ship_to=_api_address(doc.ship_to),
+        weight_g=weight_g,
+        length_mm=sides[0],
+        width_mm=sides[1],
+        height_mm=sides[2],
+        reference=doc.order_ref,
+    )
+    fmt = "pdf" if printers.label.language == "pdf" else "zpl"
+    try:
+        made = api.create(request, registry.service_name(service), asked.key, fmt)
+    except carrier_api.CarrierError as exc:
+        if exc.outcome_unknown:
+            raise PackError(
+                f"{carrier.name} did not answer in time ({exc}): it may have made the shipment. "
+                "The box is not closed: close it again (the box asks the carrier again under "
+                "the same key, so it makes one shipment at most)"
+            ) from None
+        _mark(engine, asked.id, "refused", detail=str(exc))
+        retry = "try again" if exc.retryable else "fix what it says"
+        raise PackError(
+            f"{carrier.name} refused the label ({exc}): the box is not closed, nothing was "
+            f"recorded; {retry}, or tell a supervisor"
+        ) from None
+    _mark(engine, asked.id, "created", tracking=made.tracking_number)
+    return MadeLabel(asked.id, made)
+
+
+def _mark(
+    engine: StoreEngine,
+    request_id: int,
+    status: str,
+    *,
+    tracking: str | None = None,
+    detail: str = "",
+) -> None:
+    def work(uow: UnitOfWork) -> None:
+        rows.set_label_request(
+            uow.session, request_id, status, utcnow(), tracking_number=tracking, detail=detail
+        )
+        uow.commit()
+
+    run_in_transaction(engine, work)
+
+
+def _undo_label(engine: StoreEngine, carrier: Carrier, made: MadeLabel, exc: Exception) -> str:
+    """The box could not be recorded after the carrier made its shipment: void it."""
+    api = registry.api_of(carrier)
+    assert api is not None
+    first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+    try:
+        api.void(made.label.tracking_number)
+    except carrier_api.CarrierError as void_exc:
+        _mark(engine, made.request_id, "created", detail=f"not recorded, not voided: {void_exc}")
+        return (
+            f"the box was not recorded ({first}), and {carrier.name}'s shipment "
+            f"{made.label.tracking_number} could not be voided ({void_exc}): tell a "
+            "supervisor to void it with the carrier, then close the box again"
+        )
+    _mark(engine, made.request_id, "voided", detail=f"not recorded: {first}")
+    return (
+        f"the box was not recorded ({first}); {carrier.name}'s shipment "
+        f"{made.label.tracking_number} was voided: close the box again"
+    )
+
+
+def _api_address(place: ship_rows.Place) -> carrier_api.Address:
+    return carrier_api.Address(
+        name=place.name,
+        lines=place.lines,
+        city=place.city,
+        postal_code=place.postal_code,
+        country=place.country,
+        region=place.region,
+        company=place.company,
+        phone=place.phone,
+        email=place.email,
+    )
+
+
+def _sides(
+    bench: Bench, box: cartonize.BoxType | None, in_box: Sequence[Unit]
+) -> tuple[int, int, int]:
+    """The parcel's outer size: the box's, or the item's that ships in its own container."""
+    if box is not None:
+        return box.outer_length, box.outer_width, box.outer_height
+    item = bench.line(in_box[0].line_id).unit
+    return item.length, item.width, item.height
+
+
 def _rate_shop(
     session: Any,
     bench: Bench,
@@ -1101,11 +1259,7 @@ def _rate_shop(
     facts = rows.rating_facts(session, bench.lead)
     if facts is None or facts.service_level == "pickup":
         return None
-    if box is not None:
-        sides = (box.outer_length, box.outer_width, box.outer_height)
-    else:
-        item = bench.line(in_box[0].line_id).unit
-        sides = (item.length, item.width, item.height)
+    sides = _sides(bench, box, in_box)
     distance = None
     if facts.ship_latitude is not None and facts.ship_longitude is not None:
         distance = rates.distance_km(

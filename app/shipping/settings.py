@@ -119,6 +119,9 @@ class Carrier:
     """How its tracking numbers look (see app.carriers.tracking): site, ups, usps, fedex."""
     services: tuple[Service, ...] = ()
     """Its services with the site's rate tables; none: the carrier is not rate-shopped."""
+    api: str = ""
+    """The carrier's API its shipments are created through (``ups``); "": labels are the
+    site's own, numbered from the carrier's range."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,8 @@ def _carrier_dict(carrier: Carrier) -> dict[str, Any]:
     out["base_charge"] = str(carrier.base_charge)
     out["per_kg"] = str(carrier.per_kg)
     out["tracking_format"] = carrier.tracking_format
+    if carrier.api:
+        out["api"] = carrier.api
     if carrier.services:
         out["services"] = {sv.code: _service_dict(sv) for sv in carrier.services}
     return out
@@ -228,6 +233,8 @@ def _service_dict(service: Service) -> dict[str, Any]:
 
 
 LEVELS = ("standard", "express", "next_day")
+APIS = ("", "ups")
+"""Carrier APIs Shipfloor speaks (app.carriers.registry)."""
 _CODE = re.compile(r"[A-Z0-9_]{1,40}")
 _CUTOFF = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
@@ -450,6 +457,7 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
             "per_kg",
             "tracking_format",
             "services",
+            "api",
         }
         unknown = sorted(set(body) - known)
         if unknown:
@@ -496,6 +504,12 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
             if "services" in body
             else current.services
         )
+        api = body.get("api", current.api)
+        if api not in APIS:
+            raise ShippingSettingsError(
+                f'{where}.api: expected one of {", ".join(repr(a) for a in APIS)} ("" for '
+                f"labels of the site's own), got {api!r}"
+            )
         out[code] = Carrier(
             code,
             name.strip(),
@@ -507,6 +521,7 @@ def _carriers(raw: object, base: Mapping[str, Carrier]) -> dict[str, Carrier]:
             _charge(f"{where}.per_kg", body.get("per_kg", str(current.per_kg))),
             fmt,
             services,
+            api,
         )
     return out
 

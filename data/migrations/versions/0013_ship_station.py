@@ -209,6 +209,8 @@ def upgrade() -> None:
             sa.Column("charge", data.types.Money(precision=12, scale=2), nullable=True)
         )
         batch_op.add_column(sa.Column("arrives", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("carrier_label", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("carrier_label_format", sa.String(length=3), nullable=True))
         batch_op.create_index(batch_op.f("ix_packages_load_id"), ["load_id"], unique=False)
 
     op.create_table(
@@ -233,6 +235,36 @@ def upgrade() -> None:
     with op.batch_alter_table("package_rates", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_package_rates_package_id"), ["package_id"], unique=False
+        )
+    op.create_table(
+        "label_requests",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "shipment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("box_number", sa.Integer(), nullable=False),
+        sa.Column("carrier", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("tracking_number", sa.String(length=40), nullable=True),
+        sa.Column(
+            "package_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("created_at", data.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", data.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["package_id"], ["packages.id"], name=op.f("fk_label_requests_package_id_packages")
+        ),
+        sa.ForeignKeyConstraint(
+            ["shipment_id"], ["shipments.id"], name=op.f("fk_label_requests_shipment_id_shipments")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_label_requests")),
+        sa.UniqueConstraint("key", name=op.f("uq_label_requests_key")),
+    )
+    with op.batch_alter_table("label_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_label_requests_box", ["shipment_id", "box_number", "id"], unique=False
         )
     op.create_table(
         "voided_labels",
@@ -280,6 +312,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_voided_labels_tracking_number"))
         batch_op.drop_index(batch_op.f("ix_voided_labels_package_id"))
     op.drop_table("voided_labels")
+    with op.batch_alter_table("label_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_label_requests_box")
+    op.drop_table("label_requests")
     with op.batch_alter_table("package_rates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_package_rates_package_id"))
     op.drop_table("package_rates")
@@ -288,6 +323,8 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_packages_loaded_by_users"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("fk_packages_load_id_loads"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_packages_load_id"))
+        batch_op.drop_column("carrier_label_format")
+        batch_op.drop_column("carrier_label")
         batch_op.drop_column("arrives")
         batch_op.drop_column("charge")
         batch_op.drop_column("service")
