@@ -700,16 +700,6 @@ def set_carrier_label(session: Session, package_id: int, fmt: str, content: byte
     )
 
 
-def carrier_labels(session: Session, shipment_id: int) -> dict[int, tuple[str, bytes]]:
-    """Package number → (format, content) of the labels carriers' APIs returned."""
-    rows = session.execute(
-        select(Package.number, Package.carrier_label_format, Package.carrier_label).where(
-            Package.shipment_id == shipment_id, Package.carrier_label.is_not(None)
-        )
-    )
-    return {number: (fmt or "", content) for number, fmt, content in rows}
-
-
 @dataclass(frozen=True)
 class ItemIn:
     order_line_id: int

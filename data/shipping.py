@@ -499,3 +499,13 @@ def manifested(session: Session, shipment_id: int) -> int | None:
             Package.shipment_id == shipment_id, Package.manifest_id.is_not(None)
         )
     )
+
+
+def carrier_labels(session: Session, shipment_id: int) -> dict[int, tuple[str, bytes]]:
+    """Package number → (format, content) of the labels carriers' APIs returned."""
+    rows = session.execute(
+        select(Package.number, Package.carrier_label_format, Package.carrier_label).where(
+            Package.shipment_id == shipment_id, Package.carrier_label.is_not(None)
+        )
+    )
+    return {number: (fmt or "", content) for number, fmt, content in rows}

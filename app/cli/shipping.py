@@ -289,8 +289,13 @@ def cmd_label_print(args: argparse.Namespace) -> int:
     printer = _printer(args)
     output: label.Output = "pdf" if printer.language == "pdf" else "zpl"
     rendered = []
+    theirs = service.carrier_labels(current_engine(args), args.shipment)
     for one in _labels(args, output):
-        content = _render([one], printer.language, printer.dpi)
+        made = theirs.get(one.package_number)
+        # A label a carrier's API made prints as it came (its tracking number is theirs).
+        content = (
+            made[1] if made and made[0] == output else _render([one], printer.language, printer.dpi)
+        )
         title = f"Label {one.shipment_ref} package {one.package_number} of {one.package_count}"
         rendered.append((title, content))
     actor = caller(args).actor

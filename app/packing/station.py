@@ -1069,7 +1069,7 @@ def _queue_documents(
         raise PackError(f"the label cannot be made: {exc}") from None
     output: label.Output = "pdf" if lab.language == "pdf" else "zpl"
     # A box whose carrier's API made its shipment prints the carrier's label as it is.
-    theirs = rows.carrier_labels(session, bench.lead)
+    theirs = ship_rows.carrier_labels(session, bench.lead)
     for one in made:
         if one.package_number in theirs and theirs[one.package_number][0] == output:
             title = f"Label {one.shipment_ref} box {one.package_number} of {one.package_count}"

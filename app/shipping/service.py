@@ -133,6 +133,13 @@ def contents_weight(doc: rows.ShipmentDoc) -> int:
     return sum(line.quantity * line.weight_g for line in doc.contents)
 
 
+def carrier_labels(engine: StoreEngine, shipment_id: int) -> dict[int, tuple[str, bytes]]:
+    """Package number → (format, content) of the labels carriers' APIs made for the
+    shipment: a reprint prints these as they came."""
+    with UnitOfWork(engine, read_only=True) as uow:
+        return rows.carrier_labels(uow.session, shipment_id)
+
+
 def shipment(engine: StoreEngine, shipment_id: int) -> rows.ShipmentDoc:
     with UnitOfWork(engine, read_only=True) as uow:
         try:

@@ -27,6 +27,7 @@ from tests.app.test_carrier_ups import (  # noqa: F401 - fixtures
     no_internet,
 )
 from tests.app.test_pack_station import _open, close, units_of
+from tests.cli import main
 from tests.packfloor import packer, pick_lists, single_tote_orders
 
 UPS = {
@@ -168,3 +169,28 @@ def test_a_box_not_recorded_after_the_carrier_made_it_is_voided_there(
     assert [status for _, status, _ in requests(engine)] == ["voided"]
     with UnitOfWork(engine, read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Package)) == 0
+
+
+def test_a_reprint_prints_the_carriers_label(
+    ups_floor: tuple[Engine, list[str]],
+    tmp_path: Path,
+) -> None:
+    engine, totes = ups_floor
+    bench = _open(engine, totes[0])
+    closed = close(engine, bench, units_of(bench))
+    devices = tmp_path / "devices.toml"
+    devices.write_text(
+        '[stations.PACK-01.printers.label]\nkind = "folder"\n'
+        f'folder = "{tmp_path}"\nlanguage = "zpl"\n'
+    )
+    db = ["--db", engine.url.render_as_string(hide_password=False)]
+    at = ["--station", "PACK-01", "--devices", str(devices)]
+    assert main(["label", "print", "--shipment", str(bench.lead), *at, *db]) == 0
+    with UnitOfWork(engine, read_only=True) as uow:
+        printed = uow.session.scalars(
+            select(PrintJob.content).where(PrintJob.document == "label").order_by(PrintJob.id)
+        ).all()
+    # The label printed when the order was packed, and the reprint: both the carrier's.
+    assert len(printed) == 2
+    assert printed[0] == printed[1]
+    assert closed.tracking_number.encode() in printed[1]
