@@ -526,25 +526,32 @@ def ship_packages(
     partly: list[str] = []
     held: list[str] = []
     messages: list[tuple[str, str, int | None, str]] = []
+    # Each order moves through the lifecycle, in one statement for all those going from
+    # the same status to the same one.
+    moves: dict[tuple[OrderStatus, OrderStatus], list[int]] = {}
+    left = rows.orders_left(s, list(by_order))
     for order_id, mine in by_order.items():
         ref = mine[0].order_ref
-        left = rows.order_left(s, order_id)
-        whole = left.open_shipments == 0 and left.open_allocations == 0
-        whole = whole and left.shipped >= left.ordered
+        now_left = left[order_id]
+        whole = (
+            now_left.open_shipments == 0
+            and now_left.open_allocations == 0
+            and now_left.shipped >= now_left.ordered
+        )
         wanted = OrderStatus.SHIPPED if whole else OrderStatus.PARTIALLY_SHIPPED
-        status = OrderStatus(left.status_now)
-        if status is wanted:
-            pass  # partially shipped already, and still
-        elif status in MOVING and lifecycle.can_transition(status, wanted):
-            tracking = ", ".join(t for part in mine for _, t in part.packages)
-            lifecycle.transition(
-                s, order_id, wanted, actor, note=f"M-{manifest_id}: {tracking}", expected=status
-            )
-        else:
-            held.append(ref)
+        status = OrderStatus(now_left.status_now)
+        if status is not wanted:
+            if status in MOVING and lifecycle.can_transition(status, wanted):
+                moves.setdefault((status, wanted), []).append(order_id)
+            else:
+                held.append(ref)
         (shipped if whole else partly).append(ref)
         for part in mine:
             messages += _messages(part, ship_status=wanted, manifest_id=manifest_id, at=now)
+    for (before, after), ids in moves.items():
+        lifecycle.transition_many(
+            s, ids, after, actor, expected=before, note=f"manifest M-{manifest_id}"
+        )
     rows.add_outbox(s, messages, now)
     return Shipped(manifest_id, tuple(shipped), tuple(partly), tuple(held))
 
