@@ -1066,6 +1066,8 @@ class LoadStatus(enum.StrEnum):
 
     OPEN = "open"
     CLOSED = "closed"
+    CANCELLED = "cancelled"
+    """Cancelled empty (no manifest)."""
 
 
 class Load(Base):

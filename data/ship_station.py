@@ -487,6 +487,15 @@ def close_load(session: Session, load_id: int, manifest_id: int, actor: str, at:
     )
 
 
+def cancel_load(session: Session, load_id: int, actor: str, at: datetime) -> None:
+    session.execute(
+        update(Load)
+        .where(Load.id == load_id, Load.status == LoadStatus.OPEN)
+        .values(status=LoadStatus.CANCELLED, closed_at=at, closed_by=actor)
+        .execution_options(synchronize_session=False)
+    )
+
+
 @dataclass(frozen=True)
 class ShippedPart:
     """One shipment leaving on a manifest, with what its order's messages say."""

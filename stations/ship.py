@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.widgets import Footer, Static
 
 from app.loading.flow import ShipFlow, ShipState, Step
-from app.loading.station import Dock, LoadView, local_time
+from app.loading.station import Dock, LoadView, local_when
 from stations.capture import Scanned
 from stations.flowscreen import FlowScreen
 from stations.messages import with_keys
@@ -89,6 +89,9 @@ class ShipScreen(FlowScreen[ShipState], inherit_bindings=False):
         def chosen(code: str | None) -> None:
             if code is not None:
                 self._submit(lambda: self.flow.choose_carrier(code))
+            elif self.shown.step is Step.CARRIER:
+                # Esc: no carrier for this door after all; back to the dock.
+                self._submit(self.flow.leave)
 
         self.app.push_screen(CarrierModal(self.shown.door, carriers), chosen)
 
@@ -172,10 +175,15 @@ def dock_lines(state: ShipState, tz: str) -> list[str]:
         out.append(f"On the floor past cut-off: {dock.past_cutoff_count}")
         for p in dock.past_cutoff[:3]:
             out.append(
-                f"  {p.order_ref[:18]:<18} box {p.number} {p.carrier:<9} {p.sscc} "
-                f"cut-off {local_time(p.cutoff_at, tz)}"
+                f"  {_ref(p.order_ref)} box {p.number} {p.carrier:<9} {p.sscc} "
+                f"{local_when(p.cutoff_at, tz)}"
             )
     return out
+
+
+def _ref(order_ref: str, width: int = 22) -> str:
+    """An order reference in ``width`` columns, cut visibly (…) when longer."""
+    return order_ref if len(order_ref) <= width else order_ref[: width - 1] + "…"
 
 
 def load_lines(load: LoadView, tz: str) -> list[str]:
@@ -183,22 +191,21 @@ def load_lines(load: LoadView, tz: str) -> list[str]:
     out = [
         f"{load.loaded} loaded · {load.to_load} {load.carrier} on the floor · "
         f"{load.past_cutoff} past cut-off (all carriers)",
-        "Loaded, last first (order, box, service):",
+        "Loaded, last first: order, box, service, tracking number",
     ]
     for p in load.packages[:ROWS]:
         out.append(
-            f"  {p.order_ref[:18]:<18} {p.number:>2} {p.service[:9]:<9} {p.tracking_number:<16} "
-            f"{p.sscc}"
+            f"  {_ref(p.order_ref):<22} {p.number:>2} {p.service[:9]:<9} {p.tracking_number}"
         )
     if load.loaded > ROWS:
         out.append(f"  … and {load.loaded - ROWS} more")
     if not load.packages:
         out.append("  nothing yet")
-    out.append("Still on the floor (order, box, service):")
+    out.append("Still on the floor: order, box, service, SSCC, cut-off")
     for p in load.floor[:ROWS]:
         out.append(
-            f"  {p.order_ref[:18]:<18} {p.number:>2} {p.service[:9]:<9} {p.sscc} "
-            f"cut-off {local_time(p.cutoff_at, tz)}"
+            f"  {_ref(p.order_ref):<22} {p.number:>2} {p.service[:9]:<9} {p.sscc} "
+            f"{local_when(p.cutoff_at, tz)}"
         )
     if load.to_load > ROWS:
         out.append(f"  … and {load.to_load - ROWS} more")

@@ -73,6 +73,9 @@ class ShipDesk:
     def close_out(self, load_id: int) -> ClosedOut:
         return ship.close_out(self._engine, self._user(), load_id, self._ship(), self.printer)
 
+    def cancel_load(self, load_id: int) -> None:
+        ship.cancel_load(self._engine, self._user(), load_id)
+
     def deliver_prints(self) -> list[tuple[Level, str]]:
         return self._prints.deliver()
 

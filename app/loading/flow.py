@@ -57,19 +57,19 @@ SHIP_STEPS: StepTable[Step] = StepTable(
             prompt="Scan each $carrier package onto $door ($loaded loaded, $left to load)",
             expects=("sscc", "package"),
             next_steps=frozenset({Step.UNLOAD, Step.CONFIRM, Step.DOCK}),
-            keys=("ship.unload", "ship.close", "ship.leave", "ship.print", "ship.refresh"),
+            keys=("ship.unload", "ship.close", "ship.leave", "ship.refresh"),
         ),
         StepSpec(
             Step.UNLOAD,
             prompt="Scan the package to take off $door",
             expects=("sscc", "package"),
             next_steps=frozenset({Step.LOADING}),
-            keys=("ship.back",),
+            keys=("ship.back", "ship.refresh"),
         ),
         StepSpec(
             Step.CONFIRM,
             prompt="Close out $count package(s) for $carrier at $door? {key:ship.confirm} "
-            "closes out, {key:ship.back} goes on loading",
+            "confirms, {key:ship.back} goes on loading",
             expects=(),
             next_steps=frozenset({Step.DOCK, Step.LOADING}),
             keys=("ship.confirm", "ship.back"),
@@ -100,6 +100,8 @@ class ShipTerminal(Protocol):
     def unload(self, load_id: int, scan: str) -> Loaded: ...
 
     def close_out(self, load_id: int) -> ClosedOut: ...
+
+    def cancel_load(self, load_id: int) -> None: ...
 
     def deliver_prints(self) -> list[tuple[Level, str]]: ...
 
@@ -153,7 +155,7 @@ class ShipFlow(Flow[Step]):
     def keys(self) -> frozenset[str]:
         keys = super().keys()
         if self.step is Step.LOADING and (self.load is None or not self.load.packages):
-            keys -= {"ship.unload", "ship.close"}
+            keys -= {"ship.unload"}
         return keys
 
     def state(self, message: str = "", level: Level = "info", *, alert: bool = False) -> ShipState:
@@ -211,6 +213,9 @@ class ShipFlow(Flow[Step]):
                 )
             return self._door(text)
         if self.step is Step.CARRIER:
+            typed = text.strip()
+            if typed.isdigit() and 1 <= int(typed) <= len(self.carriers):
+                return self._choose(self.carriers[int(typed) - 1][0])
             return self.refuse(
                 f"expected a carrier from the list, scanned {show(text)}: press "
                 "{key:ship.carrier} and type the carrier's number, or {key:ship.leave} to "
@@ -224,9 +229,18 @@ class ShipFlow(Flow[Step]):
         load = self.load
         assert load is not None
         if kind == "location":
+            value = event.barcode.value.upper() if event.barcode is not None else ""
+            doors = {d.code.upper() for d in self.dock.doors} if self.dock else set()
+            if value not in doors:
+                return self.refuse(
+                    f"expected a package for {load.carrier_name}, scanned {show(text)}: that is "
+                    "a shelf's barcode, not a package's label. Scan the package's SSCC or "
+                    "tracking barcode"
+                )
             return self.refuse(
-                f"expected a package for {load.carrier_name}, scanned {show(text)}: to load "
-                "at another door, leave this load with {key:ship.leave} first (it stays open)"
+                f"expected a package for {load.carrier_name}, scanned door {show(text)}: to "
+                "load at another door, leave this load with {key:ship.leave} first (it stays "
+                "open)"
             )
         if self.step is Step.UNLOAD:
             done = self.terminal.unload(load.id, text)
@@ -248,6 +262,7 @@ class ShipFlow(Flow[Step]):
     def _door(self, text: str) -> ShipState:
         door, open_load = self.terminal.door_of(text)
         self.door = door
+        self.headline = ""
         if open_load is not None:
             self.load = self.terminal.view(open_load.id)
             self.move_to(Step.LOADING)
@@ -328,12 +343,14 @@ class ShipFlow(Flow[Step]):
         if self.step is not Step.LOADING or load is None:
             return self.refuse("choose a load first: scan its dock door")
         self.load = load = self.terminal.view(load.id)
-        if not load.packages:
-            return self.refuse(
-                f"nothing is loaded on the {load.carrier_name} load at {load.door}: scan the "
-                "packages onto it first"
-            )
         self.move_to(Step.CONFIRM)
+        if not load.packages:
+            return self.state(
+                f"Nothing is loaded on the {load.carrier_name} load at {load.door}: "
+                "{key:ship.confirm} cancels it (the door is free again), {key:ship.back} goes "
+                "on loading",
+                "warn",
+            )
         left = (
             f" {load.to_load} {load.carrier} package(s) are still on the floor and stay "
             "for a later load."
@@ -349,6 +366,18 @@ class ShipFlow(Flow[Step]):
         load = self.load
         if self.step is not Step.CONFIRM or load is None:
             return self.refuse("nothing is being closed out")
+        if not load.packages:
+            try:
+                self.terminal.cancel_load(load.id)
+            except ShipError:
+                self.move_to(Step.LOADING)
+                raise
+            self.move_to(Step.DOCK)
+            self.load = None
+            self.door = ""
+            self.headline = f"The empty {load.carrier_name} load at {load.door} is cancelled"
+            self.dock = self.terminal.dock()
+            return self.state(self.headline, "ok")
         try:
             done = self.terminal.close_out(load.id)
         except ShipError:
@@ -370,7 +399,9 @@ class ShipFlow(Flow[Step]):
                 "warn",
                 alert=True,
             )
-        return self.state(said, "ok")
+        return self.state(
+            f"Give the driver manifest {done.number} to sign; scan the next door to load", "ok"
+        )
 
     def print_again(self) -> ShipState:
         self.prints = self.terminal.retry_prints()

@@ -344,6 +344,20 @@ def local_time(at: datetime | None, timezone: str) -> str:
         return at.strftime("%H:%M UTC")
 
 
+def local_when(at: datetime | None, timezone: str) -> str:
+    """A cut-off as the node reads it: ``HH:MM`` today, else with its weekday."""
+    if at is None:
+        return "--:--"
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = at.astimezone(zone)
+    if local.date() == utcnow().astimezone(zone).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%a %H:%M")
+
+
 def why_not_loadable(
     p: rows.FoundPackage, load: rows.LoadRow, ship: ShippingSettings, timezone: str = "UTC"
 ) -> str:
@@ -381,11 +395,17 @@ def why_not_loadable(
 def load_package(
     engine: StoreEngine, who: LoggedIn, load_id: int, scan: str, ship: ShippingSettings
 ) -> Loaded:
-    def work(uow: UnitOfWork) -> tuple[rows.FoundPackage, int, str]:
+    def work(uow: UnitOfWork) -> tuple[rows.FoundPackage | None, int, str]:
         s = uow.session
         load = _open_load(s, who, load_id)
         now = utcnow()
-        p = find_package(s, who.node_id, who.node_code, scan)
+        try:
+            p = find_package(s, who.node_id, who.node_code, scan)
+        except ShipError as exc:
+            # No package of this node has it: refused, and recorded with the scan.
+            _event(s, who, load_id, None, "refused", scan, str(exc), now)
+            uow.commit()
+            return None, 0, str(exc)
         why = why_not_loadable(p, load, ship, who.node_timezone)
         if not why and not rows.set_loaded(s, p.id, load_id, who.user_id, now):
             # Changed since it was read (the row lock of the load does not cover another
@@ -405,7 +425,7 @@ def load_package(
         return p, count, ""
 
     package, count, why = run_in_transaction(engine, work)
-    if why:
+    if why or package is None:
         raise ShipError(why)
     return Loaded(package, count, view(engine, who, load_id, ship))
 
@@ -445,6 +465,26 @@ def _open_load(s: StoreSession, who: LoggedIn, load_id: int) -> rows.LoadRow:
 
 
 # --- close-out -------------------------------------------------------------------------
+
+
+def cancel_load(engine: StoreEngine, who: LoggedIn, load_id: int) -> None:
+    """Cancel an empty load (opened at the wrong door, or the vehicle left without
+    anything): the door is free again. A load with packages on it is closed out instead."""
+
+    def work(uow: UnitOfWork) -> None:
+        s = uow.session
+        load = _open_load(s, who, load_id)
+        if rows.load_package_ids(s, load_id):
+            raise ShipError(
+                f"the {load.carrier} load at {load.door} holds packages: take them off first, "
+                "or close it out"
+            )
+        now = utcnow()
+        rows.cancel_load(s, load_id, who.badge, now)
+        _event(s, who, load_id, None, "cancelled", "", f"{load.carrier} at {load.door}", now)
+        uow.commit()
+
+    run_in_transaction(engine, work)
 
 
 def close_out(

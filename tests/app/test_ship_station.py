@@ -42,9 +42,9 @@ from data.models import (
     PackageRate,
     PrintJob,
     ShipEvent,
-    VoidedLabel,
     Shipment,
     ShipmentStatus,
+    VoidedLabel,
 )
 from data.store import make_engine
 from data.uow import UnitOfWork
@@ -238,8 +238,8 @@ def test_every_wrong_scan_is_refused_naming_why(dock: Engine) -> None:
         load(dock, who, ground.id, floor[2].sscc)
     with UnitOfWork(dock, read_only=True) as uow:
         refused = uow.session.scalar(select(func.count()).where(ShipEvent.kind == "refused"))
-    # Every refusal about a package found is recorded with the scan.
-    assert refused == 4
+    # Every refused package scan is recorded with the scan (found or not).
+    assert refused == 9
     # Taking one off: it is on the floor again.
     off = ship.unload_package(dock, who, ground.id, target.sscc, load_shipping(dock))
     assert off.view.loaded == 0
@@ -603,3 +603,21 @@ def test_a_label_voided_is_replaced_and_its_number_never_comes_back(
         new = uow.session.scalar(select(Package.tracking_number).where(Package.id == second.id))
     assert new is not None
     assert new in said.out
+
+
+def test_an_empty_load_is_cancelled_and_one_with_packages_is_not(dock: Engine) -> None:
+    who = shipper(dock)
+    view = open_ground(dock, who)
+    first, second = waiting(dock, who)[:2]
+    load(dock, who, view.id, first.sscc)
+    with pytest.raises(ship.ShipError, match="holds packages: take them off first"):
+        ship.cancel_load(dock, who, view.id)
+    ship.unload_package(dock, who, view.id, first.sscc, load_shipping(dock))
+    with pytest.raises(ship.ShipError, match="is not on this load"):
+        ship.unload_package(dock, who, view.id, second.sscc, load_shipping(dock))
+    ship.cancel_load(dock, who, view.id)
+    with UnitOfWork(dock, read_only=True) as uow:
+        assert uow.session.scalar(select(Load.status).where(Load.id == view.id)) == "cancelled"
+    # The door is free: another load opens there.
+    assert ship.door_of(dock, who, "LOC-DOCK-1")[1] is None
+    assert open_ground(dock, who).id != view.id

@@ -83,6 +83,7 @@ def upgrade() -> None:
             sa.Enum(
                 "open",
                 "closed",
+                "cancelled",
                 name="load_status",
                 native_enum=False,
                 create_constraint=True,
