@@ -1,10 +1,12 @@
 """The ship flow as a state machine against a fake dock: no Textual, no store.
 
-Every step of the table reached by real scans and keys, every declared move made, the
-refusals the flow makes itself (a package before its door, a shelf while loading, a badge,
-a scan while choosing a carrier or closing out) and those the dock makes (passed on with
-the step unchanged), taking a package off, closing out (and a close-out refused), leaving
-a load open, reading again, and which keys each step enables.
+Every step of the table reached by real scans and keys, every declared move made, a
+carrier chosen by its number typed at the carrier step, the refusals the flow makes itself
+(a package before its door, a door or a shelf while loading, a badge, another scan while
+choosing a carrier or closing out) and those the dock makes (passed on with the step
+unchanged), taking a package off, closing out (and a close-out refused), cancelling an
+empty load (and a cancel refused), leaving a load open, reading again, and which keys each
+step enables.
 """
 
 from __future__ import annotations
@@ -265,6 +267,12 @@ class FakeDock:
             del self.packages[p.sscc]
         return self.closing or ClosedOut(7, len(on), tuple(p.order_ref for p in on), (), (), ())
 
+    def cancel_load(self, load_id: int) -> None:
+        self._call("cancel_load")
+        load = self.loads[load_id]
+        assert not any(p.load_id == load_id for p in self.packages.values()), "not empty"
+        load.status = LoadStatus.CANCELLED
+
     def deliver_prints(self) -> list[tuple[Level, str]]:
         self._call("deliver_prints")
         return list(self.prints)
@@ -341,9 +349,9 @@ def test_the_table_as_data() -> None:
         Step.LOADING: (
             ("sscc", "package"),
             {Step.UNLOAD, Step.CONFIRM, Step.DOCK},
-            ("ship.unload", "ship.close", "ship.leave", "ship.print", "ship.refresh"),
+            ("ship.unload", "ship.close", "ship.leave", "ship.refresh"),
         ),
-        Step.UNLOAD: (("sscc", "package"), {Step.LOADING}, ("ship.back",)),
+        Step.UNLOAD: (("sscc", "package"), {Step.LOADING}, ("ship.back", "ship.refresh")),
         Step.CONFIRM: ((), {Step.DOCK, Step.LOADING}, ("ship.confirm", "ship.back")),
     }
 
@@ -517,11 +525,38 @@ def test_a_carrier_is_chosen_only_after_a_door() -> None:
     assert not terminal.loads
 
 
-def test_a_scan_while_the_carrier_is_asked_is_refused() -> None:
-    flow, _ = flow_at(Step.CARRIER)
-    state = flow.scan(scanned("LOC-DOCK-2"))
-    refused(state, Step.CARRIER, "expected a carrier from the list, scanned 'LOC-DOCK-2'")
+@pytest.mark.parametrize(
+    ("typed", "carrier"), [("1", "GROUND"), ("2", "EXPRESS"), (" 2 ", "EXPRESS")]
+)
+def test_a_number_on_the_list_typed_at_the_carrier_step_chooses_that_carrier(
+    typed: str, carrier: str
+) -> None:
+    flow, terminal = flow_at(Step.CARRIER)
+    state = flow.scan(scanned(typed))
+    assert (state.step, state.level, state.alert) == (Step.LOADING, "ok", False)
+    name = dict(CARRIERS)[carrier]
+    assert state.message == f"{name} load open at DOCK-1: scan its packages"
+    assert state.load is not None
+    assert (state.load.carrier, state.load.door) == (carrier, "DOCK-1")
+    assert [(ld.carrier, ld.door) for ld in terminal.loads.values()] == [(carrier, "DOCK-1")]
+    assert terminal.calls[-1] == "open_load"
+
+
+@pytest.mark.parametrize("text", ["LOC-DOCK-2", "0", "3", "12", "EXPRESS"])
+def test_another_scan_while_the_carrier_is_asked_is_refused(text: str) -> None:
+    flow, terminal = flow_at(Step.CARRIER)
+    calls = len(terminal.calls)
+    state = flow.scan(scanned(text))
+    refused(
+        state,
+        Step.CARRIER,
+        f"expected a carrier from the list, scanned '{text}'",
+        "press {key:ship.carrier} and type the carrier's number",
+    )
     assert state.door == "DOCK-1"
+    assert state.carriers == tuple(CARRIERS)
+    assert terminal.calls[calls:] == []
+    assert not terminal.loads
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -545,13 +580,7 @@ def test_the_same_package_twice_is_refused_by_the_dock_and_stays_loading() -> No
     state = flow.scan(scanned(sscc_scan(SSCC_1)))
     refused(state, Step.LOADING, f"package {SSCC_1} (web/WEB-1, box 1) is on this load already")
     assert state.load == before
-    assert state.keys == {
-        "ship.unload",
-        "ship.close",
-        "ship.leave",
-        "ship.print",
-        "ship.refresh",
-    }
+    assert state.keys == {"ship.unload", "ship.close", "ship.leave", "ship.refresh"}
     assert terminal.calls.count("load") == 2
 
 
@@ -572,20 +601,35 @@ def test_another_carriers_package_is_refused() -> None:
     assert terminal.packages[SSCC_G].load_id is None
 
 
-@pytest.mark.parametrize("text", ["LOC-DOCK-2", "LOC-A01-01-1"])
-def test_a_location_while_loading_is_refused(text: str) -> None:
+@pytest.mark.parametrize("text", ["LOC-DOCK-2", "LOC-DOCK-1", "loc-dock-2"])
+def test_a_door_while_loading_is_refused_saying_how_to_load_there(text: str) -> None:
     flow, terminal = flow_at(Step.LOADING)
     calls = len(terminal.calls)
     state = flow.scan(scanned(text))
-    refused(
-        state,
-        Step.LOADING,
-        f"expected a package for Express Courier, scanned '{text}'",
-        "leave this load with {key:ship.leave} first (it stays open)",
+    refused(state, Step.LOADING)
+    assert state.message == (
+        f"expected a package for Express Courier, scanned door '{text}': to load at another "
+        "door, leave this load with {key:ship.leave} first (it stays open)"
     )
     assert terminal.calls[calls:] == []  # neither a door nor a package was looked up
     assert state.load is not None
-    assert state.load.door == "DOCK-1"
+    assert (state.load.door, state.load.loaded) == ("DOCK-1", 1)
+
+
+@pytest.mark.parametrize("text", ["LOC-A01-01-1", "LOC-PROBLEM"])
+def test_a_shelf_while_loading_is_refused_as_no_package_label(text: str) -> None:
+    flow, terminal = flow_at(Step.LOADING)
+    calls = len(terminal.calls)
+    state = flow.scan(scanned(text))
+    refused(state, Step.LOADING)
+    assert state.message == (
+        f"expected a package for Express Courier, scanned '{text}': that is a shelf's "
+        "barcode, not a package's label. Scan the package's SSCC or tracking barcode"
+    )
+    assert "{key:ship.leave}" not in state.message
+    assert terminal.calls[calls:] == []
+    assert state.load is not None
+    assert (state.load.door, state.load.loaded) == ("DOCK-1", 1)
 
 
 @pytest.mark.parametrize("step", [Step.DOCK, Step.CARRIER, Step.LOADING, Step.UNLOAD])
@@ -620,7 +664,7 @@ def test_taking_a_package_off_and_back_to_loading() -> None:
     assert (state.step, state.level) == (Step.UNLOAD, "warn")
     assert state.message == "Scan the package to take off; {key:ship.back} if none"
     assert state.prompt == "Scan the package to take off DOCK-1"
-    assert state.keys == {"ship.back"}
+    assert state.keys == {"ship.back", "ship.refresh"}
     state = flow.scan(scanned(sscc_scan(SSCC_1)))
     assert (state.step, state.level) == (Step.LOADING, "warn")
     assert state.message == (
@@ -655,21 +699,21 @@ def test_nothing_to_take_off_is_refused() -> None:
     refused(state, Step.LOADING, "nothing is loaded to take off")
 
 
-def test_the_last_package_taken_off_disables_take_off_and_close_out() -> None:
+def test_the_last_package_taken_off_disables_take_off_only() -> None:
     flow, _ = flow_at(Step.UNLOAD)
     state = flow.scan(scanned(sscc_scan(SSCC_1)))
     assert state.step is Step.LOADING
-    assert state.keys == {"ship.leave", "ship.print", "ship.refresh"}
+    assert state.keys == {"ship.close", "ship.leave", "ship.refresh"}
 
 
 # --- keys ------------------------------------------------------------------------------------
 
 
-def test_take_off_and_close_out_are_disabled_while_nothing_is_loaded() -> None:
+def test_take_off_is_disabled_while_nothing_is_loaded_and_close_out_is_not() -> None:
     flow, _ = flow_at(Step.CARRIER)
     empty = flow.choose_carrier("EXPRESS")
     assert empty.step is Step.LOADING
-    assert empty.keys == {"ship.leave", "ship.print", "ship.refresh"}
+    assert empty.keys == {"ship.close", "ship.leave", "ship.refresh"}
     assert flow.keys() == empty.keys
     loaded = flow.scan(scanned(sscc_scan(SSCC_1)))
     assert loaded.keys == set(SHIP_STEPS[Step.LOADING].keys)
@@ -684,26 +728,83 @@ def test_each_step_enables_its_keys_only(step: Step) -> None:
 # --- closing out -----------------------------------------------------------------------------
 
 
-def test_closing_out_an_empty_load_is_refused() -> None:
+CANCEL_ASKED = (
+    "Nothing is loaded on the Express Courier load at DOCK-1: {key:ship.confirm} cancels it "
+    "(the door is free again), {key:ship.back} goes on loading"
+)
+
+
+def test_close_out_of_an_empty_load_asks_to_cancel_it() -> None:
     flow, terminal = flow_at(Step.CARRIER)
     flow.choose_carrier("EXPRESS")
     state = flow.ask_close()
-    refused(
-        state,
-        Step.LOADING,
-        "nothing is loaded on the Express Courier load at DOCK-1: scan the packages onto it first",
-    )
+    assert (state.step, state.level, state.alert) == (Step.CONFIRM, "warn", False)
+    assert state.message == CANCEL_ASKED
+    assert state.keys == {"ship.confirm", "ship.back"}
+    assert state.load is not None
+    assert state.load.loaded == 0
+    assert "cancel_load" not in terminal.calls
     assert "close_out" not in terminal.calls
+    # Back: the load stays open and empty.
+    state = flow.back()
+    assert (state.step, state.message) == (Step.LOADING, "Go on loading")
+    assert "cancel_load" not in terminal.calls
+    assert [ld.status for ld in terminal.loads.values()] == [LoadStatus.OPEN]
+
+
+def test_confirming_cancels_an_empty_load_and_frees_its_door() -> None:
+    flow, terminal = flow_at(Step.CARRIER)
+    flow.choose_carrier("EXPRESS")
+    flow.ask_close()
+    state = flow.confirm()
+    said = "The empty Express Courier load at DOCK-1 is cancelled"
+    assert (state.step, state.level, state.alert) == (Step.DOCK, "ok", False)
+    assert (state.message, state.headline) == (said, said)
+    assert (state.load, state.door) == (None, "")
+    assert terminal.calls[-2:] == ["cancel_load", "dock"]
+    assert "close_out" not in terminal.calls
+    assert "deliver_prints" not in terminal.calls
+    assert [ld.status for ld in terminal.loads.values()] == [LoadStatus.CANCELLED]
+    assert state.dock is not None
+    assert state.dock.loads == ()
+    assert state.keys == {"ship.print", "ship.refresh"}
+    # The door is free again: a new load is asked for, and the headline is gone.
+    again = flow.scan(scanned("LOC-DOCK-1"))
+    assert (again.step, again.headline) == (Step.CARRIER, "")
+
+
+def test_a_cancel_the_store_refuses_goes_back_to_loading() -> None:
+    flow, terminal = flow_at(Step.CARRIER)
+    flow.choose_carrier("EXPRESS")
+    flow.ask_close()
+    why = "the EXPRESS load at DOCK-1 holds packages: take them off first, or close it out"
+    terminal.failing["cancel_load"] = ShipError(why)
+    state = flow.confirm()
+    refused(state, Step.LOADING)
+    assert state.message == why
+    assert state.load is not None
+    assert (state.load.door, state.load.loaded) == ("DOCK-1", 0)
+    assert state.headline == ""
+    assert state.keys == {"ship.close", "ship.leave", "ship.refresh"}
+    assert [ld.status for ld in terminal.loads.values()] == [LoadStatus.OPEN]
+    assert "dock" not in terminal.calls[terminal.calls.index("cancel_load") :]
+    # It can be asked again.
+    assert flow.ask_close().step is Step.CONFIRM
 
 
 def test_closing_out_reads_the_load_again_first() -> None:
-    """Another shipper took the only package off meanwhile: nothing to close out."""
+    """Another shipper took the only package off meanwhile: it asks to cancel instead."""
     flow, terminal = flow_at(Step.LOADING)
     terminal.put_on(SSCC_1, None)
     state = flow.ask_close()
-    refused(state, Step.LOADING, "nothing is loaded on the Express Courier load at DOCK-1")
+    assert (state.step, state.level) == (Step.CONFIRM, "warn")
+    assert state.message == CANCEL_ASKED
     assert state.load is not None
     assert state.load.loaded == 0
+    state = flow.confirm()
+    assert state.step is Step.DOCK
+    assert "close_out" not in terminal.calls
+    assert terminal.calls.count("cancel_load") == 1
 
 
 def test_close_out_asks_first_and_says_what_stays_on_the_floor() -> None:
@@ -715,7 +816,7 @@ def test_close_out_asks_first_and_says_what_stays_on_the_floor() -> None:
         "later load."
     )
     assert state.prompt == (
-        "Close out 1 package(s) for Express Courier at DOCK-1? {key:ship.confirm} closes out, "
+        "Close out 1 package(s) for Express Courier at DOCK-1? {key:ship.confirm} confirms, "
         "{key:ship.back} goes on loading"
     )
     assert state.keys == {"ship.confirm", "ship.back"}
@@ -732,7 +833,7 @@ def test_confirming_closes_out_to_the_dock_naming_the_manifest() -> None:
     state = flow.confirm()
     said = "Express Courier at DOCK-1 closed out: manifest M-7, 2 package(s), 2 order(s) shipped"
     assert (state.step, state.level, state.alert) == (Step.DOCK, "ok", False)
-    assert state.message == said
+    assert state.message == "Give the driver manifest M-7 to sign; scan the next door to load"
     assert state.headline == said
     assert (state.load, state.door) == (None, "")
     assert state.prints == (("ok", "Manifest M-7 → documents: printed"),)
@@ -741,8 +842,10 @@ def test_confirming_closes_out_to_the_dock_naming_the_manifest() -> None:
     assert state.dock.loads == ()  # the load is closed
     assert state.keys == {"ship.print", "ship.refresh"}
     assert state.prompt == "Scan a dock door's barcode to load a carrier there"
-    # The door is free again: a new load is asked for.
-    assert flow.scan(scanned("LOC-DOCK-1")).step is Step.CARRIER
+    assert "cancel_load" not in terminal.calls
+    # The door is free again: a new load is asked for, and the headline is gone.
+    again = flow.scan(scanned("LOC-DOCK-1"))
+    assert (again.step, again.headline) == (Step.CARRIER, "")
 
 
 def test_a_close_out_with_orders_partly_shipped_and_held_says_so() -> None:
@@ -805,6 +908,7 @@ def test_leaving_keeps_the_load_open() -> None:
     # Its door again: the same load, its package still on it.
     again = flow.scan(scanned("LOC-DOCK-1"))
     assert again.step is Step.LOADING
+    assert again.headline == ""  # a door scanned clears the headline
     assert again.load is not None
     assert [p.sscc for p in again.load.packages] == [SSCC_1]
 
@@ -828,6 +932,16 @@ def test_refresh_reads_the_load_or_the_dock_again() -> None:
     state = flow.refresh()
     assert state.dock is not None
     assert {ld.door for ld in state.dock.loads} == {"DOCK-1", "DOCK-2"}
+
+
+def test_refresh_while_taking_off_reads_the_load_and_stays_taking_off() -> None:
+    flow, terminal = flow_at(Step.UNLOAD)
+    terminal.put_on(SSCC_2, 1)  # a second shipper loads at the same door
+    state = flow.refresh()
+    assert (state.step, state.message) == (Step.UNLOAD, "Read again")
+    assert state.load is not None
+    assert state.load.loaded == 2
+    assert "unload" not in terminal.calls
 
 
 def test_printing_again() -> None:

@@ -1,8 +1,9 @@
 """The station app's ship mode under Pilot at 80x24, on a seeded store whose picker filled
 totes and whose packer packed them: a dock door and its carrier (a number not on the list
-asked again), a package of another carrier refused, a load left open, a package loaded
-and scanned twice, a close-out that ships the order and writes its messages to the
-outbox, and a text snapshot of the loading screen.
+asked again, Esc back to the dock), a package of another carrier refused, a load left
+open, a package loaded and scanned twice, a door and a shelf scanned while loading, a
+close-out that ships the order and writes its messages to the outbox, an empty load
+cancelled, and a text snapshot of the loading screen.
 
 Scans are bursts of key events as a wedge scanner sends them; the tests wait on the
 terminal worker by polling a condition, never with fixed sleeps.
@@ -12,7 +13,7 @@ terminal worker by polling a condition, never with fixed sleeps.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from data.models import (
 )
 from data.uow import UnitOfWork
 from stations.app import StationApp
-from stations.ship import CarrierModal, ShipScreen
+from stations.ship import CarrierModal, ShipScreen, load_lines
 from tests.factories import PLAN_AT
 from tests.stations.helpers import (
     check_snapshot,
@@ -207,6 +208,20 @@ async def test_a_door_its_carrier_a_package_and_the_close_out(
         assert step_of(screen) is Step.CARRIER
         assert loads(engine) == []
 
+        # Esc: no carrier for this door after all; back to the dock, nothing opened.
+        await act(pilot, app, "escape")
+        await until(pilot, lambda: step_of(screen) is Step.DOCK, "back to the dock")
+        assert app.screen is screen
+        assert "Scan a dock door's barcode to load a carrier there" in text_of(app, "#step")
+        assert "DOCK-1: free · DOCK-2: free" in text_of(app, "#work")
+        assert keys_shown(screen) == {"ship.print", "ship.refresh"}
+        assert loads(engine) == []
+
+        # The door again: the question again.
+        await scan(pilot, app, "LOC-DOCK-1")
+        await until(pilot, lambda: isinstance(app.screen, CarrierModal), "the carrier question")
+        assert step_of(screen) is Step.CARRIER
+
         # 1: GROUND. The demo's packages go EXPRESS: one scanned onto it is refused.
         await act(pilot, app, "1", "enter")
         assert app.screen is screen
@@ -214,7 +229,7 @@ async def test_a_door_its_carrier_a_package_and_the_close_out(
         assert "Ground Parcel load open at DOCK-1" in text_of(app, "#message")
         assert "Ground Parcel (GROUND) at DOCK-1 · opened by" in text_of(app, "#load")
         assert "0 loaded" in text_of(app, "#work")
-        assert keys_shown(screen) == {"ship.leave", "ship.print", "ship.refresh"}
+        assert keys_shown(screen) == {"ship.close", "ship.leave", "ship.refresh"}
         await scan(pilot, app, f"00{first.sscc}")
         message = text_of(app, "#message")
         assert f"package {first.sscc} ({first.order_ref}, box 1)" in message
@@ -239,15 +254,11 @@ async def test_a_door_its_carrier_a_package_and_the_close_out(
         assert loaded_of(screen) == 1
         work = text_of(app, "#work")
         assert "1 loaded ·" in work
-        assert first.sscc in work
+        assert "Loaded, last first: order, box, service, tracking number" in work
+        assert "Still on the floor: order, box, service, SSCC, cut-off" in work
+        assert first.tracking_number in work
         assert "(1 loaded," in text_of(app, "#step")
-        assert keys_shown(screen) == {
-            "ship.unload",
-            "ship.close",
-            "ship.leave",
-            "ship.print",
-            "ship.refresh",
-        }
+        assert keys_shown(screen) == {"ship.unload", "ship.close", "ship.leave", "ship.refresh"}
 
         # The same package again: refused, still one on the load.
         bells = app.bells
@@ -259,27 +270,38 @@ async def test_a_door_its_carrier_a_package_and_the_close_out(
         assert app.bells == bells + 1
         assert loaded_of(screen) == 1
 
-        # A shelf's label while loading: refused, the load stays.
+        # Another door while loading: refused, saying how to load there; the load stays.
         await scan(pilot, app, "LOC-DOCK-3")
-        assert "expected a package for Express Courier, scanned 'LOC-DOCK-3'" in text_of(
-            app, "#message"
-        )
+        message = text_of(app, "#message")
+        assert "expected a package for Express Courier, scanned door 'LOC-DOCK-3'" in message
+        assert "leave this load with F7 first (it stays open)" in message
         assert step_of(screen) is Step.LOADING
+        assert loaded_of(screen) == 1
+
+        # A shelf's label while loading: refused as no package's label.
+        await scan(pilot, app, "LOC-PROBLEM")
+        message = text_of(app, "#message")
+        assert "expected a package for Express Courier, scanned 'LOC-PROBLEM'" in message
+        assert "that is a shelf's barcode, not a package's label" in message
+        assert step_of(screen) is Step.LOADING
+        assert loaded_of(screen) == 1
 
         # F5 asks, F6 closes out.
         await act(pilot, app, "f5")
         assert step_of(screen) is Step.CONFIRM
-        assert "Close out 1 package(s) for Express Courier at DOCK-2? F6 closes out, F9" in (
+        assert "Close out 1 package(s) for Express Courier at DOCK-2? F6 confirms, F9" in (
             text_of(app, "#step")
         )
         assert keys_shown(screen) == {"ship.confirm", "ship.back"}
         await act(pilot, app, "f6")
         await until(pilot, lambda: step_of(screen) is Step.DOCK, "the close-out")
         message = text_of(app, "#message")
-        assert "Express Courier at DOCK-2 closed out: manifest M-" in message
-        assert "1 package(s), 1 order(s) shipped" in message
-        assert "closed out: manifest M-" in text_of(app, "#work")
-        assert "DOCK-1: GROUND loading · DOCK-2: free" in text_of(app, "#work")
+        assert "Give the driver manifest M-" in message
+        assert "to sign; scan the next door to load" in message
+        work = text_of(app, "#work")
+        assert "Express Courier at DOCK-2 closed out: manifest M-" in work
+        assert "1 package(s), 1 order(s) shipped" in work
+        assert "DOCK-1: GROUND loading · DOCK-2: free" in work
 
     with UnitOfWork(engine, read_only=True) as uow:
         s = uow.session
@@ -298,7 +320,7 @@ async def test_a_door_its_carrier_a_package_and_the_close_out(
             .where(Station.code == "SHIP-01")
         ).all()
     assert manifest is not None
-    assert f"manifest M-{manifest}" in message
+    assert f"manifest M-{manifest} to sign" in message
     assert other is None  # only what was loaded left
     assert status is OrderStatus.SHIPPED
     shipped = [json.loads(payload) for topic, payload in outbox if topic == "channel.shipped"]
@@ -329,7 +351,7 @@ async def test_taking_a_package_off_the_load(sqlite_floor: Engine, tmp_path: Pat
         await act(pilot, app, "f4")
         assert step_of(screen) is Step.UNLOAD
         assert "Scan the package to take off DOCK-3" in text_of(app, "#step")
-        assert keys_shown(screen) == {"ship.back"}
+        assert keys_shown(screen) == {"ship.back", "ship.refresh"}
         await scan(pilot, app, first.sscc)
         assert step_of(screen) is Step.LOADING
         assert f"Taken off: {first.order_ref} box 1 of 1 ({first.sscc})" in text_of(app, "#message")
@@ -342,6 +364,80 @@ async def test_taking_a_package_off_the_load(sqlite_floor: Engine, tmp_path: Pat
         first.sscc: False,
         second.sscc: True,
     }
+
+
+@pytest.mark.asyncio
+async def test_cancelling_an_empty_load(sqlite_floor: Engine, tmp_path: Path) -> None:
+    engine = sqlite_floor
+    packed_floor(engine)
+    app = make_app(engine, devices_file(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await shipper_in(pilot, app)
+        await door_and_carrier(pilot, app, "LOC-DOCK-4", "2")
+        assert loaded_of(screen) == 0
+        assert keys_shown(screen) == {"ship.close", "ship.leave", "ship.refresh"}
+        await act(pilot, app, "f5")
+        assert step_of(screen) is Step.CONFIRM
+        assert (
+            "Nothing is loaded on the Express Courier load at DOCK-4: F6 cancels it (the door "
+            "is free again), F9 goes on loading"
+        ) in text_of(app, "#message")
+        assert keys_shown(screen) == {"ship.confirm", "ship.back"}
+        await act(pilot, app, "f6")
+        await until(pilot, lambda: step_of(screen) is Step.DOCK, "the cancel")
+        assert "The empty Express Courier load at DOCK-4 is cancelled" in text_of(app, "#message")
+        assert "DOCK-4: free" in text_of(app, "#work")
+    assert loads(engine) == [("DOCK-4", "EXPRESS", LoadStatus.CANCELLED, None)]
+
+
+# --- the load's lists --------------------------------------------------------------------------
+
+
+def waiting(n: int, order_ref: str, cutoff: datetime, load_id: int | None) -> rows.WaitingPackage:
+    return rows.WaitingPackage(
+        id=n,
+        sscc=f"0501234500000000{n:02d}",
+        tracking_number=f"EX{n:011d}",
+        carrier="EXPRESS",
+        order_ref=order_ref,
+        shipment_id=n,
+        number=1,
+        cutoff_at=cutoff,
+        load_id=load_id,
+        service="2DAY",
+    )
+
+
+def test_the_load_lists_cut_long_order_refs_and_name_the_day_of_a_later_cut_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = datetime(2026, 12, 3, 11, 0, tzinfo=UTC)  # a Thursday
+    monkeypatch.setattr(ship, "utcnow", lambda: now)
+    today, friday = now.replace(hour=17), now.replace(day=4, hour=16, minute=30)
+    long_ref = "marketplace/ORDER-123456789"  # 27 characters
+    view = ship.LoadView(
+        id=1,
+        carrier="EXPRESS",
+        carrier_name="Express Courier",
+        door="DOCK-1",
+        status=LoadStatus.OPEN,
+        opened_by="U3001",
+        packages=(waiting(1, long_ref, today, 1),),
+        to_load=2,
+        floor=(waiting(2, "web/WEB-2", today, None), waiting(3, long_ref, friday, None)),
+        counts=(),
+        past_cutoff=0,
+    )
+    lines = load_lines(view, "UTC")
+    cut = "marketplace/ORDER-123…"  # 22 wide, cut visibly
+    assert len(cut) == 22
+    assert lines[1:] == [
+        "Loaded, last first: order, box, service, tracking number",
+        f"  {cut}  1 2DAY      EX00000000001",
+        "Still on the floor: order, box, service, SSCC, cut-off",
+        f"  {'web/WEB-2':<22}  1 2DAY      050123450000000002 17:00",
+        f"  {cut}  1 2DAY      050123450000000003 Fri 16:30",
+    ]
 
 
 # --- the snapshot at 80x24 ---------------------------------------------------------------------
