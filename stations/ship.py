@@ -29,7 +29,7 @@ SHIP_BINDINGS: list[BindingType] = [
     Binding("f3", "carrier", "Carrier", id="ship.carrier", tooltip="Choose the door's carrier"),
     Binding("f4", "unload", "Take off", id="ship.unload", tooltip="Take a package off the load"),
     Binding("f5", "close_out", "Close out", id="ship.close", tooltip="Close the load out"),
-    Binding("f6", "confirm", "Confirm", id="ship.confirm", tooltip="Close out and print"),
+    Binding("f6", "confirm", "Confirm", id="ship.confirm", tooltip="Confirm the close-out"),
     Binding(
         "f7", "leave", "Dock", id="ship.leave", tooltip="Leave the load open, back to the dock"
     ),

@@ -13,6 +13,7 @@ running station, or a fake in the tests) and knows nothing of the screen or the 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 from collections.abc import Callable
@@ -130,6 +131,11 @@ class ShipState(FlowState[Step]):
             return spec.say(door=self.door)
         if load is None:
             return SHIP_STEPS[Step.DOCK].prompt
+        if self.step is Step.CONFIRM and not load.packages:
+            return (
+                f"Cancel the empty {load.carrier_name} load at {load.door}? "
+                "{key:ship.confirm} confirms, {key:ship.back} goes on loading"
+            )
         return spec.say(
             carrier=load.carrier_name,
             door=load.door,
@@ -214,7 +220,7 @@ class ShipFlow(Flow[Step]):
             return self._door(text)
         if self.step is Step.CARRIER:
             typed = text.strip()
-            if typed.isdigit() and 1 <= int(typed) <= len(self.carriers):
+            if typed.isascii() and typed.isdecimal() and 1 <= int(typed) <= len(self.carriers):
                 return self._choose(self.carriers[int(typed) - 1][0])
             return self.refuse(
                 f"expected a carrier from the list, scanned {show(text)}: press "
@@ -224,13 +230,15 @@ class ShipFlow(Flow[Step]):
         if self.step is Step.CONFIRM:
             return self.refuse(
                 f"the load is being closed out, scanned {show(text)}: {{key:ship.back}} goes "
-                "on loading, {key:ship.confirm} closes out"
+                "on loading, {key:ship.confirm} confirms"
             )
         load = self.load
         assert load is not None
         if kind == "location":
             value = event.barcode.value.upper() if event.barcode is not None else ""
-            doors = {d.code.upper() for d in self.dock.doors} if self.dock else set()
+            if self.dock is None:
+                self.dock = self.terminal.dock()
+            doors = {d.code.upper() for d in self.dock.doors}
             if value not in doors:
                 return self.refuse(
                     f"expected a package for {load.carrier_name}, scanned {show(text)}: that is "
@@ -370,7 +378,7 @@ class ShipFlow(Flow[Step]):
             try:
                 self.terminal.cancel_load(load.id)
             except ShipError:
-                self.move_to(Step.LOADING)
+                self._back_to_loading(load.id)
                 raise
             self.move_to(Step.DOCK)
             self.load = None
@@ -381,7 +389,7 @@ class ShipFlow(Flow[Step]):
         try:
             done = self.terminal.close_out(load.id)
         except ShipError:
-            self.move_to(Step.LOADING)
+            self._back_to_loading(load.id)
             raise
         self.move_to(Step.DOCK)
         self.load = None
@@ -402,6 +410,13 @@ class ShipFlow(Flow[Step]):
         return self.state(
             f"Give the driver manifest {done.number} to sign; scan the next door to load", "ok"
         )
+
+    def _back_to_loading(self, load_id: int) -> None:
+        """A refused close-out or cancel: loading again, the load as it is now (someone may
+        have loaded or taken off meanwhile)."""
+        self.move_to(Step.LOADING)
+        with contextlib.suppress(ShipError):
+            self.load = self.terminal.view(load_id)
 
     def print_again(self) -> ShipState:
         self.prints = self.terminal.retry_prints()
