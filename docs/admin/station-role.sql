@@ -13,12 +13,14 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO shipfloor_station;
 -- printing, close-outs.
 GRANT INSERT, UPDATE ON
     inventory_positions, line_allocations, orders, pick_lists, pick_tasks, shipments,
-    stock, waves, print_jobs, packages, invoices, sequences, loads, manifests
+    stock, waves, print_jobs, packages, invoices, sequences, loads, manifests,
+    label_requests
 TO shipfloor_station;
 -- History is appended to, never changed.
 GRANT INSERT ON
     login_events, order_events, pick_events, picked_serials, print_job_events,
-    reservations, stock_movements, package_items, pack_events, ship_events
+    reservations, stock_movements, package_items, pack_events, ship_events,
+    package_rates, voided_labels
 TO shipfloor_station;
 -- Messages for outside (a channel told an order shipped, the customer's email) are
 -- written with the change they tell of; the outbox worker, not a station, sends them.

@@ -76,9 +76,18 @@ def test_demo_layout_defines_the_demo_locations(sqlite_store: Engine) -> None:
         assert node is not None
         stored = layouts.parse(rows.layout_spec(uow.session, node.id) or "")
         every = rows.locations(uow.session, node.id)
-    # Every storage location is the layout's; the problem shelf by the pack benches is not.
+    # Every storage location is the layout's; the problem shelf by the pack benches and the
+    # dock doors are not.
     assert [loc.code for loc in every if loc.kind.value == "staging"] == ["PROBLEM"]
-    located = {(loc.code, loc.x_mm, loc.y_mm) for loc in every if loc.kind.value != "staging"}
+    assert [loc.code for loc in every if loc.kind.value == "dock"] == [
+        "DOCK-1",
+        "DOCK-2",
+        "DOCK-3",
+        "DOCK-4",
+    ]
+    located = {
+        (loc.code, loc.x_mm, loc.y_mm) for loc in every if loc.kind.value not in ("staging", "dock")
+    }
     assert stored == layout
     expected = {(r["code"], r["x_mm"], r["y_mm"]) for r in layout.location_rows()}
     assert expected == located
