@@ -416,10 +416,16 @@ def count_past_cutoff(session: Session, node_id: int, now: datetime) -> int:
     )
 
 
-def on_load(session: Session, load_id: int) -> list[WaitingPackage]:
-    """The load's packages, the last loaded first."""
+def on_load(session: Session, load_id: int, limit: int) -> list[WaitingPackage]:
+    """The last ``limit`` packages loaded, the last first."""
     query = _waiting_query().where(Package.load_id == load_id)  # type: ignore[attr-defined]
-    return _waiting(session.execute(query.order_by(Package.loaded_at.desc(), Package.id.desc())))
+    return _waiting(
+        session.execute(query.order_by(Package.loaded_at.desc(), Package.id.desc()).limit(limit))
+    )
+
+
+def count_on_load(session: Session, load_id: int) -> int:
+    return int(session.scalar(select(func.count()).where(Package.load_id == load_id)) or 0)
 
 
 def unloaded_of_carrier(

@@ -89,10 +89,12 @@ class LoadView:
     """Expected and loaded by carrier at the node."""
     past_cutoff: int
     """Packages of any carrier on the floor past their cut-off."""
+    on_load: int | None = None
+    """Packages on the load (``packages`` lists the last few); None: all are listed."""
 
     @property
     def loaded(self) -> int:
-        return len(self.packages)
+        return self.on_load if self.on_load is not None else len(self.packages)
 
 
 @dataclass(frozen=True)
@@ -179,11 +181,12 @@ def _view(
         door=found.door,
         status=found.status,
         opened_by=found.opened_by,
-        packages=tuple(rows.on_load(s, load_id)),
+        packages=tuple(rows.on_load(s, load_id, FLOOR_ROWS)),
         to_load=(mine.expected - mine.loaded) if mine else 0,
         floor=tuple(floor),
         counts=counts,
         past_cutoff=rows.count_past_cutoff(s, who.node_id, now),
+        on_load=rows.count_on_load(s, load_id),
     )
 
 
