@@ -639,6 +639,18 @@ class OrderLeft:
     shipped: int
 
 
+def lock_orders(session: Session, order_ids: Sequence[int]) -> None:
+    """Hold the orders' rows until the transaction ends, in id order (as picking, packing,
+    cancelling and re-routing take an order's lock), so none changes under a close-out."""
+    if order_ids:
+        session.execute(
+            select(Order.id)
+            .where(Order.id.in_(sorted(set(order_ids))))
+            .order_by(Order.id)
+            .with_for_update()
+        )
+
+
 def orders_left(session: Session, order_ids: Sequence[int]) -> dict[int, OrderLeft]:
     """What of each order has not left yet (four queries, whatever the number of orders)."""
     ids = list(order_ids)

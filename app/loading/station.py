@@ -572,6 +572,7 @@ def ship_packages(
     # Each order moves through the lifecycle, in one statement for all those going from
     # the same status to the same one.
     moves: dict[tuple[OrderStatus, OrderStatus], list[int]] = {}
+    rows.lock_orders(s, list(by_order))
     left = rows.orders_left(s, list(by_order))
     for order_id, mine in by_order.items():
         ref = mine[0].order_ref
