@@ -286,17 +286,14 @@ def _event(
 
 def find_package(s: StoreSession, node_id: int, node_code: str, scan: str) -> rows.FoundPackage:
     """The package a scan names: its label's SSCC (GS1-128, AI 00), its ``PKG-`` barcode
-    (the SSCC) or its tracking number."""
+    (the package's number) or its tracking number (any carrier's: a 12-digit FedEx or
+    22-digit USPS number may also read as a GTIN or a GS1 string, so a number that is not an
+    SSCC is looked up as a tracking number first)."""
     text = scan.strip()
     try:
         code = resolve(text)
     except BarcodeError:
         code = None
-    if code is not None and code.kind not in ("sscc", "package"):
-        raise ShipError(
-            f"expected a package label (its SSCC or tracking number), scanned {code.kind} "
-            f"{show(scan)}: scan the SSCC (the big barcode) or the tracking barcode"
-        )
     if code is not None and code.kind == "package":
         if not code.value.isdigit():
             raise ShipError(
@@ -304,7 +301,7 @@ def find_package(s: StoreSession, node_id: int, node_code: str, scan: str) -> ro
                 "package's number (PKG-000123)"
             )
         found = rows.find_packages(s, package_id=int(code.value))
-    elif code is not None:
+    elif code is not None and code.kind == "sscc":
         found = rows.find_packages(s, sscc=code.value)
     else:
         found = rows.find_packages(s, tracking=text)
@@ -316,8 +313,19 @@ def find_package(s: StoreSession, node_id: int, node_code: str, scan: str) -> ro
                     f"{dead.actor}): the package has a new label, {dead.replaced_by}. Take the "
                     "old label off and scan the new one"
                 )
+        if not found and code is not None:
+            raise ShipError(
+                f"expected a package label (its SSCC or tracking number), scanned {code.kind} "
+                f"{show(scan)}: scan the SSCC (the big barcode) or the tracking barcode"
+            )
     if not found:
-        what = f"SSCC {code.value}" if code is not None else f"tracking number {show(scan)}"
+        what = (
+            f"tracking number {show(scan)}"
+            if code is None
+            else f"SSCC {code.value}"
+            if code.kind == "sscc"
+            else f"package number {code.value}"
+        )
         raise ShipError(
             f"expected a package label, scanned {what}: no package has it. Check the label "
             "is this site's; a label that will not scan needs a reprint at a pack bench"

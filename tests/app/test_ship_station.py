@@ -18,11 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, select, update
 
+from app.barcodes import BarcodeError, resolve
+from app.carriers import tracking
 from app.loading import station as ship
 from app.packing.demo import pack_demo_totes
 from app.packing.station import PrinterSpec
 from app.picking.demo import fill_demo_totes
 from app.shipping import service
+from app.shipping import settings as ship_settings
 from app.shipping.settings import load as load_shipping
 from app.users import LoggedIn, login
 from data import ship_station as rows
@@ -41,6 +44,7 @@ from data.models import (
     Package,
     PackageRate,
     PrintJob,
+    Sequence,
     ShipEvent,
     Shipment,
     ShipmentStatus,
@@ -621,3 +625,35 @@ def test_an_empty_load_is_cancelled_and_one_with_packages_is_not(dock: Engine) -
     # The door is free: another load opens there.
     assert ship.door_of(dock, who, "LOC-DOCK-1")[1] is None
     assert open_ground(dock, who).id != view.id
+
+
+def test_a_tracking_number_that_also_reads_as_a_gtin_is_found(dock: Engine) -> None:
+    """A 12-digit FedEx number whose check digit happens to be a GTIN-12's."""
+    who = shipper(dock)
+    serial = next(n for n in range(1, 10_000) if _kind(tracking.make("fedex", n)) == "gtin")
+    number = tracking.make("fedex", serial)
+    settings = ship_settings.save(
+        dock,
+        {
+            "carriers": {
+                "FX": {"name": "FedEx", "tracking_prefix": "FX", "tracking_format": "fedex"}
+            }
+        },
+        who.actor,
+    )
+    with UnitOfWork(dock) as uow:
+        uow.session.execute(insert(Sequence).values(name="tracking:FX", next_value=serial))
+        uow.commit()
+    target = waiting(dock, who)[0]
+    done = ship.relabel(dock, settings, "WH1", target.sscc, "wrong carrier", who.actor, "FX")
+    assert done.new == number
+    view = ship.open_load(dock, who, "DOCK-1", "FX", settings)
+    loaded = load(dock, who, view.id, number)
+    assert loaded.package.id == target.id
+
+
+def _kind(text: str) -> str | None:
+    try:
+        return resolve(text).kind
+    except BarcodeError:
+        return None
