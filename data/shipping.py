@@ -15,6 +15,7 @@ from data.models import (
     Address,
     Channel,
     Customer,
+    LabelRequest,
     Manifest,
     Node,
     Order,
@@ -509,3 +510,37 @@ def carrier_labels(session: Session, shipment_id: int) -> dict[int, tuple[str, b
         )
     )
     return {number: (fmt or "", content) for number, fmt, content in rows}
+
+
+@dataclass(frozen=True)
+class LabelRequestRow:
+    id: int
+    shipment_id: int
+    box_number: int
+    carrier: str
+    key: str
+    status: str
+    tracking_number: str | None
+    detail: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def label_requests(session: Session, status: str | None, limit: int) -> list[LabelRequestRow]:
+    """Shipments asked of carriers' APIs, newest first (of one status, or all)."""
+    query = select(
+        LabelRequest.id,
+        LabelRequest.shipment_id,
+        LabelRequest.box_number,
+        LabelRequest.carrier,
+        LabelRequest.key,
+        LabelRequest.status,
+        LabelRequest.tracking_number,
+        LabelRequest.detail,
+        LabelRequest.created_at,
+        LabelRequest.updated_at,
+    )
+    if status is not None:
+        query = query.where(LabelRequest.status == status)
+    rows = session.execute(query.order_by(LabelRequest.id.desc()).limit(limit))
+    return [LabelRequestRow(*row) for row in rows]

@@ -97,7 +97,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
     pkg_cmd = commands.add_parser("package", parents=[common], help="a shipment's packages")
     pkg_sub = pkg_cmd.add_subparsers(
-        dest="package_command", required=True, metavar="add|relabel|list"
+        dest="package_command", required=True, metavar="add|relabel|requests|list"
     )
     padd = pkg_sub.add_parser(
         "add", parents=[common, acting_options()], help="add a package (SSCC, tracking)"
@@ -117,6 +117,14 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     prel.add_argument("--carrier", metavar="CODE", help="another carrier (default: the same)")
     prel.add_argument("--node", default="WH1", help="where the package is (default WH1)")
     prel.set_defaults(run=cmd_package_relabel, action=Action.PACKAGE_RELABEL)
+    preq = pkg_sub.add_parser(
+        "requests",
+        parents=[common],
+        help="shipments asked of carriers' APIs (pending: no answer came; check with the carrier)",
+    )
+    preq.add_argument("--status", choices=list(service.LABEL_REQUEST_STATUSES))
+    preq.add_argument("--json", action="store_true", help="print one JSON object")
+    preq.set_defaults(run=cmd_package_requests)
     plist = pkg_sub.add_parser("list", parents=[common], help="a shipment's packages")
     plist.add_argument("--shipment", type=int, metavar="ID", required=True)
     plist.add_argument("--json", action="store_true", help="print one JSON object")
@@ -416,6 +424,45 @@ def cmd_package_relabel(args: argparse.Namespace) -> int:
         f"label {done.new}. Print it with `shipfloor label print --shipment "
         f"{done.shipment_id} --package {done.number} --station ID` and put it over the old one."
     )
+    return 0
+
+
+def cmd_package_requests(args: argparse.Namespace) -> int:
+    try:
+        found = service.label_requests(current_engine(args), args.status)
+    except ShippingError as exc:
+        raise CommandError(str(exc), 1) from None
+    if args.json:
+        listed = [
+            {
+                "shipment": r.shipment_id,
+                "box": r.box_number,
+                "carrier": r.carrier,
+                "key": r.key,
+                "status": r.status,
+                "tracking_number": r.tracking_number,
+                "detail": r.detail,
+                "asked_at": r.created_at.isoformat(),
+            }
+            for r in found
+        ]
+        sys.stdout.write(json.dumps({"requests": listed}) + "\n")
+        return 0
+    if not found:
+        out.print("No label requests" + (f" are {args.status}." if args.status else "."))
+        return 0
+    table = Table("shipment", "box", "carrier", "key", "status", "tracking", "asked at")
+    for r in found:
+        table.add_row(
+            str(r.shipment_id),
+            str(r.box_number),
+            r.carrier,
+            r.key,
+            r.status,
+            r.tracking_number or "",
+            r.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
     return 0
 
 

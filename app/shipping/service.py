@@ -140,6 +140,22 @@ def carrier_labels(engine: StoreEngine, shipment_id: int) -> dict[int, tuple[str
         return rows.carrier_labels(uow.session, shipment_id)
 
 
+LABEL_REQUEST_STATUSES = ("pending", "created", "used", "refused", "voided")
+"""A carrier label request: pending (no answer yet: the carrier may have made it), created
+(made, the box not recorded yet), used (the box's), refused, voided."""
+
+
+def label_requests(
+    engine: StoreEngine, status: str | None, limit: int = 200
+) -> list[rows.LabelRequestRow]:
+    if status is not None and status not in LABEL_REQUEST_STATUSES:
+        raise ShippingError(
+            f"no label request status {status!r}: use one of {', '.join(LABEL_REQUEST_STATUSES)}"
+        )
+    with UnitOfWork(engine, read_only=True) as uow:
+        return rows.label_requests(uow.session, status, limit)
+
+
 def shipment(engine: StoreEngine, shipment_id: int) -> rows.ShipmentDoc:
     with UnitOfWork(engine, read_only=True) as uow:
         try:

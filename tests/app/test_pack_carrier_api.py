@@ -5,6 +5,7 @@ answer that never came is asked again under the same key, so one box makes one s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,6 +131,7 @@ def test_a_refused_label_records_nothing(
 
 
 def test_an_answer_that_never_came_is_asked_again_under_the_same_key(
+    capsys: pytest.CaptureFixture[str],
     ups_floor: tuple[Engine, list[str]],
     fake: FakeUps,  # noqa: F811
 ) -> None:
@@ -145,6 +147,11 @@ def test_an_answer_that_never_came_is_asked_again_under_the_same_key(
         close(engine, bench, units)
     [(key, status, _)] = requests(engine)
     assert status == "pending"
+    # A supervisor sees it pending: the carrier may have made it.
+    db = ["--db", engine.url.render_as_string(hide_password=False)]
+    assert main(["package", "requests", "--status", "pending", "--json", *db]) == 0
+    listed = json.loads(capsys.readouterr().out)["requests"]
+    assert [(r["key"], r["carrier"], r["box"]) for r in listed] == [(key, "UPS", 1)]
     # The carrier made it, but the answer was lost.
     assert list(fake.shipments) == [key]
     del fake.fail["ship"]
