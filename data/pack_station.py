@@ -642,15 +642,17 @@ def pending_label_request(
 
 
 def add_label_request(
-    session: Session, shipment_id: int, box_number: int, carrier: str, at: datetime
+    session: Session, shipment_id: int, box_number: int, carrier: str, serial: int, at: datetime
 ) -> LabelAsked:
+    """A new pending request, keyed by the box and ``serial`` (a number never given twice)."""
+    key = f"S{shipment_id}-B{box_number}-R{serial}"
     request_id: int = session.execute(
         insert(LabelRequest)
         .values(
             shipment_id=shipment_id,
             box_number=box_number,
             carrier=carrier,
-            key=f"pending-{shipment_id}-{box_number}-{at.timestamp()}",
+            key=key,
             status="pending",
             detail="",
             created_at=at,
@@ -658,13 +660,6 @@ def add_label_request(
         )
         .returning(LabelRequest.id)
     ).scalar_one()
-    key = f"S{shipment_id}-B{box_number}-R{request_id}"
-    session.execute(
-        update(LabelRequest)
-        .where(LabelRequest.id == request_id)
-        .values(key=key)
-        .execution_options(synchronize_session=False)
-    )
     return LabelAsked(request_id, key, "pending", None)
 
 

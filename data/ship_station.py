@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Row, Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from data.models import (
@@ -40,6 +41,7 @@ from data.models import (
     VoidedLabel,
     Wave,
 )
+from data.shipping import ready_to_leave
 from data.upsert import insert_on_conflict
 
 
@@ -308,15 +310,6 @@ def add_event(
     )
 
 
-def _ready(node_id: int) -> list[object]:
-    """Packages at the node ready to leave: packed, not yet manifested."""
-    return [
-        Shipment.node_id == node_id,
-        Shipment.status == ShipmentStatus.PACKED,
-        Package.manifest_id.is_(None),
-    ]
-
-
 @dataclass(frozen=True)
 class CarrierCount:
     carrier: str
@@ -330,7 +323,7 @@ def carrier_counts(session: Session, node_id: int) -> list[CarrierCount]:
     rows = session.execute(
         select(Package.carrier, func.count(), func.count(Package.load_id))
         .join(Shipment, Shipment.id == Package.shipment_id)
-        .where(*_ready(node_id))  # type: ignore[arg-type]
+        .where(*ready_to_leave(node_id))
         .group_by(Package.carrier)
         .order_by(Package.carrier)
     )
@@ -354,7 +347,7 @@ class WaitingPackage:
     """The service it ships with (rate shopping's choice, else its shipment's)."""
 
 
-def _waiting_query() -> object:
+def _waiting_query() -> Select[Any]:
     return (
         select(
             Package.id,
@@ -376,18 +369,18 @@ def _waiting_query() -> object:
     )
 
 
-def _waiting(rows: Iterable[Sequence[object]]) -> list[WaitingPackage]:
+def _waiting(rows: Iterable[Row[Any]]) -> list[WaitingPackage]:
     return [
         WaitingPackage(
-            id=int(r[0]),  # type: ignore[call-overload]
-            sscc=str(r[1]),
-            tracking_number=str(r[2]),
-            carrier=str(r[3]),
+            id=r[0],
+            sscc=r[1],
+            tracking_number=r[2],
+            carrier=r[3],
             order_ref=f"{r[4]}/{r[5]}",
-            shipment_id=int(r[6]),  # type: ignore[call-overload]
-            number=int(r[7]),  # type: ignore[call-overload]
-            cutoff_at=r[8],  # type: ignore[arg-type]
-            load_id=r[9],  # type: ignore[arg-type]
+            shipment_id=r[6],
+            number=r[7],
+            cutoff_at=r[8],
+            load_id=r[9],
             service=str(r[10]),
         )
         for r in rows
@@ -397,8 +390,8 @@ def _waiting(rows: Iterable[Sequence[object]]) -> list[WaitingPackage]:
 def past_cutoff(session: Session, node_id: int, now: datetime, limit: int) -> list[WaitingPackage]:
     """Packages on the floor (on no load) whose wave's carrier cut-off has passed,
     earliest cut-off first."""
-    query = _waiting_query().where(  # type: ignore[attr-defined]
-        *_ready(node_id), Package.load_id.is_(None), Wave.cutoff_at < now
+    query = _waiting_query().where(
+        *ready_to_leave(node_id), Package.load_id.is_(None), Wave.cutoff_at < now
     )
     return _waiting(session.execute(query.order_by(Wave.cutoff_at, Package.id).limit(limit)))
 
@@ -410,7 +403,7 @@ def count_past_cutoff(session: Session, node_id: int, now: datetime) -> int:
             .select_from(Package)
             .join(Shipment, Shipment.id == Package.shipment_id)
             .join(Wave, Wave.id == Shipment.wave_id)
-            .where(*_ready(node_id), Package.load_id.is_(None), Wave.cutoff_at < now)  # type: ignore[arg-type]
+            .where(*ready_to_leave(node_id), Package.load_id.is_(None), Wave.cutoff_at < now)
         )
         or 0
     )
@@ -418,7 +411,7 @@ def count_past_cutoff(session: Session, node_id: int, now: datetime) -> int:
 
 def on_load(session: Session, load_id: int, limit: int) -> list[WaitingPackage]:
     """The last ``limit`` packages loaded, the last first."""
-    query = _waiting_query().where(Package.load_id == load_id)  # type: ignore[attr-defined]
+    query = _waiting_query().where(Package.load_id == load_id)
     return _waiting(
         session.execute(query.order_by(Package.loaded_at.desc(), Package.id.desc()).limit(limit))
     )
@@ -432,8 +425,8 @@ def unloaded_of_carrier(
     session: Session, node_id: int, carrier: str, limit: int
 ) -> list[WaitingPackage]:
     """The carrier's packed packages at the node on no load yet."""
-    query = _waiting_query().where(  # type: ignore[attr-defined]
-        *_ready(node_id), Package.load_id.is_(None), Package.carrier == carrier
+    query = _waiting_query().where(
+        *ready_to_leave(node_id), Package.load_id.is_(None), Package.carrier == carrier
     )
     return _waiting(session.execute(query.order_by(Wave.cutoff_at, Package.id).limit(limit)))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from data.models import (
@@ -351,6 +351,15 @@ class ManifestLine:
     country: str
 
 
+def ready_to_leave(node_id: int) -> tuple[ColumnElement[bool], ...]:
+    """Packages at the node ready to leave: their shipment packed, not yet on a manifest."""
+    return (
+        Shipment.node_id == node_id,
+        Shipment.status == ShipmentStatus.PACKED,
+        Package.manifest_id.is_(None),
+    )
+
+
 def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
     """Packed packages of ``carrier`` leaving ``node_id`` not yet on a manifest, of
     shipments none of whose packages is on a load at a dock door (oldest first)."""
@@ -362,10 +371,8 @@ def unmanifested(session: Session, node_id: int, carrier: str) -> list[int]:
             select(Package.id)
             .join(Shipment, Shipment.id == Package.shipment_id)
             .where(
-                Shipment.node_id == node_id,
+                *ready_to_leave(node_id),
                 Package.carrier == carrier,
-                Package.manifest_id.is_(None),
-                Shipment.status == ShipmentStatus.PACKED,
                 Shipment.id.not_in(on_loads),
             )
             .order_by(Package.id)

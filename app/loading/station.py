@@ -345,18 +345,8 @@ def find_package(s: StoreSession, node_id: int, node_code: str, scan: str) -> ro
     return here[0]
 
 
-def local_time(at: datetime | None, timezone: str) -> str:
-    """``HH:MM`` of a moment at the node (its time zone), or ``--:--``."""
-    if at is None:
-        return "--:--"
-    try:
-        return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
-    except (KeyError, ValueError):
-        return at.strftime("%H:%M UTC")
-
-
 def local_when(at: datetime | None, timezone: str) -> str:
-    """A cut-off as the node reads it: ``HH:MM`` today, else with its weekday."""
+    """A moment as the node reads it: ``HH:MM`` today, else with its weekday."""
     if at is None:
         return "--:--"
     try:
@@ -377,7 +367,7 @@ def why_not_loadable(
     if p.manifest_id is not None:
         return f"{label} has left already on manifest M-{p.manifest_id}: it cannot be loaded"
     if p.load_id == load.id:
-        when = local_time(p.loaded_at, timezone)
+        when = local_when(p.loaded_at, timezone)
         return f"{label} is on this load already (loaded by {p.loaded_by or '?'} at {when})"
     if p.load_id is not None:
         return (

@@ -1144,7 +1144,8 @@ def _carrier_label(
         number = rows.next_box_number(s, bench.lead)
         asked = rows.pending_label_request(s, bench.lead, number, carrier.code)
         if asked is None:
-            asked = rows.add_label_request(s, bench.lead, number, carrier.code, utcnow())
+            serial = ship_rows.take_numbers(s, "label-request")
+            asked = rows.add_label_request(s, bench.lead, number, carrier.code, serial, utcnow())
         doc = ship_rows.shipment_doc(s, bench.lead)
         uow.commit()
         return asked, doc
