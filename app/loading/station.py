@@ -320,15 +320,15 @@ def find_package(s: StoreSession, node_id: int, node_code: str, scan: str) -> ro
             )
     if not found:
         what = (
-            f"tracking number {show(scan)}"
+            f"{show(scan)}: no package has it as its SSCC or tracking number"
             if code is None
-            else f"SSCC {code.value}"
+            else f"SSCC {code.value}: no package has it"
             if code.kind == "sscc"
-            else f"package number {code.value}"
+            else f"package number {code.value}: no package has it"
         )
         raise ShipError(
-            f"expected a package label, scanned {what}: no package has it. Check the label "
-            "is this site's; a label that will not scan needs a reprint at a pack bench"
+            f"expected a package label, scanned {what}. Check the label is this site's; a "
+            "label that will not scan needs a reprint at a pack bench"
         )
     here = [p for p in found if p.node_id == node_id]
     if not here:
